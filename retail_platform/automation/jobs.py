@@ -1,0 +1,29 @@
+"""Jobs the schedules and sensors launch."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from retail_platform.assets.partitions import daily_partitions
+
+DATED_SOURCES = dg.AssetSelection.assets(["bronze", "orders"], ["bronze", "payments"])
+PARTNER_FILES = dg.AssetSelection.assets(["bronze", "products"], ["bronze", "partner_sales"])
+
+nightly_dated_sources_job = dg.define_asset_job(
+    "nightly_dated_sources",
+    selection=DATED_SOURCES,
+    partitions_def=daily_partitions,
+    description="Ingest yesterday's orders and payments from the commerce API.",
+)
+
+partner_files_job = dg.define_asset_job(
+    "partner_files",
+    selection=PARTNER_FILES,
+    description="Ingest the product catalog and partner sales files from S3.",
+)
+
+everything_job = dg.define_asset_job(
+    "materialize_everything",
+    selection=dg.AssetSelection.all() - DATED_SOURCES,
+    description="Rebuild every unpartitioned asset: S3 and MongoDB, silver, gold, warehouse.",
+)

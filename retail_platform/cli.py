@@ -1,0 +1,120 @@
+"""The ``retail-platform`` command line.
+
+Each top-level command registers itself in ``COMMAND_REGISTRARS``: a function that adds its
+subparser and sets ``handler`` (a small function taking the parsed args, returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from retail_platform.local import stack
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _stack_config(args: argparse.Namespace) -> stack.StackConfig:
+    return stack.StackConfig(state_dir=args.state_dir, seed=args.seed, scale=args.scale)
+
+
+def _print_endpoints(state: stack.StackState) -> None:
+    endpoints = state.endpoints
+    print(f"REST      {endpoints.rest_base_url}  (token: {endpoints.api_token})")
+    print(f"S3        {endpoints.s3_endpoint_url}  (bucket: {endpoints.s3_bucket})")
+    print(f"Snowflake {endpoints.snowflake_host}:{endpoints.snowflake_port}")
+
+
+def handle_stack_up(args: argparse.Namespace) -> int:
+    state = stack.up(_stack_config(args))
+    print(f"Local stack is up (state in {state.state_dir}).")
+    _print_endpoints(state)
+    return 0
+
+
+def handle_stack_down(args: argparse.Namespace) -> int:
+    stack.down(args.state_dir)
+    print("Local stack is down.")
+    return 0
+
+
+def format_status_table(services: dict[str, dict[str, object]]) -> str:
+    header = ("SERVICE", "STATE", "PID", "PORT", "URL")
+    rows = [
+        (name, "running" if info["running"] else "stopped", info["pid"], info["port"], info["url"])
+        for name, info in services.items()
+    ]
+    cells = [[str(value) for value in row] for row in [header, *rows]]
+    widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
+
+
+def handle_stack_status(args: argparse.Namespace) -> int:
+    services = stack.status(args.state_dir)
+    if not services:
+        print(f"No local stack recorded in {args.state_dir}.")
+        return 0
+    print(format_status_table(services))
+    # Non-zero when something recorded is no longer running, so scripts can react.
+    return 0 if all(info["running"] for info in services.values()) else 1
+
+
+def _add_state_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=stack.DEFAULT_STATE_DIR,
+        help="where stack.json, logs and the warehouse live (default: %(default)s)",
+    )
+
+
+def register_stack(subparsers: argparse._SubParsersAction) -> None:
+    stack_parser = subparsers.add_parser("stack", help="manage the local stand-in services")
+    actions = stack_parser.add_subparsers(dest="stack_command", required=True)
+
+    up_parser = actions.add_parser("up", help="start S3, Snowflake and REST stand-ins")
+    up_parser.add_argument("--seed", type=int, default=42, help="data generator seed")
+    up_parser.add_argument("--scale", type=float, default=1.0, help="data volume factor")
+    _add_state_dir(up_parser)
+    up_parser.set_defaults(handler=handle_stack_up)
+
+    down_parser = actions.add_parser("down", help="stop the recorded stack")
+    _add_state_dir(down_parser)
+    down_parser.set_defaults(handler=handle_stack_down)
+
+    status_parser = actions.add_parser("status", help="show services, pids, ports and URLs")
+    _add_state_dir(status_parser)
+    status_parser.set_defaults(handler=handle_stack_status)
+
+
+# Add new top-level commands (e.g. `demo`) by appending their registrar here.
+COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [register_stack]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="retail-platform", description="Retail lakehouse platform tools."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for register in COMMAND_REGISTRARS:
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except stack.StackStartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Bronze contracts: what each source delivered, as text, plus ingestion columns.
+
+Bronze keeps every source value as the text it arrived as (nested values as JSON text), so a
+malformed value is stored rather than lost; silver does the typing and rejects what fails.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retail_platform.contracts.model import TIMESTAMP, Column, TableContract, text_columns
+
+INGESTION_COLUMNS: tuple[Column, ...] = (
+    Column("_source", pl.String, "Source system and entity, e.g. rest:/v1/orders.", nullable=False),
+    Column(
+        "_batch_id",
+        pl.String,
+        "Dagster run id of the ingestion that wrote the row.",
+        nullable=False,
+    ),
+    Column("_ingested_at", TIMESTAMP, "When the row was ingested (UTC).", nullable=False),
+    Column(
+        "_source_key",
+        pl.String,
+        "Where in the source the row came from: API page, S3 key or collection.",
+        nullable=False,
+    ),
+    Column("_error", pl.String, "Why the record is malformed; null for well-formed records."),
+    Column("_raw", pl.String, "The record exactly as delivered, kept when it is malformed."),
+)
+
+PARTITION_DATE = Column(
+    "_partition_date", pl.Date, "Daily partition the row was ingested for.", nullable=False
+)
+
+
+def _bronze(
+    name: str,
+    description: str,
+    payload: tuple[Column, ...],
+    *,
+    partitioned: bool = False,
+) -> TableContract:
+    extra = (PARTITION_DATE,) if partitioned else ()
+    return TableContract(name, description, payload + extra + INGESTION_COLUMNS)
+
+
+ORDERS = _bronze(
+    "orders",
+    "Order versions from the commerce API change feed, one row per version delivered.",
+    text_columns(
+        [
+            ("order_id", "Order identifier."),
+            ("customer_id", "Customer who placed the order."),
+            ("status", "placed, paid, shipped, cancelled or returned."),
+            ("currency", "ISO-4217 currency of the amounts."),
+            ("channel", "web, app or store."),
+            ("created_at", "When the order was placed (ISO-8601 text)."),
+            ("updated_at", "When this version of the order was written (ISO-8601 text)."),
+            ("lines", "Order lines as delivered, JSON text."),
+        ]
+    ),
+    partitioned=True,
+)
+
+PAYMENTS = _bronze(
+    "payments",
+    "Payment attempts from the commerce API, one row per attempt delivered.",
+    text_columns(
+        [
+            ("payment_id", "Payment identifier."),
+            ("order_id", "Order the payment belongs to."),
+            ("amount", "Amount as delivered."),
+            ("currency", "ISO-4217 currency."),
+            ("method", "card, paypal, klarna or gift_card."),
+            ("status", "captured, failed or refunded."),
+            ("created_at", "When the payment was attempted (ISO-8601 text)."),
+        ]
+    ),
+    partitioned=True,
+)
+
+CUSTOMERS = _bronze(
+    "customers",
+    "Customer documents from the customer service MongoDB, nested documents flattened.",
+    (
+        Column("customer_id", pl.String, "Customer identifier."),
+        Column("first_name", pl.String, "Given name.", pii="name"),
+        Column("last_name", pl.String, "Family name.", pii="name"),
+        Column("email", pl.String, "Email address.", pii="email"),
+        Column("phone", pl.String, "Phone number.", pii="phone"),
+        Column("birth_date", pl.String, "Date of birth (ISO text).", pii="birth_date"),
+        Column("address_street", pl.String, "Street and house number.", pii="address"),
+        Column("address_city", pl.String, "City."),
+        Column("address_postcode", pl.String, "Postal code.", pii="address"),
+        Column("address_country", pl.String, "ISO-3166 alpha-2 country."),
+        Column("consent_marketing", pl.String, "Marketing consent flag as delivered."),
+        Column("consent_updated_at", pl.String, "When consent last changed."),
+        Column("loyalty_tier", pl.String, "bronze, silver, gold or platinum."),
+        Column("created_at", pl.String, "When the customer registered."),
+        Column("updated_at", pl.String, "When the document last changed."),
+        Column("is_deleted", pl.String, "Soft-delete flag as delivered."),
+    ),
+)
+
+PRODUCTS = _bronze(
+    "products",
+    "Product catalog rows from the partner CSV drops in S3.",
+    text_columns(
+        [
+            ("product_id", "Product identifier."),
+            ("sku", "Stock keeping unit, matches partner StockCode."),
+            ("name", "Product name."),
+            ("category", "Product category."),
+            ("brand", "Brand."),
+            ("unit_price", "List price as delivered."),
+            ("currency", "ISO-4217 currency of the list price."),
+            ("active", "Whether the product is on sale, as delivered."),
+            ("updated_at", "When the catalog row last changed."),
+        ]
+    ),
+)
+
+PARTNER_SALES = _bronze(
+    "partner_sales",
+    "Partner sales rows in the UCI Online Retail layout from S3, one file per partner and day.",
+    text_columns(
+        [
+            ("partner_id", "Partner that sent the file (from the S3 key)."),
+            ("invoice_no", "InvoiceNo; a leading C marks a cancellation."),
+            ("stock_code", "StockCode, the product sku."),
+            ("description", "Description."),
+            ("quantity", "Quantity; negative for returns and cancellations."),
+            ("invoice_date", "InvoiceDate as M/D/YYYY H:MM."),
+            ("unit_price", "UnitPrice."),
+            ("partner_customer_id", "CustomerID in the partner's own system."),
+            ("country", "Country of the buyer."),
+        ]
+    ),
+)

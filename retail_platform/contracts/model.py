@@ -1,0 +1,105 @@
+"""Table contracts: one declaration per table that every layer reads.
+
+A contract names each column, its Polars type, what it means and whether it holds PII. Assets
+publish it as Dagster column schema metadata, transforms cast to it, and the warehouse loader
+takes its descriptions as column comments, so the three can never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+import polars as pl
+
+MONEY = pl.Decimal(18, 2)
+RATE = pl.Decimal(9, 4)
+TIMESTAMP = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: pl.DataType
+    description: str
+    pii: str | None = None
+    """PII class (email, phone, name, address, birth_date, free_text, ...) of the raw value."""
+    masking: str | None = None
+    """How the PII policy treats the column where it is produced (e.g. hmac_token, generalize)."""
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    foreign_keys: dict[str, str] = field(default_factory=dict)
+    """Column -> referenced gold table, e.g. {"customer_key": "dim_customer"}."""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def polars_schema(self) -> pl.Schema:
+        return pl.Schema({column.name: column.dtype for column in self.columns})
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+    def dagster_column_schema(self) -> dg.TableSchema:
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name=column.name,
+                    type=str(column.dtype),
+                    description=column.description,
+                    tags=_column_tags(column),
+                    constraints=dg.TableColumnConstraints(
+                        nullable=column.nullable,
+                        unique=self.primary_key == (column.name,),
+                    ),
+                )
+                for column in self.columns
+            ]
+        )
+
+    def asset_metadata(self) -> dict[str, object]:
+        """Definition-time metadata that the Dagster UI shows on the asset's page."""
+        metadata: dict[str, object] = {"dagster/column_schema": self.dagster_column_schema()}
+        if self.primary_key:
+            metadata["primary_key"] = ", ".join(self.primary_key)
+        return metadata
+
+    def asset_tags(self) -> dict[str, str]:
+        """Asset-level tags: whether any column carries PII, and which classes."""
+        classes = sorted({column.pii for column in self.columns if column.pii})
+        if not classes:
+            return {"pii": "none"}
+        return {"pii": "masked" if all(c.masking for c in self.columns if c.pii) else "raw"}
+
+
+def _column_tags(column: Column) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    if column.pii:
+        tags["pii"] = column.pii
+    if column.masking:
+        tags["pii_masking"] = column.masking
+    return tags
+
+
+def columns(*specs: Column) -> tuple[Column, ...]:
+    return tuple(specs)
+
+
+def text_columns(names_and_descriptions: Sequence[tuple[str, str]]) -> tuple[Column, ...]:
+    """Bronze keeps source values as delivered text; this builds those columns."""
+    return tuple(
+        Column(name, pl.String, description) for name, description in names_and_descriptions
+    )

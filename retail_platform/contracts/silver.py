@@ -1,0 +1,175 @@
+"""Silver contracts: typed, validated, latest version per business key, PII masked."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from retail_platform.contracts import bronze
+from retail_platform.contracts.model import MONEY, TIMESTAMP, Column, TableContract
+
+QUARANTINE_REASON = Column(
+    "_quarantine_reason",
+    pl.String,
+    "Every validation rule the row broke, '; '-separated.",
+    nullable=False,
+)
+
+ORDERS = TableContract(
+    "orders",
+    "Orders at their latest version, typed and validated.",
+    (
+        Column("order_id", pl.String, "Order identifier.", nullable=False),
+        Column("customer_id", pl.String, "Customer who placed the order.", nullable=False),
+        Column(
+            "status", pl.String, "placed, paid, shipped, cancelled or returned.", nullable=False
+        ),
+        Column("currency", pl.String, "ISO-4217 currency of the amounts.", nullable=False),
+        Column("channel", pl.String, "web, app or store."),
+        Column("created_at", TIMESTAMP, "When the order was placed (UTC).", nullable=False),
+        Column(
+            "updated_at", TIMESTAMP, "When the latest version was written (UTC).", nullable=False
+        ),
+        Column("order_date", pl.Date, "UTC date the order was placed.", nullable=False),
+        Column("line_count", pl.Int32, "Number of order lines.", nullable=False),
+        Column("order_total", MONEY, "Sum of line amounts after discounts.", nullable=False),
+    ),
+    primary_key=("order_id",),
+)
+
+ORDER_LINES = TableContract(
+    "order_lines",
+    "Order lines of each order's latest version.",
+    (
+        Column("order_id", pl.String, "Order identifier.", nullable=False),
+        Column("line_number", pl.Int32, "Line number within the order, from 1.", nullable=False),
+        Column("product_id", pl.String, "Product sold.", nullable=False),
+        Column("quantity", pl.Int32, "Units sold; positive.", nullable=False),
+        Column("unit_price", MONEY, "Price per unit.", nullable=False),
+        Column("discount", MONEY, "Discount on the line.", nullable=False),
+        Column("line_amount", MONEY, "quantity x unit_price - discount.", nullable=False),
+        Column("status", pl.String, "Status of the order the line belongs to.", nullable=False),
+        Column("order_date", pl.Date, "UTC date the order was placed.", nullable=False),
+        Column(
+            "updated_at", TIMESTAMP, "When the order version was written (UTC).", nullable=False
+        ),
+    ),
+    primary_key=("order_id", "line_number"),
+)
+
+PAYMENTS = TableContract(
+    "payments",
+    "Payment attempts, typed and validated, one row per payment.",
+    (
+        Column("payment_id", pl.String, "Payment identifier.", nullable=False),
+        Column("order_id", pl.String, "Order the payment belongs to.", nullable=False),
+        Column("amount", MONEY, "Amount.", nullable=False),
+        Column("currency", pl.String, "ISO-4217 currency.", nullable=False),
+        Column("method", pl.String, "card, paypal, klarna or gift_card."),
+        Column("status", pl.String, "captured, failed or refunded.", nullable=False),
+        Column("created_at", TIMESTAMP, "When the payment was attempted (UTC).", nullable=False),
+        Column("payment_date", pl.Date, "UTC date of the attempt.", nullable=False),
+    ),
+    primary_key=("payment_id",),
+)
+
+CUSTOMERS = TableContract(
+    "customers",
+    "Customers at their latest version with PII masked by the policy in pii/policy.yaml.",
+    (
+        Column("customer_id", pl.String, "Customer identifier.", nullable=False),
+        Column(
+            "email_token",
+            pl.String,
+            "Keyed HMAC-SHA256 token of the normalised email: joins and counts still work.",
+            pii="email",
+            masking="hmac_token",
+        ),
+        Column(
+            "phone_token",
+            pl.String,
+            "Keyed HMAC-SHA256 token of the phone digits.",
+            pii="phone",
+            masking="hmac_token",
+        ),
+        Column(
+            "birth_year",
+            pl.Int32,
+            "Year of birth (date generalised).",
+            pii="birth_date",
+            masking="generalize",
+        ),
+        Column("city", pl.String, "City."),
+        Column(
+            "postcode_prefix",
+            pl.String,
+            "First two characters of the postal code.",
+            pii="address",
+            masking="generalize",
+        ),
+        Column("country", pl.String, "ISO-3166 alpha-2 country."),
+        Column("marketing_consent", pl.Boolean, "Whether the customer accepts marketing."),
+        Column("loyalty_tier", pl.String, "bronze, silver, gold or platinum."),
+        Column("created_at", TIMESTAMP, "When the customer registered (UTC).", nullable=False),
+        Column("updated_at", TIMESTAMP, "When the record last changed (UTC).", nullable=False),
+        Column("is_deleted", pl.Boolean, "Soft-deleted in the source.", nullable=False),
+    ),
+    primary_key=("customer_id",),
+)
+
+PRODUCTS = TableContract(
+    "products",
+    "Product catalog at the latest version of each product.",
+    (
+        Column("product_id", pl.String, "Product identifier.", nullable=False),
+        Column("sku", pl.String, "Stock keeping unit.", nullable=False),
+        Column("name", pl.String, "Product name.", nullable=False),
+        Column("category", pl.String, "Product category."),
+        Column("brand", pl.String, "Brand."),
+        Column("unit_price", MONEY, "List price.", nullable=False),
+        Column("currency", pl.String, "ISO-4217 currency of the list price.", nullable=False),
+        Column("active", pl.Boolean, "Whether the product is on sale.", nullable=False),
+        Column("updated_at", TIMESTAMP, "When the catalog row last changed (UTC).", nullable=False),
+    ),
+    primary_key=("product_id",),
+)
+
+
+def quarantine_of(bronze_table: TableContract) -> TableContract:
+    """Rows of a bronze table that failed validation, as delivered, with the rules they broke."""
+    return TableContract(
+        f"{bronze_table.name}_quarantine",
+        f"Rows of bronze {bronze_table.name} that failed validation, kept with the reason.",
+        (*bronze_table.columns, QUARANTINE_REASON),
+    )
+
+
+def _masked_customer_columns() -> tuple[Column, ...]:
+    """bronze customers after the PII policy: raw PII dropped, tokenised or generalised."""
+    masked = {column.name: column for column in CUSTOMERS.columns}
+    renamed = {"address_city": "city", "address_country": "country"}
+    replaced = {
+        "email": masked["email_token"],
+        "phone": masked["phone_token"],
+        "birth_date": masked["birth_year"],
+        "address_postcode": masked["postcode_prefix"],
+    }
+    dropped = {"first_name", "last_name", "address_street"}
+    result: list[Column] = []
+    for column in bronze.CUSTOMERS.columns:
+        if column.name in dropped:
+            continue
+        if column.name in replaced:
+            result.append(replaced[column.name])
+        elif column.name == "_raw":
+            result.append(Column("_raw", pl.String, "Redacted: may hold the raw document."))
+        else:
+            name = renamed.get(column.name, column.name)
+            result.append(Column(name, column.dtype, column.description))
+    return tuple(result)
+
+
+MASKED_CUSTOMERS = TableContract(
+    "customers",
+    "bronze customers with the PII policy applied, before typing.",
+    _masked_customer_columns(),
+)

@@ -1,0 +1,41 @@
+"""The code location: Definitions for the environment named by RETAIL_PLATFORM_ENV."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from retail_platform.assets.bronze import mongo as bronze_mongo
+from retail_platform.assets.bronze import rest as bronze_rest
+from retail_platform.assets.bronze import s3 as bronze_s3
+from retail_platform.assets.gold import star
+from retail_platform.assets.silver import customers, orders, payments, products
+from retail_platform.assets.warehouse.load import warehouse_assets
+from retail_platform.automation.jobs import (
+    everything_job,
+    nightly_dated_sources_job,
+    partner_files_job,
+)
+from retail_platform.automation.schedules import nightly_dated_sources_schedule
+from retail_platform.automation.sensors import partner_files_sensor
+from retail_platform.environment import Environment, current_environment, resources_for
+from retail_platform.quality.checks import build_asset_checks
+
+
+def build_definitions(environment: Environment | None = None) -> dg.Definitions:
+    environment = environment or current_environment()
+    assets = dg.load_assets_from_modules(
+        [bronze_rest, bronze_mongo, bronze_s3, orders, payments, products, customers, star]
+    )
+    return dg.Definitions(
+        assets=[*assets, *warehouse_assets],
+        asset_checks=build_asset_checks(),
+        jobs=[nightly_dated_sources_job, partner_files_job, everything_job],
+        schedules=[nightly_dated_sources_schedule],
+        sensors=[partner_files_sensor],
+        resources=resources_for(environment),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

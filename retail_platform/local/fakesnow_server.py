@@ -1,0 +1,101 @@
+"""A local, disk-persisted Snowflake stand-in built on fakesnow's HTTP server.
+
+fakesnow's own ``-s`` CLI mode keeps everything in memory, so this entry point wires a
+``FakeSnow(db_path=...)`` instance into the server app before starting uvicorn. Each Snowflake
+database becomes ``<db-path>/<DATABASE>.db`` and survives restarts.
+
+Usage::
+
+    python -m retail_platform.local.fakesnow_server --host 127.0.0.1 --port 8765 --db-path .data/snow
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run a disk-persisted fakesnow server.")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port to listen on")
+    parser.add_argument(
+        "--db-path",
+        required=True,
+        type=Path,
+        help="directory holding one <DATABASE>.db per database",
+    )
+    parser.add_argument(
+        "--log-level", default="warning", help="uvicorn log level (default: %(default)s)"
+    )
+    return parser.parse_args(argv)
+
+
+def _ignore_signal(_signum: int, _frame: object) -> None:
+    """Placeholder handler: uvicorn re-raises the signal it caught once it has stopped."""
+
+
+def _flush_and_close(duck_conn: object) -> None:
+    """Checkpoint every file-backed database so the .db files are complete, then close."""
+    try:
+        file_databases = duck_conn.execute(  # type: ignore[attr-defined]
+            "SELECT database_name FROM duckdb_databases() WHERE path IS NOT NULL AND NOT internal"
+        ).fetchall()
+        for (database_name,) in file_databases:
+            try:
+                duck_conn.execute(f'CHECKPOINT "{database_name}"')  # type: ignore[attr-defined]
+            except Exception as error:  # committed data is still in the WAL and replays on open
+                logger.warning("checkpoint of %s failed: %s", database_name, error)
+    finally:
+        duck_conn.close()  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    db_path: Path = args.db_path.resolve()
+    db_path.mkdir(parents=True, exist_ok=True)
+
+    # Imported lazily: fakesnow creates its stage bucket temp dir at import time.
+    import fakesnow.server
+    import uvicorn
+    from fakesnow.instance import FakeSnow
+    from fakesnow.transforms import stage
+
+    persisted = FakeSnow(db_path=str(db_path))
+    fakesnow.server.shared_fs = persisted
+    # fakesnow pins its own logger to INFO (one line per login); honour the requested level.
+    logging.getLogger("fakesnow.server").setLevel(args.log_level.upper())
+
+    # uvicorn restores the previous handlers after a graceful stop and re-raises the signal;
+    # with the defaults in place SIGTERM would kill us before the databases are flushed.
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, _ignore_signal)
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            fakesnow.server.app, host=args.host, port=args.port, log_level=args.log_level
+        )
+    )
+    try:
+        server.run()
+    finally:
+        for session in list(fakesnow.server.sessions.values()):
+            session.close()
+        fakesnow.server.sessions.clear()
+        _flush_and_close(persisted.duck_conn)
+        # fakesnow never removes the stage bucket it creates per process.
+        shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
+    # uvicorn returns normally even if the port could not be bound, so report that as failure.
+    return 0 if server.started else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""Source records -> bronze frames: every value kept as delivered text, nothing dropped.
+
+Pure functions (no I/O): the bronze assets fetch, these shape. A record that cannot be read as
+the expected structure still becomes a row, with `_error` saying why and `_raw` holding it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from retail_platform.contracts.bronze import INGESTION_COLUMNS, PARTITION_DATE
+from retail_platform.contracts.model import TableContract
+
+_INGESTION_NAMES = {column.name for column in INGESTION_COLUMNS} | {PARTITION_DATE.name}
+
+
+@dataclass(frozen=True)
+class Ingestion:
+    """Who ingested a batch and when: the same for every row of one materialization."""
+
+    source: str
+    batch_id: str
+    ingested_at: datetime
+
+
+def payload_columns(contract: TableContract) -> list[str]:
+    return [name for name in contract.column_names if name not in _INGESTION_NAMES]
+
+
+def records_to_frame(
+    records: Sequence[Any],
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    source_key: str,
+    field_paths: Mapping[str, str] | None = None,
+    required: Sequence[str] = (),
+    partition_date: date | None = None,
+) -> pl.DataFrame:
+    """One bronze row per record. `field_paths` maps a column to a dotted path in nested records."""
+    columns = payload_columns(contract)
+    paths = {name: (field_paths or {}).get(name, name) for name in columns}
+    rows: list[dict[str, str | None]] = []
+    for record in records:
+        if not isinstance(record, dict):
+            rows.append(_malformed_row(columns, record, "record is not a JSON object"))
+            continue
+        row = {name: _as_text(_lookup(record, path)) for name, path in paths.items()}
+        missing = [name for name in required if row.get(name) in (None, "")]
+        if missing:
+            row |= {
+                "_error": f"missing required field(s): {', '.join(missing)}",
+                "_raw": _dump(record),
+            }
+        else:
+            row |= {"_error": None, "_raw": None}
+        rows.append(row)
+    return _with_ingestion(rows, contract, ingestion, source_key, partition_date)
+
+
+def csv_to_frame(
+    content: bytes,
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    source_key: str,
+    rename: Mapping[str, str],
+    constants: Mapping[str, str] | None = None,
+    required: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Reads a CSV file as text columns; a file that cannot be parsed becomes one error row."""
+    columns = payload_columns(contract)
+    try:
+        parsed = pl.read_csv(io.BytesIO(content), infer_schema=False, encoding="utf8")
+    except Exception as error:
+        row = _malformed_row(
+            columns, content.decode("utf-8", "replace"), f"unreadable CSV: {error}"
+        )
+        return _with_ingestion([row], contract, ingestion, source_key, None)
+    missing_headers = [source for source in rename if source not in parsed.columns]
+    if missing_headers:
+        reason = f"CSV {source_key} lacks column(s): {', '.join(missing_headers)}"
+        row = _malformed_row(columns, content.decode("utf-8", "replace"), reason)
+        return _with_ingestion([row], contract, ingestion, source_key, None)
+    frame = parsed.rename(dict(rename)).with_columns(
+        [pl.lit(value, pl.String).alias(name) for name, value in (constants or {}).items()]
+    )
+    missing_required = [
+        pl.when(pl.col(name).is_null() | (pl.col(name) == "")).then(pl.lit(name))
+        for name in required
+    ]
+    error = (
+        pl.concat_str(missing_required, separator=", ", ignore_nulls=True)
+        if missing_required
+        else pl.lit(None, pl.String)
+    )
+    frame = frame.with_columns(
+        pl.when(error.is_not_null() & (error != ""))
+        .then(pl.lit("missing required field(s): ") + error)
+        .alias("_error")
+    )
+    row_text = pl.concat_str(
+        [pl.col(source).fill_null("") for source in rename.values()], separator=","
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("_error").is_not_null()).then(row_text).alias("_raw"),
+    )
+    return _add_ingestion(
+        frame.select([*columns, "_error", "_raw"]), contract, ingestion, source_key, None
+    )
+
+
+def _lookup(record: Mapping[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return _dump(value)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
+
+
+def _malformed_row(columns: Sequence[str], record: Any, reason: str) -> dict[str, str | None]:
+    raw = record if isinstance(record, str) else _dump(record)
+    return {name: None for name in columns} | {"_error": reason, "_raw": raw}
+
+
+def _with_ingestion(
+    rows: list[dict[str, str | None]],
+    contract: TableContract,
+    ingestion: Ingestion,
+    source_key: str,
+    partition_date: date | None,
+) -> pl.DataFrame:
+    text_schema = {name: pl.String for name in [*payload_columns(contract), "_error", "_raw"]}
+    frame = (
+        pl.DataFrame(rows, schema=text_schema, orient="row")
+        if rows
+        else pl.DataFrame(schema=text_schema)
+    )
+    return _add_ingestion(frame, contract, ingestion, source_key, partition_date)
+
+
+def _add_ingestion(
+    frame: pl.DataFrame,
+    contract: TableContract,
+    ingestion: Ingestion,
+    source_key: str,
+    partition_date: date | None,
+) -> pl.DataFrame:
+    frame = frame.with_columns(
+        pl.lit(ingestion.source).alias("_source"),
+        pl.lit(ingestion.batch_id).alias("_batch_id"),
+        pl.lit(ingestion.ingested_at).cast(pl.Datetime("us", "UTC")).alias("_ingested_at"),
+        pl.lit(source_key).alias("_source_key"),
+    )
+    if PARTITION_DATE.name in contract.column_names:
+        frame = frame.with_columns(pl.lit(partition_date, pl.Date).alias(PARTITION_DATE.name))
+    return frame.select(contract.column_names).cast(dict(contract.polars_schema))

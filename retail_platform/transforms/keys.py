@@ -1,0 +1,52 @@
+"""Deterministic keys: surrogate keys from natural keys, and YYYYMMDD date keys."""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+# ASCII unit separator: cannot occur in identifiers, so ("ab", "c") and ("a", "bc") differ.
+KEY_SEPARATOR = "\x1f"
+
+
+def _hash_to_int64(value: str | None) -> int | None:
+    if value is None:
+        return None
+    digest = hashlib.blake2b(value.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], byteorder="big", signed=True)
+
+
+def _hash_series(values: pl.Series) -> pl.Series:
+    # hashlib is used instead of Expr.hash because Polars' hash may change between versions,
+    # while a surrogate key must be identical across runs, versions and machines.
+    return pl.Series(
+        values.name, [_hash_to_int64(value) for value in values.to_list()], dtype=pl.Int64
+    )
+
+
+def stable_key(*columns: str) -> pl.Expr:
+    """Int64 surrogate key of the natural key ``columns``.
+
+    The key is the first 8 bytes (big-endian, signed) of the 64-byte BLAKE2b digest of the
+    UTF-8 text of the values joined with the unit separator; non-text values are cast to
+    text first (integers as plain decimal digits). A null in any component gives a null key.
+    """
+    if not columns:
+        raise ValueError("stable_key needs at least one column")
+    joined = pl.concat_str(
+        [pl.col(column).cast(pl.String) for column in columns], separator=KEY_SEPARATOR
+    )
+    return joined.map_batches(_hash_series, return_dtype=pl.Int64, is_elementwise=True).alias(
+        "_".join(columns) + "_key"
+    )
+
+
+def date_key(column: str | pl.Expr) -> pl.Expr:
+    """YYYYMMDD as Int32 of a Date (or Datetime) column, e.g. 2026-10-31 -> 20261031."""
+    value = pl.col(column) if isinstance(column, str) else column
+    return (
+        value.dt.year().cast(pl.Int32) * 10_000
+        + value.dt.month().cast(pl.Int32) * 100
+        + value.dt.day().cast(pl.Int32)
+    )
