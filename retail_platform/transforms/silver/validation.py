@@ -12,7 +12,7 @@ Conventions every silver ``validate_*`` function follows:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
 import polars as pl
@@ -45,6 +45,14 @@ def source_name(column: str) -> str:
 def keep_source_columns(frame: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
     """Rename ``columns`` to their ``_bronze_`` names so typed columns can take the names."""
     return frame.rename({column: source_name(column) for column in columns})
+
+
+def source_column_names(input_frame: pl.LazyFrame, renamed: Collection[str]) -> list[str]:
+    """Names, in input order, under which a validated frame keeps the input's columns."""
+    return [
+        source_name(name) if name in renamed else name
+        for name in input_frame.collect_schema().names()
+    ]
 
 
 def source(column: str) -> pl.Expr:
@@ -172,10 +180,15 @@ def ingestion_error_rule() -> pl.Expr:
     return rule(error.is_not_null(), pl.concat_str(pl.lit("_error: "), error))
 
 
-def combine_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
-    """Join the broken rules with '; ' into ``_quarantine_reason``; null when none broke."""
+def join_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
+    """The broken rules joined with '; '; null when none broke."""
     joined = pl.concat_str(list(reasons), separator=REASON_SEPARATOR, ignore_nulls=True)
-    return pl.when(joined.str.len_chars() > 0).then(joined).alias(REASON)
+    return pl.when(joined.str.len_chars() > 0).then(joined)
+
+
+def combine_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
+    """:func:`join_reasons` named ``_quarantine_reason``."""
+    return join_reasons(reasons).alias(REASON)
 
 
 # --- outputs -------------------------------------------------------------------------------

@@ -1,0 +1,277 @@
+"""Silver orders: parse and validate bronze order versions, keep the latest, explode lines.
+
+``validate_order_versions`` returns every bronze row with typed columns, a typed ``lines``
+list and ``_quarantine_reason``. The bronze text of each payload column is kept as
+``_bronze_<name>`` (the typed column takes the name); ingestion columns keep their names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from retail_platform.contracts import bronze, silver
+from retail_platform.contracts.model import MONEY
+from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.validation import (
+    REASON,
+    allowed_values_rule,
+    clean_text,
+    combine_reasons,
+    ingestion_error_rule,
+    join_reasons,
+    keep_source_columns,
+    missing_rule,
+    negative_rule,
+    parse_integer,
+    parse_money,
+    parse_timestamp,
+    pattern_rule,
+    quoted,
+    rule,
+    source,
+    source_column_names,
+    timestamp_rules,
+    unparsed_rule,
+    value_rule,
+)
+
+ORDER_STATUSES = ("placed", "paid", "shipped", "cancelled", "returned")
+CHANNELS = ("web", "app", "store")
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+_PAYLOAD = [name for name in bronze.ORDERS.column_names if not name.startswith("_")]
+
+LINE_FIELDS = ("line_number", "product_id", "quantity", "unit_price", "discount")
+# Lines are first decoded with every field as text, so 'two' survives to be reported.
+_TEXT_LINE = pl.List(pl.Struct({field: pl.String for field in LINE_FIELDS}))
+TYPED_LINE = pl.Struct(
+    {
+        "line_number": pl.Int32,
+        "product_id": pl.String,
+        "quantity": pl.Int32,
+        "unit_price": MONEY,
+        "discount": MONEY,
+    }
+)
+
+# json_decode fails the whole column on one odd document, so only documents whose canonical
+# form (json_path_match re-serialises compactly) is a list of flat objects reach it.
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_JSON_SCALAR = rf"(?:{_JSON_STRING}|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)"
+_JSON_MEMBER = rf"{_JSON_STRING}:{_JSON_SCALAR}"
+_JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
+_LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
+_DECODED_LINES = "_decoded_lines"
+
+
+def _text_field(field: str) -> pl.Expr:
+    return pl.element().struct.field(field)
+
+
+def _typed_field(field: str) -> pl.Expr:
+    """Typed value of one line field, evaluated inside ``list.eval`` over text lines."""
+    text = _text_field(field)
+    if field in ("line_number", "quantity"):
+        return parse_integer(text)
+    if field == "product_id":
+        return clean_text(text)
+    if field == "discount":
+        # A line without a discount has none; a present but unparsable one stays null.
+        return pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(
+            parse_money(text)
+        )
+    return parse_money(text)
+
+
+def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl.Expr:
+    """quantity x unit_price - discount, in money."""
+    return (quantity * unit_price - discount).cast(MONEY)
+
+
+def _line_rules() -> pl.Expr:
+    """Every broken rule of one line, evaluated inside ``list.eval``; null for a valid line.
+
+    Lines are addressed by position counting from 1, like line_number: lines[2] is the
+    second line of the document.
+    """
+    position = pl.int_range(1, pl.len() + 1).cast(pl.String)
+
+    def label(field: str) -> pl.Expr:
+        return pl.concat_str(pl.lit("lines["), position, pl.lit(f"].{field}"))
+
+    def message(field: str, problem: str, value: pl.Expr | None = None) -> pl.Expr:
+        parts = [label(field), pl.lit(f": {problem}")]
+        if value is not None:
+            parts += [pl.lit(": "), quoted(value)]
+        return pl.concat_str(parts)
+
+    def missing(field: str) -> pl.Expr:
+        return rule(clean_text(_text_field(field)).is_null(), message(field, "missing"))
+
+    def unparsed(field: str, expected: str) -> pl.Expr:
+        text = _text_field(field)
+        broken = clean_text(text).is_not_null() & _typed_field(field).is_null()
+        return rule(broken, message(field, f"not {expected}", text))
+
+    quantity, unit_price, discount = (
+        _typed_field(name) for name in ("quantity", "unit_price", "discount")
+    )
+    return join_reasons(
+        [
+            missing("line_number"),
+            unparsed("line_number", "an integer"),
+            rule(
+                _typed_field("line_number") <= 0,
+                message("line_number", "not positive", _text_field("line_number")),
+            ),
+            missing("product_id"),
+            missing("quantity"),
+            unparsed("quantity", "an integer"),
+            rule(quantity <= 0, message("quantity", "not positive", _text_field("quantity"))),
+            missing("unit_price"),
+            unparsed("unit_price", "a number"),
+            rule(unit_price < 0, message("unit_price", "negative", _text_field("unit_price"))),
+            unparsed("discount", "a number"),
+            rule(discount < 0, message("discount", "negative", _text_field("discount"))),
+            rule(
+                (discount >= 0) & (discount > quantity * unit_price),
+                message("discount", "exceeds quantity x unit_price", _text_field("discount")),
+            ),
+        ]
+    )
+
+
+def _lines_rules(
+    lines_text: pl.Expr, canonical: pl.Expr, looks_like_list: pl.Expr
+) -> list[pl.Expr]:
+    decoded = pl.col(_DECODED_LINES)
+    duplicated_numbers = decoded.list.eval(
+        parse_integer(_text_field("line_number")).drop_nulls().is_duplicated().any()
+    ).list.first()
+    line_reasons = decoded.list.eval(_line_rules()).list.drop_nulls().list.join("; ")
+    return [
+        missing_rule("lines", lines_text),
+        value_rule(
+            "lines", lines_text.is_not_null() & ~looks_like_list, "not a JSON list", lines_text
+        ),
+        value_rule("lines", looks_like_list & canonical.is_null(), "not valid JSON", lines_text),
+        value_rule(
+            "lines",
+            canonical.is_not_null() & looks_like_list & decoded.is_null(),
+            "not a list of flat JSON objects",
+            lines_text,
+        ),
+        rule(decoded.list.len() == 0, "lines: empty list"),
+        rule(duplicated_numbers, "lines: duplicate line_number"),
+        pl.when(line_reasons.str.len_chars() > 0).then(line_reasons),
+    ]
+
+
+def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
+    """Type and validate every bronze order version; no row is dropped.
+
+    Output: the silver.ORDERS columns (typed), ``lines`` as List(Struct(line_number,
+    product_id, quantity, unit_price, discount)), ``_quarantine_reason`` (null when valid),
+    then ``_bronze_<payload column>`` text and the ingestion columns as delivered. Typed
+    values of a quarantined row are best effort (null where unparsable).
+    """
+    frame = keep_source_columns(bronze_orders, _PAYLOAD)
+    lines_text = clean_text(source("lines"))
+    canonical = lines_text.str.json_path_match("$")
+    looks_like_list = lines_text.str.starts_with("[")
+    well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
+    frame = frame.with_columns(
+        pl.when(well_formed).then(canonical).str.json_decode(_TEXT_LINE).alias(_DECODED_LINES)
+    )
+
+    status = clean_text(source("status")).str.to_lowercase()
+    currency = clean_text(source("currency")).str.to_uppercase()
+    channel = clean_text(source("channel")).str.to_lowercase()
+    created_at = parse_timestamp(source("created_at"))
+    typed_lines = pl.col(_DECODED_LINES).list.eval(
+        pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
+    )
+    reasons = [
+        ingestion_error_rule(),
+        missing_rule("order_id", source("order_id")),
+        missing_rule("customer_id", source("customer_id")),
+        missing_rule("status", source("status")),
+        allowed_values_rule("status", status, ORDER_STATUSES),
+        missing_rule("currency", source("currency")),
+        pattern_rule("currency", currency, CURRENCY_PATTERN, "a 3-letter currency code"),
+        allowed_values_rule("channel", channel, CHANNELS),
+        *timestamp_rules("created_at", source("created_at")),
+        *timestamp_rules("updated_at", source("updated_at")),
+        *_lines_rules(lines_text, canonical, looks_like_list),
+    ]
+    frame = frame.with_columns(
+        order_id=clean_text(source("order_id")),
+        customer_id=clean_text(source("customer_id")),
+        status=status,
+        currency=currency,
+        channel=channel,
+        created_at=created_at,
+        updated_at=parse_timestamp(source("updated_at")),
+        order_date=created_at.dt.date(),
+        line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
+        lines=typed_lines.cast(pl.List(TYPED_LINE)),
+        _quarantine_reason=combine_reasons(reasons),
+    )
+    frame = frame.with_columns(
+        order_total=pl.col("lines")
+        .list.eval(
+            line_amount(
+                pl.element().struct.field("quantity"),
+                pl.element().struct.field("unit_price"),
+                pl.element().struct.field("discount"),
+            )
+        )
+        .list.sum()
+        .cast(MONEY)
+    )
+    leading = [*silver.ORDERS.column_names, "lines", REASON]
+    trailing = source_column_names(bronze_orders, _PAYLOAD)
+    return frame.select(*leading, *trailing)
+
+
+def latest_versions(
+    frame: pl.LazyFrame, key: Sequence[str], version_column: str
+) -> pl.LazyFrame:
+    """Exactly one row per ``key``: the one with the highest ``version_column``.
+
+    Exact duplicates collapse. Ties on the version (same key and version, different content)
+    are broken deterministically, independent of input row order: the row that sorts highest
+    on the remaining non-nested columns in schema order (nulls last) wins. A null version
+    loses to any non-null one.
+    """
+    schema = frame.collect_schema()
+    key_columns = list(key)
+    tie_breakers = [
+        name
+        for name, dtype in schema.items()
+        if name != version_column and name not in key_columns and not dtype.is_nested()
+    ]
+    ordered = frame.sort([version_column, *tie_breakers], descending=True, nulls_last=True)
+    return ordered.unique(subset=key_columns, keep="first", maintain_order=True)
+
+
+def silver_orders(latest: pl.LazyFrame) -> pl.LazyFrame:
+    """Valid latest order versions conformed to silver.ORDERS."""
+    return conform(latest, silver.ORDERS)
+
+
+def silver_order_lines(latest: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per line of each valid latest order, conformed to silver.ORDER_LINES.
+
+    status, order_date and updated_at come from the order the line belongs to.
+    """
+    lines = (
+        latest.select("order_id", "status", "order_date", "updated_at", "lines")
+        .explode("lines")
+        .unnest("lines")
+        .with_columns(
+            line_amount=line_amount(pl.col("quantity"), pl.col("unit_price"), pl.col("discount"))
+        )
+    )
+    return conform(lines, silver.ORDER_LINES)

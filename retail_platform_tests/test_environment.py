@@ -1,0 +1,99 @@
+"""Choosing the environment, and prod's refusal to load without its variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from retail_platform.environment import (
+    PROD_REQUIRED_VARIABLES,
+    Environment,
+    MissingEnvironmentVariableError,
+    UnknownEnvironmentError,
+    current_environment,
+)
+
+PROD_VALUES = {
+    "RETAIL_LAKE_ROOT": "s3://acme-lake/retail",
+    "COMMERCE_API_BASE_URL": "https://api.shop.example",
+    "COMMERCE_API_TOKEN": "token-from-vault",
+    "PARTNER_DROPS_BUCKET": "acme-partner-drops",
+    "MONGODB_URI": "mongodb://db.example:27017",
+    "RETAIL_PII_HMAC_KEY": "hmac-key-from-vault",
+    "SNOWFLAKE_ACCOUNT": "acme-xy12345",
+    "SNOWFLAKE_USER": "RETAIL_LOADER",
+    "SNOWFLAKE_WAREHOUSE": "TRANSFORMING",
+    "SNOWFLAKE_PASSWORD": "password-from-vault",
+}
+
+
+@pytest.fixture
+def prod_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.setenv("RETAIL_PLATFORM_ENV", "prod")
+    for name, value in PROD_VALUES.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_local_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RETAIL_PLATFORM_ENV", raising=False)
+    assert current_environment() is Environment.LOCAL
+
+
+def test_an_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAIL_PLATFORM_ENV", "staging")
+    with pytest.raises(UnknownEnvironmentError, match="'staging' is not an environment"):
+        current_environment()
+
+
+@pytest.mark.parametrize("missing", PROD_REQUIRED_VARIABLES)
+def test_prod_without_a_variable_fails_at_load_naming_it(
+    prod_env: pytest.MonkeyPatch, missing: str
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    prod_env.delenv(missing)
+    with pytest.raises(MissingEnvironmentVariableError) as error:
+        build_definitions()
+    assert missing in str(error.value)
+    assert str(error.value).count(",") == 0, "only the missing variable is named"
+
+
+def test_prod_without_any_snowflake_credential_names_both_options(
+    prod_env: pytest.MonkeyPatch,
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    prod_env.delenv("SNOWFLAKE_PASSWORD")
+    with pytest.raises(MissingEnvironmentVariableError, match="SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH"):
+        build_definitions()
+
+
+def test_prod_loads_with_every_variable_and_keeps_secrets_as_env_vars(
+    prod_env: pytest.MonkeyPatch,
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    definitions = build_definitions()
+    definitions.resolve_all_job_defs()
+    for key in ("commerce_api", "customer_db", "pii_masking", "warehouse"):
+        dumped = repr(definitions.resources[key])
+        for secret in ("token-from-vault", "hmac-key-from-vault", "password-from-vault"):
+            assert secret not in dumped, f"{key} holds the value of a secret, not its EnvVar"
+    assert isinstance(definitions.resources["pii_masking"].hmac_secret, dg.EnvVar)
+
+
+def test_local_definitions_load_without_a_running_stack(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    monkeypatch.setenv("RETAIL_PLATFORM_STATE_DIR", str(tmp_path))
+    definitions = build_definitions(Environment.LOCAL)
+    keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
+    expected = {f"warehouse/{table}" for table in ("dim_customer", "dim_product", "dim_date",
+                                                   "fact_order_lines", "kpi_daily")}
+    assert expected <= keys
+    assert {"bronze/orders", "bronze/customers", "silver/customers", "gold/kpi_daily"} <= keys
