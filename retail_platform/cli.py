@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from retail_platform.environment import local_state_dir
 from retail_platform.local import stack
 
 Handler = Callable[[argparse.Namespace], int]
@@ -68,7 +69,7 @@ def _add_state_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=stack.DEFAULT_STATE_DIR,
+        default=local_state_dir(),
         help="where stack.json, logs and the warehouse live (default: %(default)s)",
     )
 
@@ -78,9 +79,7 @@ def register_stack(subparsers: argparse._SubParsersAction) -> None:
     actions = stack_parser.add_subparsers(dest="stack_command", required=True)
 
     up_parser = actions.add_parser("up", help="start S3, Snowflake and REST stand-ins")
-    up_parser.add_argument("--seed", type=int, default=42, help="data generator seed")
-    up_parser.add_argument("--scale", type=float, default=1.0, help="data volume factor")
-    _add_state_dir(up_parser)
+    _add_data_options(up_parser)
     up_parser.set_defaults(handler=handle_stack_up)
 
     down_parser = actions.add_parser("down", help="stop the recorded stack")
@@ -92,8 +91,46 @@ def register_stack(subparsers: argparse._SubParsersAction) -> None:
     status_parser.set_defaults(handler=handle_stack_status)
 
 
-# Add new top-level commands (e.g. `demo`) by appending their registrar here.
-COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [register_stack]
+def handle_demo(args: argparse.Namespace) -> int:
+    from retail_platform.local.demo import run_demo
+
+    run_demo(_stack_config(args), days=args.days)
+    return 0
+
+
+def handle_dev(args: argparse.Namespace) -> int:
+    from retail_platform.local.dev import run_dev
+
+    return run_dev(_stack_config(args), port=args.port)
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=42, help="data generator seed")
+    parser.add_argument("--scale", type=float, default=1.0, help="data volume factor")
+    _add_state_dir(parser)
+
+
+def register_demo(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="start the stack, materialize everything, print KPIs, stop the stack"
+    )
+    _add_data_options(demo)
+    demo.add_argument("--days", type=int, default=30, help="days of data to ingest")
+    demo.set_defaults(handler=handle_demo)
+
+
+def register_dev(subparsers: argparse._SubParsersAction) -> None:
+    dev = subparsers.add_parser("dev", help="start the stack and `dagster dev` together")
+    _add_data_options(dev)
+    dev.add_argument("--port", type=int, default=3000, help="Dagster UI port")
+    dev.set_defaults(handler=handle_dev)
+
+
+COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
+    register_stack,
+    register_demo,
+    register_dev,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

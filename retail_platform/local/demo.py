@@ -29,10 +29,15 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("bronze: commerce API (daily partitions)", dg.AssetSelection.groups("bronze")
-          & dg.AssetSelection.kind("rest"), partitioned=True),
-    Stage("bronze: S3 partner drops and MongoDB", dg.AssetSelection.groups("bronze")
-          - dg.AssetSelection.kind("rest")),
+    Stage(
+        "bronze: commerce API (daily partitions)",
+        dg.AssetSelection.groups("bronze") & dg.AssetSelection.kind("rest"),
+        partitioned=True,
+    ),
+    Stage(
+        "bronze: S3 partner drops and MongoDB",
+        dg.AssetSelection.groups("bronze") - dg.AssetSelection.kind("rest"),
+    ),
     Stage("silver: typed, deduplicated, PII masked", dg.AssetSelection.groups("silver")),
     Stage("gold: star schema and KPIs", dg.AssetSelection.groups("gold")),
     Stage("warehouse: Snowflake RETAIL.GOLD", dg.AssetSelection.groups("warehouse")),
@@ -136,16 +141,19 @@ def _print_summary(definitions: dg.Definitions, state: StackState, echo: Printer
             "FROM KPI_DAILY ORDER BY date DESC LIMIT 7"
         )
         recent = cursor.fetchall()
-        counts = _table_counts(cursor, ("DIM_CUSTOMER", "DIM_PRODUCT", "DIM_DATE",
-                                        "FACT_ORDER_LINES", "KPI_DAILY"))
+        counts = _table_counts(
+            cursor, ("DIM_CUSTOMER", "DIM_PRODUCT", "DIM_DATE", "FACT_ORDER_LINES", "KPI_DAILY")
+        )
     echo("")
     echo(f"KPIs from Snowflake RETAIL.GOLD.KPI_DAILY, {first} .. {last}")
     echo(f"  revenue {revenue:,.2f} EUR   orders {orders:,}   new customers {new_customers:,}")
     echo(f"  average order value {revenue / max(orders, 1):,.2f} EUR")
     echo("  last 7 days:  date        revenue     orders   AOV      payment failures")
     for day, day_revenue, day_orders, aov, failure_rate in recent:
-        echo(f"               {day}  {day_revenue:>10,.2f}  {day_orders:>6}  {aov:>7,.2f}  "
-             f"{float(failure_rate):.1%}")
+        echo(
+            f"               {day}  {day_revenue:>10,.2f}  {day_orders:>6}  {aov:>7,.2f}  "
+            f"{float(failure_rate):.1%}"
+        )
     echo("Warehouse tables: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
     del state
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from retail_platform.contracts.model import TableContract
-from retail_platform.transforms.silver.orders import latest_versions, quarantine_rows
+from retail_platform.transforms.silver.orders import latest_versions
+from retail_platform.transforms.silver.validation import quarantine_rows
 
 REASON = "_quarantine_reason"
 

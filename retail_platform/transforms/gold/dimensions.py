@@ -70,9 +70,9 @@ def build_dim_date_for_orders(orders: pl.LazyFrame) -> pl.LazyFrame:
     The range is derived inside the query (no collect), so the asset needs no extra pass;
     it is empty when there are no orders. Equivalent to ``build_dim_date(min, max)``.
     """
-    bounds = orders.select(
-        start=pl.col("order_date").min(), end=pl.col("order_date").max()
-    ).filter(pl.col("start").is_not_null())
+    bounds = orders.select(start=pl.col("order_date").min(), end=pl.col("order_date").max()).filter(
+        pl.col("start").is_not_null()
+    )
     # date_ranges (one list per row) tolerates the empty frame that date_range would reject.
     dates = bounds.select(pl.date_ranges("start", "end", "1d").alias("date")).explode("date")
     return _calendar(dates)

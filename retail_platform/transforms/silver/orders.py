@@ -23,19 +23,30 @@ from retail_platform.transforms.silver.validation import (
     join_reasons,
     keep_source_columns,
     missing_rule,
-    negative_rule,
     parse_integer,
     parse_money,
     parse_timestamp,
     pattern_rule,
+    quarantine_rows,
     quoted,
     rule,
     source,
     source_column_names,
     timestamp_rules,
-    unparsed_rule,
+    valid_rows,
     value_rule,
 )
+
+# quarantine_rows and valid_rows are re-exported: the orders asset needs them next to these.
+__all__ = [
+    "latest_versions",
+    "line_amount",
+    "quarantine_rows",
+    "silver_order_lines",
+    "silver_orders",
+    "valid_rows",
+    "validate_order_versions",
+]
 
 ORDER_STATUSES = ("placed", "paid", "shipped", "cancelled", "returned")
 CHANNELS = ("web", "app", "store")
@@ -78,8 +89,8 @@ def _typed_field(field: str) -> pl.Expr:
         return clean_text(text)
     if field == "discount":
         # A line without a discount has none; a present but unparsable one stays null.
-        return pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(
-            parse_money(text)
+        return (
+            pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(parse_money(text))
         )
     return parse_money(text)
 
@@ -135,7 +146,11 @@ def _line_rules() -> pl.Expr:
             unparsed("discount", "a number"),
             rule(discount < 0, message("discount", "negative", _text_field("discount"))),
             rule(
-                (discount >= 0) & (discount > quantity * unit_price),
+                # Only judged against a sound quantity and price, else it repeats their error.
+                (discount >= 0)
+                & (quantity > 0)
+                & (unit_price >= 0)
+                & (discount > quantity * unit_price),
                 message("discount", "exceeds quantity x unit_price", _text_field("discount")),
             ),
         ]
@@ -235,9 +250,7 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     return frame.select(*leading, *trailing)
 
 
-def latest_versions(
-    frame: pl.LazyFrame, key: Sequence[str], version_column: str
-) -> pl.LazyFrame:
+def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str) -> pl.LazyFrame:
     """Exactly one row per ``key``: the one with the highest ``version_column``.
 
     Exact duplicates collapse. Ties on the version (same key and version, different content)

@@ -1,0 +1,86 @@
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import polars as pl
+import pytest
+
+from retail_platform.transforms.silver.validation import (
+    combine_reasons,
+    parse_flag,
+    parse_integer,
+    parse_money,
+    parse_timestamp,
+    quoted,
+)
+
+
+def parse(expression: pl.Expr, values: list[str | None]) -> list[object]:
+    frame = pl.DataFrame({"value": values}, schema={"value": pl.String})
+    return frame.select(expression.alias("parsed"))["parsed"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-10-31T10:00:00Z", datetime(2026, 10, 31, 10, 0, tzinfo=UTC)),
+        ("2026-10-31T10:00:00.250Z", datetime(2026, 10, 31, 10, 0, 0, 250_000, tzinfo=UTC)),
+        ("2026-10-31T12:00:00+02:00", datetime(2026, 10, 31, 10, 0, tzinfo=UTC)),
+        ("2026-10-31T12:00:00+0200", datetime(2026, 10, 31, 10, 0, tzinfo=UTC)),
+        ("2026-10-31 10:00:00", datetime(2026, 10, 31, 10, 0, tzinfo=UTC)),  # no offset: UTC
+        ("2026-10-31T10:00Z", datetime(2026, 10, 31, 10, 0, tzinfo=UTC)),
+        ("31/10/2026 10:00", None),
+        ("2026-13-01T00:00:00Z", None),
+        ("2026-10-31", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_timestamp(text: str | None, expected: datetime | None) -> None:
+    assert parse(parse_timestamp(pl.col("value")), [text]) == [expected]
+
+
+def test_parse_money_rounds_half_up_to_cents_exactly() -> None:
+    values = ["1.005", "2.675", "19.99", "1e2", "0.004", "abc", "1e20", None]
+
+    parsed = parse(parse_money(pl.col("value")), values)
+
+    assert parsed == [
+        Decimal("1.01"),
+        Decimal("2.68"),
+        Decimal("19.99"),
+        Decimal("100.00"),
+        Decimal("0.00"),
+        None,
+        None,  # does not fit Decimal(18, 2)
+        None,
+    ]
+
+
+def test_parse_integer_and_flag() -> None:
+    assert parse(parse_integer(pl.col("value")), ["2", " 3 ", "2.5", "two", "99999999999"]) == [
+        2,
+        3,
+        None,
+        None,
+        None,
+    ]
+    assert parse(parse_flag(pl.col("value")), ["true", "FALSE", "1", "0", "yes", None]) == [
+        True,
+        False,
+        True,
+        False,
+        None,
+        None,
+    ]
+
+
+def test_combine_reasons_is_null_when_nothing_broke() -> None:
+    frame = pl.DataFrame({"a": ["x: bad", None], "b": ["y: bad", None]})
+
+    reasons = frame.select(combine_reasons([pl.col("a"), pl.col("b")]))
+
+    assert reasons["_quarantine_reason"].to_list() == ["x: bad; y: bad", None]
+
+
+def test_quoted_values_are_cut_to_keep_messages_readable() -> None:
+    assert parse(quoted(pl.col("value")), ["a" * 81]) == ["'" + "a" * 80 + "...'"]
