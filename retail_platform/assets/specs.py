@@ -4,8 +4,6 @@ Each asset gets its contract's description, column schema (with PII tags), prima
 a `pii` tag, plus its layer as group and key prefix.
 """
 
-from __future__ import annotations
-
 from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any

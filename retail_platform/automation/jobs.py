@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
-from retail_platform.assets.partitions import daily_partitions
-
 DATED_SOURCES = dg.AssetSelection.assets(["bronze", "orders"], ["bronze", "payments"])
 PARTNER_FILES = dg.AssetSelection.assets(["bronze", "products"], ["bronze", "partner_sales"])
 
 nightly_dated_sources_job = dg.define_asset_job(
     "nightly_dated_sources",
     selection=DATED_SOURCES,
-    partitions_def=daily_partitions,
     description="Ingest yesterday's orders and payments from the commerce API.",
 )
 

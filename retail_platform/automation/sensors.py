@@ -1,6 +1,5 @@
 """A sensor that notices new or changed partner files in S3 and ingests them."""
 
-from __future__ import annotations
 
 import hashlib
 import json

@@ -57,7 +57,7 @@ ORDERS = _bronze(
             ("channel", "web, app or store."),
             ("created_at", "When the order was placed (ISO-8601 text)."),
             ("updated_at", "When this version of the order was written (ISO-8601 text)."),
-            ("lines", "Order lines as delivered, JSON text."),
+            ("lines", "Order lines: the JSON encoding of the value as delivered."),
         ]
     ),
     partitioned=True,

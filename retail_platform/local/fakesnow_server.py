@@ -17,49 +17,61 @@ import shutil
 import signal
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
+class _StopRequest:
+    """Signal handler that asks uvicorn to stop gracefully, whenever the signal arrives.
+
+    uvicorn installs its own handlers only while serving and afterwards re-raises the signal it
+    caught; with the default handlers in place SIGTERM would then kill the process before the
+    databases are flushed, and a signal arriving during startup would be lost.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: Any = None
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run a disk-persisted fakesnow server.")
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (%(default)s)")
     parser.add_argument("--port", type=int, required=True, help="TCP port to listen on")
     parser.add_argument(
-        "--db-path",
-        required=True,
-        type=Path,
-        help="directory holding one <DATABASE>.db per database",
+        "--db-path", required=True, type=Path, help="directory holding one <DATABASE>.db each"
     )
-    parser.add_argument(
-        "--log-level", default="warning", help="uvicorn log level (default: %(default)s)"
-    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level (%(default)s)")
     return parser.parse_args(argv)
 
 
-def _ignore_signal(_signum: int, _frame: object) -> None:
-    """Placeholder handler: uvicorn re-raises the signal it caught once it has stopped."""
-
-
-def _flush_and_close(duck_conn: object) -> None:
+def _flush_and_close(duck_conn: Any) -> None:
     """Checkpoint every file-backed database so the .db files are complete, then close."""
     try:
-        file_databases = duck_conn.execute(  # type: ignore[attr-defined]
+        file_databases = duck_conn.execute(
             "SELECT database_name FROM duckdb_databases() WHERE path IS NOT NULL AND NOT internal"
         ).fetchall()
         for (database_name,) in file_databases:
             try:
-                duck_conn.execute(f'CHECKPOINT "{database_name}"')  # type: ignore[attr-defined]
+                duck_conn.execute(f'CHECKPOINT "{database_name}"')
             except Exception as error:  # committed data is still in the WAL and replays on open
                 logger.warning("checkpoint of %s failed: %s", database_name, error)
     finally:
-        duck_conn.close()  # type: ignore[attr-defined]
+        duck_conn.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    stop = _StopRequest()
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, stop)
+
     db_path: Path = args.db_path.resolve()
     db_path.mkdir(parents=True, exist_ok=True)
 
@@ -74,16 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # fakesnow pins its own logger to INFO (one line per login); honour the requested level.
     logging.getLogger("fakesnow.server").setLevel(args.log_level.upper())
 
-    # uvicorn restores the previous handlers after a graceful stop and re-raises the signal;
-    # with the defaults in place SIGTERM would kill us before the databases are flushed.
-    for handled in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(handled, _ignore_signal)
-
     server = uvicorn.Server(
         uvicorn.Config(
             fakesnow.server.app, host=args.host, port=args.port, log_level=args.log_level
         )
     )
+    stop.server = server
+    server.should_exit = stop.requested
     try:
         server.run()
     finally:
@@ -93,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _flush_and_close(persisted.duck_conn)
         # fakesnow never removes the stage bucket it creates per process.
         shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
-    # uvicorn returns normally even if the port could not be bound, so report that as failure.
+    # uvicorn returns normally (without serving) when e.g. the lifespan startup failed.
     return 0 if server.started else 1
 
 

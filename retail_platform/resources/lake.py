@@ -94,7 +94,7 @@ class LakeResource(dg.ConfigurableResource):
 class DeltaLakeIOManager(dg.ConfigurableIOManager):
     """Stores each asset as the Delta table `<layer>/<table>` named by its asset key."""
 
-    lake: dg.ResourceDependency[LakeResource]
+    lake: LakeResource
 
     def handle_output(
         self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,9 +42,14 @@ def records_to_frame(
     source_key: str,
     field_paths: Mapping[str, str] | None = None,
     required: Sequence[str] = (),
+    json_columns: Collection[str] = (),
     partition_date: date | None = None,
 ) -> pl.DataFrame:
-    """One bronze row per record. `field_paths` maps a column to a dotted path in nested records."""
+    """One bronze row per record. `field_paths` maps a column to a dotted path in nested records.
+
+    `json_columns` are kept as the JSON encoding of whatever was delivered, so a nested value
+    that arrives as a string (e.g. double-encoded) stays distinguishable from a real list.
+    """
     columns = payload_columns(contract)
     paths = {name: (field_paths or {}).get(name, name) for name in columns}
     rows: list[dict[str, str | None]] = []
@@ -52,7 +57,10 @@ def records_to_frame(
         if not isinstance(record, dict):
             rows.append(_malformed_row(columns, record, "record is not a JSON object"))
             continue
-        row = {name: _as_text(_lookup(record, path)) for name, path in paths.items()}
+        row = {
+            name: _as_json(value) if name in json_columns else _as_text(value)
+            for name, value in ((name, _lookup(record, path)) for name, path in paths.items())
+        }
         missing = [name for name in required if row.get(name) in (None, "")]
         if missing:
             row |= {
@@ -138,6 +146,10 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return _dump(value)
+
+
+def _as_json(value: Any) -> str | None:
+    return None if value is None else _dump(value)
 
 
 def _dump(value: Any) -> str:

@@ -1,7 +1,5 @@
 """Customer service MongoDB -> bronze: customers, nested documents flattened."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -1,7 +1,5 @@
 """Commerce REST API -> bronze: orders (change feed) and payments, one daily partition at a time."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -33,7 +31,13 @@ def bronze_orders(
         return {"updated_since": _iso(day), "updated_before": _iso(day + timedelta(days=1))}
 
     return _ingest_daily(
-        context, commerce_api, "/v1/orders", bronze.ORDERS, params, required=REQUIRED_ORDER
+        context,
+        commerce_api,
+        "/v1/orders",
+        bronze.ORDERS,
+        params,
+        required=REQUIRED_ORDER,
+        json_columns=("lines",),
     )
 
 
@@ -67,6 +71,7 @@ def _ingest_daily(
     contract: TableContract,
     params_for_day: Callable[[date], dict[str, str]],
     required: tuple[str, ...],
+    json_columns: tuple[str, ...] = (),
 ) -> dg.Output[pl.DataFrame]:
     batch = ingestion(context, f"rest:{path}")
     frames: list[pl.DataFrame] = []
@@ -82,6 +87,7 @@ def _ingest_daily(
                     ingestion=batch,
                     source_key=page.source_key,
                     required=required,
+                    json_columns=json_columns,
                     partition_date=day,
                 )
             )

@@ -1,7 +1,5 @@
 """Partner drops in S3 -> bronze: the product catalog and partner sales files."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """silver -> gold: the star schema (dimensions and the order-line fact) and the daily KPIs."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

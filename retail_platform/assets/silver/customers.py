@@ -3,8 +3,6 @@
 Masking runs before validation, so neither silver nor its quarantine ever holds raw PII.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

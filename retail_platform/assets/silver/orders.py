@@ -1,7 +1,5 @@
 """bronze orders -> silver orders, order lines and the orders quarantine."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

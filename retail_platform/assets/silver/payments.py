@@ -1,7 +1,5 @@
 """bronze payments -> silver payments and the payments quarantine."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -1,7 +1,5 @@
 """bronze products -> silver products and the products quarantine."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -1,7 +1,5 @@
 """gold -> Snowflake: each gold table loaded atomically into RETAIL.GOLD.<NAME>."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 
