@@ -40,4 +40,4 @@ def asset_out(layer: str, contract: TableContract, kinds: Set[str]) -> dg.AssetO
 
 
 def ingestion(context: dg.AssetExecutionContext, source: str) -> Ingestion:
-    return Ingestion(source=source, batch_id=context.run_id, ingested_at=datetime.now(UTC))
+    return Ingestion(source=source, batch_id=context.run.run_id, ingested_at=datetime.now(UTC))
