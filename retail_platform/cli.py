@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import dagster as dg
 
 from retail_platform.environment import local_state_dir
 from retail_platform.local import stack
@@ -144,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Dagster flags beta parameters on every load; the CLI's users cannot act on that.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:

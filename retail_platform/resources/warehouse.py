@@ -40,8 +40,10 @@ _TYPE_BY_BASE_DTYPE = {
     pl.Date: "DATE",
     pl.Datetime: "TIMESTAMP_NTZ",  # time-zone aware values are stored as UTC, see _parquet_frame
 }
-# fakesnow sums as DOUBLE, so hashes are folded small enough for the sum to stay exact.
-CHECKSUM_MODULUS = 1_000_003
+# Row hashes are folded: fakesnow sums as DOUBLE (exact below 2**53) and cannot return
+# unsigned 64-bit values, which its HASH produces.
+SUM_MODULUS, XOR_MODULUS = 1_000_003, 2**62
+LOCAL_NETWORK_TIMEOUT_S = 15
 
 
 class InvalidIdentifierError(ValueError):
@@ -211,7 +213,10 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
     protocol: str = "https"
     session_parameters: dict[str, str] = Field(default_factory=dict)
     login_timeout_s: int = 60
-    network_timeout_s: int = 300
+    network_timeout_s: int | None = Field(
+        default=None,
+        description="retry budget per request; unlimited on Snowflake, 15 s with a local host",
+    )
     create_database_if_missing: bool = False
 
     def _connection_arguments(self) -> dict[str, Any]:
@@ -223,7 +228,9 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
             "protocol": self.protocol,
             "paramstyle": "qmark",  # server-side binding: values never spliced into SQL text
             "login_timeout": self.login_timeout_s,
-            "network_timeout": self.network_timeout_s,
+            # fakesnow answers unsupported SQL with HTTP 500, which the connector retries
+            "network_timeout": self.network_timeout_s
+            or (LOCAL_NETWORK_TIMEOUT_S if self.host is not None else None),
             "session_parameters": dict(self.session_parameters),
         }
         optional = {"warehouse": self.warehouse, "role": self.role}
@@ -390,8 +397,8 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
             row_hash = f"HASH({', '.join(map(quote_identifier, columns))})"
             [(count, xor, folded)] = runner.run(
                 "checksum",
-                f"SELECT COUNT(*), COALESCE(BITXOR_AGG({row_hash}), 0), "
-                f"CAST(COALESCE(SUM({row_hash} % {CHECKSUM_MODULUS}), 0) AS NUMBER(38,0)) "
+                f"SELECT COUNT(*), COALESCE(BITXOR_AGG({row_hash} % {XOR_MODULUS}), 0), "
+                f"CAST(COALESCE(SUM({row_hash} % {SUM_MODULUS}), 0) AS NUMBER(38,0)) "
                 f"FROM {self._quoted(table)}",
             )
             return f"{count}:{int(xor)}:{int(folded)}"
