@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
+from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.environment import STATE_DIR_VARIABLE, Environment
-from retail_platform.local.stack import StackConfig, StackState, running_stack
+from retail_platform.local.stack import StackConfig, running_stack
+from retail_platform.resources.warehouse import SnowflakeWarehouse
 
 Printer = Callable[[str], None]
 
@@ -107,12 +109,12 @@ def run_demo(
     last_day = first_day + timedelta(days=days - 1)
     started = time.monotonic()
     echo(f"Starting the local stack (scale {config.scale}, seed {config.seed}) ...")
-    with running_stack(config) as state:
+    with running_stack(config):
         echo(f"      stack up in {time.monotonic() - started:.1f}s")
         definitions = build_definitions(Environment.LOCAL)
         with _instance() as instance:
             rows = run_pipeline(definitions, instance, first_day, last_day, echo)
-        _print_summary(definitions, state, echo)
+        _print_summary(definitions.resources["warehouse"], echo)
     echo(f"Local stack stopped. Total {time.monotonic() - started:.1f}s.")
     echo(f"Lake (Delta):        {state_dir / 'lake'}")
     echo(f"Warehouse (fakesnow): {state_dir / 'warehouse'}")
@@ -127,8 +129,7 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _print_summary(definitions: dg.Definitions, state: StackState, echo: Printer) -> None:
-    warehouse = definitions.resources["warehouse"]
+def _print_summary(warehouse: SnowflakeWarehouse, echo: Printer) -> None:
     with warehouse.connect() as connection:
         cursor = connection.cursor()
         cursor.execute(
@@ -141,26 +142,18 @@ def _print_summary(definitions: dg.Definitions, state: StackState, echo: Printer
             "FROM KPI_DAILY ORDER BY date DESC LIMIT 7"
         )
         recent = cursor.fetchall()
-        counts = _table_counts(
-            cursor, ("DIM_CUSTOMER", "DIM_PRODUCT", "DIM_DATE", "FACT_ORDER_LINES", "KPI_DAILY")
-        )
     echo("")
     echo(f"KPIs from Snowflake RETAIL.GOLD.KPI_DAILY, {first} .. {last}")
-    echo(f"  revenue {revenue:,.2f} EUR   orders {orders:,}   new customers {new_customers:,}")
-    echo(f"  average order value {revenue / max(orders, 1):,.2f} EUR")
-    echo("  last 7 days:  date        revenue     orders   AOV      payment failures")
+    echo(
+        f"  revenue {revenue:,.2f} EUR   orders {int(orders):,}   "
+        f"new customers {int(new_customers):,}   "
+        f"average order value {revenue / max(int(orders), 1):,.2f} EUR"
+    )
+    echo("  last 7 days   revenue EUR   orders      AOV   payment failures")
     for day, day_revenue, day_orders, aov, failure_rate in recent:
         echo(
-            f"               {day}  {day_revenue:>10,.2f}  {day_orders:>6}  {aov:>7,.2f}  "
-            f"{float(failure_rate):.1%}"
+            f"  {day}  {day_revenue:>12,.2f}  {int(day_orders):>7,}  {aov:>7,.2f}"
+            f"   {float(failure_rate):>6.1%}"
         )
-    echo("Warehouse tables: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
-    del state
-
-
-def _table_counts(cursor: object, tables: Sequence[str]) -> dict[str, int]:
-    counts = {}
-    for table in tables:
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # type: ignore[attr-defined]  # fixed names
-        counts[table] = cursor.fetchone()[0]  # type: ignore[attr-defined]
-    return counts
+    counts = {c.name: warehouse.table_row_count(c.name) for c in GOLD_TABLES}
+    echo("  warehouse rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))

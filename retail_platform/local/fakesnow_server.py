@@ -6,7 +6,7 @@ database becomes ``<db-path>/<DATABASE>.db`` and survives restarts.
 
 Usage::
 
-    python -m retail_platform.local.fakesnow_server --host 127.0.0.1 --port 8765 --db-path .data/snow
+    python -m retail_platform.local.fakesnow_server --port 8765 --db-path .data/snow
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     fakesnow.server.shared_fs = persisted
     # fakesnow pins its own logger to INFO (one line per login); honour the requested level.
     logging.getLogger("fakesnow.server").setLevel(args.log_level.upper())
+    # sqlglot warns on every Snowflake keyword fakesnow ignores (e.g. TRANSIENT): noise here.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
     server = uvicorn.Server(
         uvicorn.Config(

@@ -32,9 +32,6 @@ STAGE_TABLE_SUFFIX = "__STAGE"
 PUT_OPTIONS = "AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
 COPY_OPTIONS = "FILE_FORMAT=(TYPE=PARQUET) MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE PURGE=TRUE"
 _TYPE_BY_BASE_DTYPE = {
-    pl.Float16: "FLOAT",
-    pl.Float32: "FLOAT",
-    pl.Float64: "FLOAT",
     pl.String: "VARCHAR",
     pl.Boolean: "BOOLEAN",
     pl.Date: "DATE",
@@ -94,6 +91,8 @@ def snowflake_type(column: str, dtype: pl.DataType) -> str:
         return "NUMBER(38,0)"
     if isinstance(dtype, pl.Decimal):  # polars caps precision at 38, as Snowflake does
         return f"NUMBER({dtype.precision},{dtype.scale})"
+    if dtype.is_float():
+        return "FLOAT"
     if sql_type := _TYPE_BY_BASE_DTYPE.get(dtype.base_type()):
         return sql_type
     raise UnsupportedColumnTypeError(f"column {column!r}: polars dtype {dtype} is not supported")
@@ -155,10 +154,8 @@ def plan_load(
         raise ValueError(f"{table_name}: primary key columns are not in the frame: {unknown}")
     if key:
         key_frame = frame.rename(str.upper).select(key)
-        if key_frame.null_count().sum_horizontal().item() > 0:
-            raise PrimaryKeyViolationError(f"{table_name}: primary key {key} has nulls")
-        if key_frame.is_duplicated().any():
-            raise PrimaryKeyViolationError(f"{table_name}: primary key {key} has duplicates")
+        if key_frame.is_duplicated().any() or key_frame.null_count().sum_horizontal().item():
+            raise PrimaryKeyViolationError(f"{table_name}: primary key {key} has duplicates/nulls")
     return LoadPlan(table_name, typed, key, comments, table_description or None)
 
 
@@ -213,10 +210,7 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
     protocol: str = "https"
     session_parameters: dict[str, str] = Field(default_factory=dict)
     login_timeout_s: int = 60
-    network_timeout_s: int | None = Field(
-        default=None,
-        description="retry budget per request; unlimited on Snowflake, 15 s with a local host",
-    )
+    network_timeout_s: int | None = None  # retry budget; None: unlimited, or 15 s with a host
     create_database_if_missing: bool = False
 
     def _connection_arguments(self) -> dict[str, Any]:
@@ -233,10 +227,10 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
             or (LOCAL_NETWORK_TIMEOUT_S if self.host is not None else None),
             "session_parameters": dict(self.session_parameters),
         }
-        optional = {"warehouse": self.warehouse, "role": self.role}
-        optional |= {"host": self.host, "port": self.port}
+        optional = {"warehouse": self.warehouse, "role": self.role, "port": self.port}
         arguments.update({key: value for key, value in optional.items() if value is not None})
         if self.host is not None:  # a local stand-in: no telemetry calls to snowflakecomputing.com
+            arguments["host"] = self.host
             arguments["session_parameters"]["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
         if self.private_key_path:
             arguments["private_key"] = self._private_key_der()
