@@ -26,7 +26,8 @@ def asset_graph(tmp_path_factory: pytest.TempPathFactory) -> dg.AssetGraph:
 
 
 def _nodes(graph: dg.AssetGraph) -> list:
-    return [graph.get(key) for key in graph.get_all_asset_keys() if graph.get(key).is_materializable]
+    nodes = [graph.get(key) for key in graph.get_all_asset_keys()]
+    return [node for node in nodes if node.is_materializable]
 
 
 def test_every_asset_is_in_a_layer_group_named_by_its_key(asset_graph: dg.AssetGraph) -> None:

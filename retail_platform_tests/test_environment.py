@@ -66,7 +66,8 @@ def test_prod_without_any_snowflake_credential_names_both_options(
     from retail_platform.definitions import build_definitions
 
     prod_env.delenv("SNOWFLAKE_PASSWORD")
-    with pytest.raises(MissingEnvironmentVariableError, match="SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH"):
+    expected = "SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH"
+    with pytest.raises(MissingEnvironmentVariableError, match=expected):
         build_definitions()
 
 
@@ -92,7 +93,9 @@ def test_local_definitions_load_without_a_running_stack(
     monkeypatch.setenv("RETAIL_PLATFORM_STATE_DIR", str(tmp_path))
     definitions = build_definitions(Environment.LOCAL)
     keys = {key.to_user_string() for key in definitions.resolve_asset_graph().get_all_asset_keys()}
-    expected = {f"warehouse/{table}" for table in ("dim_customer", "dim_product", "dim_date",
-                                                   "fact_order_lines", "kpi_daily")}
+    expected = {
+        f"warehouse/{table}"
+        for table in ("dim_customer", "dim_product", "dim_date", "fact_order_lines", "kpi_daily")
+    }
     assert expected <= keys
     assert {"bronze/orders", "bronze/customers", "silver/customers", "gold/kpi_daily"} <= keys

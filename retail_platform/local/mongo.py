@@ -7,6 +7,7 @@ the queries, cursors and batching in `MongoResource` run unchanged.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from typing import Any
 
@@ -21,6 +22,8 @@ class EmbeddedMongoResource(MongoResource):
     scale: float = Field(default=1.0, description="Generator scale, the same as the local stack's.")
 
     def get_client(self) -> Any:
+        # mongomock accepts batch_size for pymongo compatibility and warns that it is a no-op.
+        warnings.filterwarnings("ignore", message="'batch_size' is accepted", category=UserWarning)
         return _NonClosingClient(_seeded_client(self.seed, self.scale))
 
 
