@@ -1,6 +1,5 @@
 """A sensor that notices new or changed partner files in S3 and ingests them."""
 
-
 import hashlib
 import json
 

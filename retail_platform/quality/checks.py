@@ -3,7 +3,6 @@
 All are blocking: a failure stops downstream assets in the same run from building on bad data.
 """
 
-
 from collections.abc import Iterable
 
 import dagster as dg
