@@ -86,3 +86,34 @@ def test_definitions_module_loads_lazily(tmp_path: Path, monkeypatch: pytest.Mon
     importlib.reload(module)
     with pytest.raises(ValueError, match="not-an-environment"):
         module.build_definitions()
+
+
+def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
+    """What `dagster dev` and the UI load: the workspace file, through Dagster's own CLI."""
+    import os
+    import subprocess
+    import sys
+
+    project_root = Path(__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=project_root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "DAGSTER_HOME": str(tmp_path),
+            "RETAIL_PLATFORM_STATE_DIR": str(tmp_path / "state"),
+        },
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "Validation successful for code location retail_platform" in (
+        completed.stdout + completed.stderr
+    )
