@@ -26,7 +26,11 @@ INGESTION_COLUMNS: tuple[Column, ...] = (
         nullable=False,
     ),
     Column("_error", pl.String, "Why the record is malformed; null for well-formed records."),
-    Column("_raw", pl.String, "The record exactly as delivered, kept when it is malformed."),
+    Column(
+        "_raw",
+        pl.String,
+        "The malformed record as delivered: JSON for documents, the CSV row for files.",
+    ),
 )
 
 PARTITION_DATE = Column(

@@ -162,9 +162,8 @@ def plan_load(
 def _parquet_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Upper-case names (COPY matches them) and aware timestamps as naive UTC for TIMESTAMP_NTZ."""
     aware = cs.datetime(time_zone="*")
-    return frame.with_columns(aware.dt.convert_time_zone("UTC").dt.replace_time_zone(None)).rename(
-        str.upper
-    )
+    naive_utc = aware.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return frame.with_columns(naive_utc).rename(str.upper)
 
 
 class StatementRunner:
@@ -233,17 +232,17 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
             arguments["host"] = self.host
             arguments["session_parameters"]["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
         if self.private_key_path:
-            arguments["private_key"] = self._private_key_der()
+            arguments["private_key"] = self._private_key_der(Path(self.private_key_path))
         elif self.password is not None:
             arguments["password"] = self.password
         return arguments
 
-    def _private_key_der(self) -> bytes:
+    def _private_key_der(self, key_path: Path) -> bytes:
         from cryptography.hazmat.primitives import serialization
 
         passphrase = self.private_key_passphrase.encode() if self.private_key_passphrase else None
         key = serialization.load_pem_private_key(
-            Path(self.private_key_path or "").expanduser().read_bytes(), password=passphrase
+            key_path.expanduser().read_bytes(), password=passphrase
         )
         return key.private_bytes(
             encoding=serialization.Encoding.DER,
@@ -290,7 +289,8 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
         plan = plan_load(table, frame, columns, primary_key, table_description)
         with TemporaryDirectory(prefix="warehouse_load_") as workdir, self.connect() as connection:
             parquet_path = Path(workdir) / f"{plan.table.lower()}.parquet"
-            _parquet_frame(frame).write_parquet(parquet_path)
+            # snappy: the codec every Parquet reader, Snowflake's COPY included, accepts
+            _parquet_frame(frame).write_parquet(parquet_path, compression="snappy")
             runner = StatementRunner(connection.cursor(), self.qualified_name(plan.table))
             stage_table = self._quoted(plan.table + STAGE_TABLE_SUFFIX)
             try:

@@ -6,6 +6,7 @@ the expected structure still becomes a row, with `_error` saying why and `_raw` 
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Collection, Mapping, Sequence
@@ -57,16 +58,18 @@ def records_to_frame(
         if not isinstance(record, dict):
             rows.append(_malformed_row(columns, record, "record is not a JSON object"))
             continue
-        row = {
-            name: _as_json(value) if name in json_columns else _as_text(value)
-            for name, value in ((name, _lookup(record, path)) for name, path in paths.items())
-        }
+        row: dict[str, str | None] = {}
+        problems: list[str] = []
+        for name, path in paths.items():
+            value, problem = _lookup(record, path)
+            row[name] = _as_json(value) if name in json_columns else _as_text(value)
+            if problem:
+                problems.append(problem)
         missing = [name for name in required if row.get(name) in (None, "")]
         if missing:
-            row |= {
-                "_error": f"missing required field(s): {', '.join(missing)}",
-                "_raw": _dump(record),
-            }
+            problems.insert(0, f"missing required field(s): {', '.join(missing)}")
+        if problems:
+            row |= {"_error": "; ".join(dict.fromkeys(problems)), "_raw": _dump(record)}
         else:
             row |= {"_error": None, "_raw": None}
         rows.append(row)
@@ -114,24 +117,37 @@ def csv_to_frame(
         .then(pl.lit("missing required field(s): ") + error)
         .alias("_error")
     )
-    row_text = pl.concat_str(
-        [pl.col(source).fill_null("") for source in rename.values()], separator=","
-    )
-    frame = frame.with_columns(
-        pl.when(pl.col("_error").is_not_null()).then(row_text).alias("_raw"),
-    )
+    raw_rows = _csv_rows_as_delivered(parsed, frame.get_column("_error").is_not_null())
+    frame = frame.with_columns(pl.Series("_raw", raw_rows, dtype=pl.String))
     return _add_ingestion(
         frame.select([*columns, "_error", "_raw"]), contract, ingestion, source_key, None
     )
 
 
-def _lookup(record: Mapping[str, Any], path: str) -> Any:
+def _csv_rows_as_delivered(parsed: pl.DataFrame, malformed: pl.Series) -> list[str | None]:
+    """Each malformed row re-encoded as CSV with all of the file's columns (quoted as needed)."""
+    raw: list[str | None] = [None] * parsed.height
+    for index in malformed.arg_true().to_list():  # only the few malformed rows
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="").writerow(
+            "" if value is None else value for value in parsed.row(index)
+        )
+        raw[index] = buffer.getvalue()
+    return raw
+
+
+def _lookup(record: Mapping[str, Any], path: str) -> tuple[Any, str | None]:
+    """The value at a dotted path, and a problem when a parent is present but not an object."""
     value: Any = record
-    for part in path.split("."):
+    parts = path.split(".")
+    for depth, part in enumerate(parts):
+        if value is None:
+            return None, None
         if not isinstance(value, Mapping):
-            return None
+            parent = ".".join(parts[:depth])
+            return None, f"{parent}: expected an object, got {type(value).__name__}"
         value = value.get(part)
-    return value
+    return value, None
 
 
 def _as_text(value: Any) -> str | None:

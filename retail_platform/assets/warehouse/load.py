@@ -28,6 +28,7 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
             frame,
             columns=[WarehouseColumn(c.name, c.description) for c in contract.columns],
             primary_key=contract.primary_key,
+            table_description=contract.description,
         )
         context.log.info(f"loaded {result.rows_loaded} rows into {result.table}")
         return dg.MaterializeResult(

@@ -1,0 +1,484 @@
+"""Source records and CSV files -> bronze frames: text as delivered, nothing dropped."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import polars as pl
+import pytest
+
+from retail_platform.contracts import bronze
+from retail_platform.transforms.bronze import Ingestion, csv_to_frame, records_to_frame
+
+INGESTED_AT = datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
+BATCH = Ingestion(source="rest:/v1/payments", batch_id="run-42", ingested_at=INGESTED_AT)
+PAGE = "/v1/payments?page=3"
+DAY = date(2026, 10, 1)
+
+UCI_RENAME = {
+    "InvoiceNo": "invoice_no",
+    "StockCode": "stock_code",
+    "Description": "description",
+    "Quantity": "quantity",
+    "InvoiceDate": "invoice_date",
+    "UnitPrice": "unit_price",
+    "CustomerID": "partner_customer_id",
+    "Country": "country",
+}
+UCI_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
+SALES_KEY = "s3://drops/partner_sales/p7/2010-12-01.csv"
+SALES_BATCH = Ingestion(source="s3:partner_sales", batch_id="run-43", ingested_at=INGESTED_AT)
+
+PAYMENT_COLUMNS = [
+    "payment_id",
+    "order_id",
+    "amount",
+    "currency",
+    "method",
+    "status",
+    "created_at",
+    "_partition_date",
+    "_source",
+    "_batch_id",
+    "_ingested_at",
+    "_source_key",
+    "_error",
+    "_raw",
+]
+SALES_COLUMNS = [
+    "partner_id",
+    "invoice_no",
+    "stock_code",
+    "description",
+    "quantity",
+    "invoice_date",
+    "unit_price",
+    "partner_customer_id",
+    "country",
+    "_source",
+    "_batch_id",
+    "_ingested_at",
+    "_source_key",
+    "_error",
+    "_raw",
+]
+
+
+def _payments(records: list[Any], **options: Any) -> pl.DataFrame:
+    return records_to_frame(
+        records, bronze.PAYMENTS, ingestion=BATCH, source_key=PAGE, partition_date=DAY, **options
+    )
+
+
+def _orders(records: list[Any]) -> pl.DataFrame:
+    return records_to_frame(
+        records,
+        bronze.ORDERS,
+        ingestion=BATCH,
+        source_key=PAGE,
+        required=("order_id", "updated_at"),
+        json_columns={"lines"},
+        partition_date=DAY,
+    )
+
+
+def _customers(records: list[Any]) -> pl.DataFrame:
+    return records_to_frame(
+        records,
+        bronze.CUSTOMERS,
+        ingestion=Ingestion("mongodb:customers", "run-44", INGESTED_AT),
+        source_key="customer_service.customers",
+        field_paths={"address_street": "address.street", "address_city": "address.city"},
+        required=("customer_id",),
+    )
+
+
+def _sales(content: bytes, required: tuple[str, ...] = ()) -> pl.DataFrame:
+    return csv_to_frame(
+        content,
+        bronze.PARTNER_SALES,
+        ingestion=SALES_BATCH,
+        source_key=SALES_KEY,
+        rename=UCI_RENAME,
+        constants={"partner_id": "p7"},
+        required=required,
+    )
+
+
+# --- records_to_frame: values as text --------------------------------------------------------
+
+
+def test_every_payload_value_becomes_the_text_it_was_delivered_as() -> None:
+    record = {
+        "payment_id": "P-1",
+        "order_id": 2,
+        "amount": 19.99,
+        "currency": None,
+        "method": True,
+        "status": False,
+        "created_at": "2026-10-01T10:00:00Z",
+    }
+
+    row = _payments([record]).row(0, named=True)
+
+    assert row["payment_id"] == "P-1"
+    assert row["order_id"] == "2"
+    assert row["amount"] == "19.99"
+    assert row["currency"] is None
+    assert row["method"] == "true"
+    assert row["status"] == "false"
+    assert row["created_at"] == "2026-10-01T10:00:00Z"
+
+
+def test_a_dict_or_list_in_a_text_column_becomes_its_json_text() -> None:
+    record = {"payment_id": {"a": 1, "b": [1, 2]}, "order_id": ["O-1", "O-2"]}
+
+    row = _payments([record]).row(0, named=True)
+
+    assert row["payment_id"] == '{"a": 1, "b": [1, 2]}'
+    assert row["order_id"] == '["O-1", "O-2"]'
+
+
+def test_a_field_missing_from_the_record_is_null() -> None:
+    row = _payments([{"payment_id": "P-1"}]).row(0, named=True)
+
+    assert row["amount"] is None
+    assert row["created_at"] is None
+
+
+def test_field_paths_read_nested_values() -> None:
+    document = {
+        "customer_id": "C-1",
+        "address": {"street": "Hauptstr. 1", "city": "Berlin"},
+    }
+
+    row = _customers([document]).row(0, named=True)
+
+    assert row["address_street"] == "Hauptstr. 1"
+    assert row["address_city"] == "Berlin"
+    assert row["_error"] is None
+
+
+def test_a_missing_nested_parent_gives_null() -> None:
+    row = _customers([{"customer_id": "C-1"}]).row(0, named=True)
+
+    assert row["address_street"] is None
+    assert row["address_city"] is None
+    assert row["customer_id"] == "C-1"
+
+
+def test_a_nested_parent_of_the_wrong_shape_is_kept_as_an_error_row() -> None:
+    document = {"customer_id": "C-1", "address": "Hauptstr. 1, Berlin"}
+
+    row = _customers([document]).row(0, named=True)
+
+    assert row["_error"] == "address: expected an object, got str"
+    assert row["_raw"] == '{"address": "Hauptstr. 1, Berlin", "customer_id": "C-1"}'
+
+
+# --- json_columns ----------------------------------------------------------------------------
+
+
+def test_a_json_column_holds_the_json_encoding_of_the_delivered_list() -> None:
+    record = {
+        "order_id": "O-1",
+        "updated_at": "2026-10-01T10:00:00Z",
+        "lines": [{"product_id": "SKU-1", "quantity": 2}],
+    }
+
+    row = _orders([record]).row(0, named=True)
+
+    assert row["lines"] == '[{"product_id": "SKU-1", "quantity": 2}]'
+    assert json.loads(row["lines"]) == [{"product_id": "SKU-1", "quantity": 2}]
+
+
+def test_a_string_delivered_where_a_list_belongs_stays_a_json_string() -> None:
+    double_encoded = {"order_id": "O-1", "updated_at": "2026-10-01T10:00:00Z", "lines": "[1]"}
+    real_list = {"order_id": "O-2", "updated_at": "2026-10-01T10:00:00Z", "lines": [1]}
+
+    lines = _orders([double_encoded, real_list]).get_column("lines").to_list()
+
+    assert lines == ['"[1]"', "[1]"]
+
+
+def test_a_null_json_column_stays_null() -> None:
+    record = {"order_id": "O-1", "updated_at": "2026-10-01T10:00:00Z", "lines": None}
+
+    assert _orders([record]).get_column("lines").to_list() == [None]
+
+
+# --- records_to_frame: malformed records -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("record", "raw"), [(5, "5"), ("oops", "oops"), ([1, 2], "[1, 2]")])
+def test_a_record_that_is_not_an_object_becomes_an_error_row_with_null_payload(
+    record: Any, raw: str
+) -> None:
+    frame = _payments([record])
+
+    assert frame.height == 1
+    row = frame.row(0, named=True)
+    payload = ["payment_id", "order_id", "amount", "currency", "method", "status", "created_at"]
+    assert [row[name] for name in payload] == [None] * 7
+    assert row["_error"] == "record is not a JSON object"
+    assert row["_raw"] == raw
+    assert row["_batch_id"] == "run-42"
+
+
+def test_a_record_missing_required_fields_keeps_its_values_and_names_them() -> None:
+    record = {"payment_id": "P-1", "amount": 5, "order_id": ""}
+
+    row = _payments([record], required=("payment_id", "order_id", "created_at")).row(0, named=True)
+
+    assert row["payment_id"] == "P-1"
+    assert row["amount"] == "5"
+    assert row["_error"] == "missing required field(s): order_id, created_at"
+    assert json.loads(row["_raw"]) == {"payment_id": "P-1", "amount": 5, "order_id": ""}
+
+
+def test_well_formed_rows_have_null_error_and_raw() -> None:
+    record = {"payment_id": "P-1", "order_id": "O-1"}
+
+    row = _payments([record], required=("payment_id", "order_id")).row(0, named=True)
+
+    assert row["_error"] is None
+    assert row["_raw"] is None
+
+
+def test_malformed_records_do_not_disturb_the_rows_around_them() -> None:
+    records: list[Any] = [{"payment_id": "P-1"}, "oops", {"payment_id": "P-3"}]
+
+    frame = _payments(records, required=("payment_id",))
+
+    assert frame.get_column("payment_id").to_list() == ["P-1", None, "P-3"]
+    assert frame.get_column("_error").to_list() == [None, "record is not a JSON object", None]
+
+
+# --- records_to_frame: ingestion columns and schema ------------------------------------------
+
+
+def test_every_row_carries_the_ingestion_columns() -> None:
+    frame = _payments([{"payment_id": "P-1"}, {"payment_id": "P-2"}])
+
+    assert frame.get_column("_source").to_list() == ["rest:/v1/payments"] * 2
+    assert frame.get_column("_batch_id").to_list() == ["run-42"] * 2
+    assert frame.get_column("_source_key").to_list() == [PAGE] * 2
+    assert frame.get_column("_partition_date").to_list() == [date(2026, 10, 1)] * 2
+    assert (
+        frame.get_column("_ingested_at").to_list()
+        == [datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)] * 2
+    )
+
+
+def test_ingested_at_is_stored_in_utc() -> None:
+    berlin_summer = timezone(timedelta(hours=2))
+    batch = Ingestion(
+        "rest:/v1/payments", "run-42", datetime(2026, 10, 2, 5, 4, 5, tzinfo=berlin_summer)
+    )
+
+    frame = records_to_frame([{}], bronze.PAYMENTS, ingestion=batch, source_key=PAGE)
+
+    assert frame.schema["_ingested_at"] == pl.Datetime("us", "UTC")
+    assert frame.get_column("_ingested_at").item() == datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_output_columns_are_the_contract_columns_in_order_with_contract_dtypes() -> None:
+    frame = _payments([{"payment_id": "P-1", "unexpected": "ignored"}])
+
+    assert frame.columns == PAYMENT_COLUMNS
+    assert frame.schema == pl.Schema(
+        {name: pl.String for name in PAYMENT_COLUMNS}
+        | {"_partition_date": pl.Date, "_ingested_at": pl.Datetime("us", "UTC")}
+    )
+
+
+def test_an_unpartitioned_contract_gets_no_partition_date() -> None:
+    frame = _customers([{"customer_id": "C-1"}])
+
+    assert "_partition_date" not in frame.columns
+    assert frame.columns[-6:] == [
+        "_source",
+        "_batch_id",
+        "_ingested_at",
+        "_source_key",
+        "_error",
+        "_raw",
+    ]
+
+
+def test_zero_records_give_an_empty_frame_with_the_contract_schema() -> None:
+    frame = _payments([])
+
+    assert frame.height == 0
+    assert frame.columns == PAYMENT_COLUMNS
+    assert frame.schema["_partition_date"] == pl.Date
+    assert frame.schema["_ingested_at"] == pl.Datetime("us", "UTC")
+    assert frame.schema["payment_id"] == pl.String
+
+
+# --- csv_to_frame ----------------------------------------------------------------------------
+
+
+def test_uci_csv_is_read_as_text_renamed_and_given_the_partner_constant() -> None:
+    content = (
+        f"{UCI_HEADER}\n"
+        "536365,00123,WHITE HEART,6,12/1/2010 8:26,2.50,17850,United Kingdom\n"
+        "C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527,United Kingdom\n"
+    ).encode()
+
+    frame = _sales(content)
+
+    assert frame.columns == SALES_COLUMNS
+    assert frame.rows() == [
+        (
+            "p7",
+            "536365",
+            "00123",
+            "WHITE HEART",
+            "6",
+            "12/1/2010 8:26",
+            "2.50",
+            "17850",
+            "United Kingdom",
+            "s3:partner_sales",
+            "run-43",
+            datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC),
+            SALES_KEY,
+            None,
+            None,
+        ),
+        (
+            "p7",
+            "C536379",
+            "D",
+            "Discount",
+            "-1",
+            "12/1/2010 9:41",
+            "27.50",
+            "14527",
+            "United Kingdom",
+            "s3:partner_sales",
+            "run-43",
+            datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC),
+            SALES_KEY,
+            None,
+            None,
+        ),
+    ]
+
+
+def test_csv_columns_are_all_text_with_the_contract_dtypes() -> None:
+    frame = _sales(f"{UCI_HEADER}\n1,2,x,3,d,4.0,5,GB\n".encode())
+
+    assert frame.schema == pl.Schema(
+        {name: pl.String for name in SALES_COLUMNS} | {"_ingested_at": pl.Datetime("us", "UTC")}
+    )
+
+
+def test_a_quoted_description_with_a_comma_is_one_value() -> None:
+    content = f'{UCI_HEADER}\n536365,85123A,"WHITE, HEART",6,12/1/2010 8:26,2.55,17850,GB\n'
+
+    frame = _sales(content.encode())
+
+    assert frame.get_column("description").to_list() == ["WHITE, HEART"]
+    assert frame.get_column("country").to_list() == ["GB"]
+
+
+def test_a_csv_row_missing_a_required_value_keeps_its_values_with_error_and_raw() -> None:
+    content = (
+        f"{UCI_HEADER}\n"
+        "536365,85123A,WHITE HEART,6,12/1/2010 8:26,2.55,17850,GB\n"
+        "536366,22633,HAND WARMER,,12/1/2010 8:28,1.85,,GB\n"
+        ",,,,,,,\n"
+    ).encode()
+
+    frame = _sales(content, required=("invoice_no", "stock_code", "quantity"))
+
+    assert frame.height == 3
+    assert frame.get_column("_error").to_list() == [
+        None,
+        "missing required field(s): quantity",
+        "missing required field(s): invoice_no, stock_code, quantity",
+    ]
+    assert frame.get_column("_raw").to_list() == [
+        None,
+        "536366,22633,HAND WARMER,,12/1/2010 8:28,1.85,,GB",
+        ",,,,,,,",
+    ]
+    assert frame.row(1, named=True)["invoice_no"] == "536366"
+    assert frame.row(1, named=True)["unit_price"] == "1.85"
+
+
+def test_the_raw_text_of_a_malformed_csv_row_is_the_row_as_delivered() -> None:
+    line = '536367,85123A,"WHITE, HEART",,12/1/2010 8:26,2.55,17850,United Kingdom'
+
+    frame = _sales(f"{UCI_HEADER}\n{line}\n".encode(), required=("quantity",))
+
+    assert frame.get_column("_error").to_list() == ["missing required field(s): quantity"]
+    assert frame.get_column("_raw").to_list() == [line]
+
+
+def test_a_file_lacking_a_header_column_becomes_one_error_row_holding_the_file() -> None:
+    text = (
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,Country\n"
+        "536365,85123A,WHITE HEART,6,12/1/2010 8:26,2.55,GB\n"
+        "536366,22633,HAND WARMER,6,12/1/2010 8:28,1.85,GB\n"
+    )
+
+    frame = _sales(text.encode())
+
+    assert frame.height == 1
+    row = frame.row(0, named=True)
+    assert row["_error"] == (
+        "CSV s3://drops/partner_sales/p7/2010-12-01.csv lacks column(s): CustomerID"
+    )
+    assert row["_raw"] == text
+    assert row["invoice_no"] is None
+    assert row["partner_id"] is None
+    assert row["_source_key"] == SALES_KEY
+    assert frame.columns == SALES_COLUMNS
+
+
+def test_bytes_that_are_not_utf8_become_one_error_row() -> None:
+    content = f"{UCI_HEADER}\n1,2,Caf\xe9,1,d,1,1,FR\n".encode("latin-1")
+
+    frame = _sales(content)
+
+    assert frame.height == 1
+    row = frame.row(0, named=True)
+    assert row["_error"].startswith("unreadable CSV: ")
+    assert row["_raw"] == f"{UCI_HEADER}\n1,2,Caf\ufffd,1,d,1,1,FR\n"
+    assert row["invoice_no"] is None
+
+
+def test_an_empty_file_becomes_one_error_row() -> None:
+    frame = _sales(b"")
+
+    assert frame.height == 1
+    assert frame.get_column("_error").item().startswith("unreadable CSV: ")
+    assert frame.get_column("_raw").item() == ""
+
+
+def test_a_header_only_file_gives_zero_rows_with_the_contract_schema() -> None:
+    frame = _sales(f"{UCI_HEADER}\n".encode())
+
+    assert frame.height == 0
+    assert frame.columns == SALES_COLUMNS
+
+
+def test_every_csv_data_row_comes_out_as_one_bronze_row() -> None:
+    content = (
+        f"{UCI_HEADER}\n"
+        "1,A,x,1,d,1.0,1,GB\n"
+        ",B,x,1,d,1.0,1,GB\n"
+        "3,C,x,,d,1.0,,GB\n"
+        "4,D,x,4,d,1.0,4,GB\n"
+    ).encode()
+
+    frame = _sales(content, required=("invoice_no", "quantity"))
+
+    assert frame.height == 4
+    assert frame.get_column("stock_code").to_list() == ["A", "B", "C", "D"]
+    assert frame.get_column("_error").is_null().to_list() == [True, False, False, True]
