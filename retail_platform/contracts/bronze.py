@@ -142,3 +142,35 @@ PARTNER_SALES = _bronze(
         ]
     ),
 )
+
+REVIEWS = _bronze(
+    "reviews",
+    "Product reviews from the customer service MongoDB; free text may contain PII.",
+    (
+        Column("review_id", pl.String, "Review identifier."),
+        Column("customer_id", pl.String, "Customer who wrote the review."),
+        Column("product_id", pl.String, "Product reviewed."),
+        Column("rating", pl.String, "Rating 1-5 as delivered."),
+        Column(
+            "text",
+            pl.String,
+            "Review text; may contain emails, phones or card numbers.",
+            pii="free_text",
+        ),
+        Column("created_at", pl.String, "When the review was written."),
+        Column("updated_at", pl.String, "When the review last changed."),
+    ),
+)
+
+PARTNERS = _bronze(
+    "partners",
+    "The partner directory (partners/partners.json in S3), one row per partner.",
+    (
+        Column("partner_id", pl.String, "Partner identifier."),
+        Column("name", pl.String, "Partner's trading name."),
+        Column("country", pl.String, "ISO-3166 alpha-2 country of the partner."),
+        Column("commission_rate", pl.String, "Commission as a fraction, as delivered."),
+        Column("contact_email", pl.String, "Partner contact's email address.", pii="email"),
+        Column("onboarded_at", pl.String, "Date the partner joined (ISO text)."),
+    ),
+)
