@@ -129,10 +129,57 @@ def register_dev(subparsers: argparse._SubParsersAction) -> None:
     dev.set_defaults(handler=handle_dev)
 
 
+def handle_powerbi(args: argparse.Namespace) -> int:
+    import os
+    from dataclasses import replace
+
+    from retail_platform.contracts.gold import GOLD_TABLES
+    from retail_platform.powerbi.model import build_semantic_model, connection_from_environment
+    from retail_platform.powerbi.project import write_project
+
+    overrides = {
+        field: value
+        for field in ("server", "warehouse", "role", "database", "schema")
+        if (value := getattr(args, field)) is not None
+    }
+    connection = replace(connection_from_environment(os.environ), **overrides)
+    model = build_semantic_model(GOLD_TABLES, connection, name=args.name)
+    pbip = write_project(model, args.out)
+    for problem in model.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Power BI project written: open {pbip} in Power BI Desktop.")
+    print(
+        f"Snowflake: server {connection.server}, warehouse {connection.warehouse}, "
+        f"role {connection.role}, {connection.database}.{connection.schema} "
+        "(Transform data > Edit parameters to change them)."
+    )
+    return 0
+
+
+def register_powerbi(subparsers: argparse._SubParsersAction) -> None:
+    powerbi = subparsers.add_parser(
+        "powerbi", help="generate the Power BI project (PBIP, TMDL) from the gold schema"
+    )
+    powerbi.add_argument(
+        "--out",
+        type=Path,
+        default=local_state_dir() / "powerbi",
+        help="output folder (default: %(default)s)",
+    )
+    powerbi.add_argument("--name", default="Retail", help="project name (default: %(default)s)")
+    powerbi.add_argument("--server", help="Snowflake host (default: $SNOWFLAKE_ACCOUNT...)")
+    powerbi.add_argument("--warehouse", help="warehouse for BI queries")
+    powerbi.add_argument("--role", help="Snowflake role (default: RETAIL_BI_READER)")
+    powerbi.add_argument("--database", help="database (default: RETAIL)")
+    powerbi.add_argument("--schema", help="schema (default: GOLD)")
+    powerbi.set_defaults(handler=handle_powerbi)
+
+
 COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_stack,
     register_demo,
     register_dev,
+    register_powerbi,
 ]
 
 

@@ -9,6 +9,7 @@ from retail_platform.assets.bronze import rest as bronze_rest
 from retail_platform.assets.bronze import s3 as bronze_s3
 from retail_platform.assets.gold import star
 from retail_platform.assets.silver import customers, orders, payments, products
+from retail_platform.assets.warehouse.governance import governance
 from retail_platform.assets.warehouse.load import warehouse_assets
 from retail_platform.automation.jobs import (
     everything_job,
@@ -27,7 +28,7 @@ def build_definitions(environment: Environment | None = None) -> dg.Definitions:
         [bronze_rest, bronze_mongo, bronze_s3, orders, payments, products, customers, star]
     )
     return dg.Definitions(
-        assets=[*assets, *warehouse_assets],
+        assets=[*assets, *warehouse_assets, governance],
         asset_checks=build_asset_checks(),
         jobs=[nightly_dated_sources_job, partner_files_job, everything_job],
         schedules=[nightly_dated_sources_schedule],

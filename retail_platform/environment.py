@@ -18,7 +18,7 @@ from retail_platform.resources.mongo import MongoResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.resources.rest import CommerceApiResource
 from retail_platform.resources.s3 import PartnerDropsResource
-from retail_platform.resources.warehouse import SnowflakeWarehouse
+from retail_platform.resources.warehouse import SnowflakeGovernance, SnowflakeWarehouse
 
 ENVIRONMENT_VARIABLE = "RETAIL_PLATFORM_ENV"
 STATE_DIR_VARIABLE = "RETAIL_PLATFORM_STATE_DIR"
@@ -111,21 +111,39 @@ def prod_resources() -> dict[str, Any]:
             uri=dg.EnvVar("MONGODB_URI"), **_optional({"database": "MONGODB_DATABASE"})
         ),
         "pii_masking": PiiMaskingResource(hmac_secret=dg.EnvVar("RETAIL_PII_HMAC_KEY")),
-        "warehouse": SnowflakeWarehouse(
-            account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
-            user=dg.EnvVar("SNOWFLAKE_USER"),
-            warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
-            **_optional(
-                {
-                    "password": "SNOWFLAKE_PASSWORD",
-                    "private_key_path": "SNOWFLAKE_PRIVATE_KEY_PATH",
-                    "private_key_passphrase": "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE",
-                    "database": "SNOWFLAKE_DATABASE",
-                    "schema_name": "SNOWFLAKE_SCHEMA",
-                    "role": "SNOWFLAKE_ROLE",
-                }
+        **warehouse_resources(
+            SnowflakeWarehouse(
+                account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
+                user=dg.EnvVar("SNOWFLAKE_USER"),
+                warehouse=dg.EnvVar("SNOWFLAKE_WAREHOUSE"),
+                **_optional(
+                    {
+                        "password": "SNOWFLAKE_PASSWORD",
+                        "private_key_path": "SNOWFLAKE_PRIVATE_KEY_PATH",
+                        "private_key_passphrase": "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE",
+                        "database": "SNOWFLAKE_DATABASE",
+                        "schema_name": "SNOWFLAKE_SCHEMA",
+                        "role": "SNOWFLAKE_ROLE",
+                    }
+                ),
             ),
+            # Governance runs on Snowflake; BI readers may get their own warehouse.
+            apply=True,
+            bi_warehouse=dg.EnvVar(
+                "SNOWFLAKE_BI_WAREHOUSE"
+                if os.environ.get("SNOWFLAKE_BI_WAREHOUSE")
+                else "SNOWFLAKE_WAREHOUSE"
+            ),
+            **_optional({"admin_role": "SNOWFLAKE_GOVERNANCE_ROLE"}),
         ),
+    }
+
+
+def warehouse_resources(warehouse: SnowflakeWarehouse, **governance: Any) -> dict[str, Any]:
+    """The loader and the governance of the same Snowflake schema (docs/powerbi.md)."""
+    return {
+        "warehouse": warehouse,
+        "warehouse_governance": SnowflakeGovernance(warehouse=warehouse, **governance),
     }
 
 
@@ -185,14 +203,19 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
         "pii_masking": PiiMaskingResource(
             hmac_secret=os.environ.get("RETAIL_PII_HMAC_KEY", LOCAL_ONLY_PII_KEY)
         ),
-        "warehouse": SnowflakeWarehouse(
-            account="fakesnow",
-            user="fake",
-            password="snow",
-            host=snowflake_host,
-            port=snowflake_port,
-            protocol="http",
-            create_database_if_missing=True,
+        **warehouse_resources(
+            SnowflakeWarehouse(
+                account="fakesnow",
+                user="fake",
+                password="snow",
+                host=snowflake_host,
+                port=snowflake_port,
+                protocol="http",
+                create_database_if_missing=True,
+            ),
+            # fakesnow cannot run roles, grants or masking policies: render them for review.
+            apply=False,
+            render_path=str(state_dir / "governance" / "retail_gold_governance.sql"),
         ),
     }
 

@@ -66,6 +66,32 @@ def _flush_and_close(duck_conn: Any) -> None:
         duck_conn.close()
 
 
+def allow_merge_inside_transactions() -> None:
+    """Let MERGE run between BEGIN and COMMIT, as it does on Snowflake.
+
+    fakesnow emulates MERGE with a temporary candidates table, and records a (null) table
+    comment for it in its global catalog database; inside an explicit transaction that second
+    write fails ("a single transaction can only write to a single attached database"). A
+    temporary table without a comment needs no record, so none is written for it.
+    """
+    import fakesnow.transforms as transforms
+    from sqlglot import exp
+
+    if getattr(transforms.extract_comment_on_table, "merge_in_transactions", False):
+        return
+    original = transforms.extract_comment_on_table
+
+    def extract_comment_on_table(expression: exp.Expr) -> exp.Expr:
+        transformed = original(expression)
+        recorded = transformed.args.get("table_comment")
+        if recorded is not None and recorded[1] is None and transformed.find(exp.TemporaryProperty):
+            del transformed.args["table_comment"]
+        return transformed
+
+    extract_comment_on_table.merge_in_transactions = True  # type: ignore[attr-defined]
+    transforms.extract_comment_on_table = extract_comment_on_table
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop = _StopRequest()
@@ -81,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fakesnow.instance import FakeSnow
     from fakesnow.transforms import stage
 
+    allow_merge_inside_transactions()
     persisted = FakeSnow(db_path=str(db_path))
     fakesnow.server.shared_fs = persisted
     # fakesnow pins its own logger to INFO (one line per login); honour the requested level.

@@ -1,0 +1,212 @@
+"""SnowflakeWarehouse: connection details and the table loader (Snowflake or a local fakesnow)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from retail_platform.resources.warehouse.loader import StepCallback, TableLoad
+from retail_platform.resources.warehouse.objects import ObjectNames, checksum, existing_columns
+from retail_platform.resources.warehouse.plan import (
+    AUDIT_COLUMNS,
+    WarehouseColumn,
+    partition_digests,
+    plan_load,
+)
+from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
+from retail_platform.resources.warehouse.sql import quote_identifier, validate_identifier
+
+LOCAL_NETWORK_TIMEOUT_S = 15
+_AUDIT_NAMES = {name for name, _ in AUDIT_COLUMNS}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    table: str  # DATABASE.SCHEMA.TABLE
+    mode: str  # "full" or "incremental"
+    load_id: str
+    rows_loaded: int  # rows staged (COPY) and applied by this load
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+    partitions_loaded: tuple[str, ...]  # "*" is the whole table of a full load
+    partitions_removed: tuple[str, ...]
+    target_change: str  # created, altered, recreated or unchanged (the table's columns)
+    row_count: int  # rows in the target after the load
+    checksum: str
+    query_ids: list[str]
+    duration_s: float
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the data already matched: nothing was written."""
+        return not self.partitions_loaded and not self.partitions_removed
+
+    @property
+    def rows_merged(self) -> int:
+        return self.rows_inserted + self.rows_updated
+
+
+class SnowflakeWarehouse(dg.ConfigurableResource):
+    """Connection details and the atomic, incremental table loader for Snowflake."""
+
+    account: str
+    user: str
+    password: str | None = None
+    private_key_path: str | None = Field(default=None, description="PEM key for key-pair auth")
+    private_key_passphrase: str | None = None
+    database: str = "RETAIL"
+    schema_name: str = Field(default="GOLD", description="Snowflake schema of the loaded tables")
+    control_schema: str = Field(
+        default="LOAD_CONTROL", description="schema for staging tables, the stage and load state"
+    )
+    warehouse: str | None = None
+    role: str | None = None
+    host: str | None = Field(default=None, description="only for local stand-ins (fakesnow)")
+    port: int | None = None
+    protocol: str = "https"
+    session_parameters: dict[str, str] = Field(default_factory=dict)
+    login_timeout_s: int = 60
+    network_timeout_s: int | None = None  # retry budget; None: unlimited, or 15 s with a host
+    create_database_if_missing: bool = False
+
+    def _connection_arguments(self, role: str | None = None) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "account": self.account,
+            "user": self.user,
+            "database": validate_identifier(self.database),
+            "schema": validate_identifier(self.schema_name),
+            "protocol": self.protocol,
+            "paramstyle": "qmark",  # server-side binding: values never spliced into SQL text
+            "login_timeout": self.login_timeout_s,
+            # fakesnow answers unsupported SQL with HTTP 500, which the connector retries
+            "network_timeout": self.network_timeout_s
+            or (LOCAL_NETWORK_TIMEOUT_S if self.host is not None else None),
+            "session_parameters": dict(self.session_parameters),
+        }
+        optional = {"warehouse": self.warehouse, "role": role or self.role, "port": self.port}
+        arguments.update({key: value for key, value in optional.items() if value is not None})
+        if self.host is not None:  # a local stand-in: no telemetry calls to snowflakecomputing.com
+            arguments["host"] = self.host
+            arguments["session_parameters"]["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
+        if self.private_key_path:
+            arguments["private_key"] = self._private_key_der(Path(self.private_key_path))
+        elif self.password is not None:
+            arguments["password"] = self.password
+        return arguments
+
+    def _private_key_der(self, key_path: Path) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        passphrase = self.private_key_passphrase.encode() if self.private_key_passphrase else None
+        key = serialization.load_pem_private_key(
+            key_path.expanduser().read_bytes(), password=passphrase
+        )
+        return key.private_bytes(
+            encoding=serialization.Encoding.DER,
+            format=serialization.PrivateFormat.PKCS8,
+            encryption_algorithm=serialization.NoEncryption(),
+        )
+
+    @contextmanager
+    def connect(self, role: str | None = None) -> Iterator[Any]:
+        """A connector connection (qmark parameters) in DATABASE.SCHEMA, closed afterwards."""
+        import snowflake.connector
+
+        connection = snowflake.connector.connect(**self._connection_arguments(role))
+        try:
+            if self.create_database_if_missing:
+                database = quote_identifier(self.database)
+                schema = quote_identifier(self.database, self.schema_name)
+                with connection.cursor() as cursor:
+                    cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+                    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                    cursor.execute(f"USE SCHEMA {schema}")
+            yield connection
+        finally:
+            connection.close()
+
+    def object_names(self) -> ObjectNames:
+        return ObjectNames(
+            validate_identifier(self.database),
+            validate_identifier(self.schema_name),
+            validate_identifier(self.control_schema),
+        )
+
+    def qualified_name(self, table: str) -> str:
+        """DATABASE.SCHEMA.TABLE as reported in LoadResult."""
+        return ".".join(map(validate_identifier, (self.database, self.schema_name, table)))
+
+    def load_table(
+        self,
+        table: str,
+        frame: pl.DataFrame,
+        *,
+        columns: Sequence[WarehouseColumn] | None = None,
+        primary_key: Sequence[str] = (),
+        table_description: str | None = None,
+        partition_column: str | None = None,
+        load_id: str | None = None,
+        on_step: StepCallback | None = None,
+    ) -> LoadResult:
+        """Make TABLE hold exactly ``frame``, atomically, writing only what changed.
+
+        Without ``partition_column`` a changed table is replaced whole; with it, only the
+        partitions whose rows changed are merged on the primary key. ``on_step`` is called
+        with "stage" before the PUT and "swap" before the transaction.
+        """
+        started = time.perf_counter()
+        plan = plan_load(table, frame, columns, primary_key, table_description, partition_column)
+        digests = partition_digests(plan, frame)
+        load_id = load_id or uuid.uuid4().hex
+        loaded_at = datetime.now(UTC).replace(tzinfo=None)
+        names = self.object_names()
+        names.stage_table(plan.table)  # a name too long for the stage table fails here, offline
+        with TemporaryDirectory(prefix="warehouse_load_") as workdir, self.connect() as connection:
+            runner = StatementRunner(connection.cursor(), self.qualified_name(plan.table))
+            outcome = TableLoad(runner, plan, names, on_step).run(
+                frame, digests, Path(workdir), load_id, loaded_at
+            )
+        return LoadResult(
+            table=runner.table,
+            mode=plan.mode,
+            load_id=load_id,
+            rows_loaded=outcome.staged,
+            rows_inserted=outcome.counts.inserted,
+            rows_updated=outcome.counts.updated,
+            rows_deleted=outcome.counts.deleted,
+            partitions_loaded=tuple(outcome.changed),
+            partitions_removed=tuple(outcome.removed),
+            target_change=outcome.target_change,
+            row_count=outcome.row_count,
+            checksum=outcome.checksum,
+            query_ids=runner.query_ids,
+            duration_s=time.perf_counter() - started,
+        )
+
+    def table_row_count(self, table: str) -> int:
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {self.object_names().target(table)}")
+            return int(cursor.fetchone()[0])
+
+    def table_checksum(self, table: str) -> str:
+        """Order-independent fingerprint of the table's data columns (audit columns excluded)."""
+        names = self.object_names()
+        with self.connect() as connection, connection.cursor() as cursor:
+            runner = StatementRunner(cursor, self.qualified_name(table))
+            columns = [name for name, _ in existing_columns(runner, names, table)]
+            if not columns:
+                raise WarehouseLoadError(f"{runner.table} does not exist")
+            data_columns = [name for name in columns if name not in _AUDIT_NAMES]
+            return checksum(runner, names.target(table), data_columns)[1]

@@ -1,0 +1,137 @@
+"""The warehouse load assets: which tables load incrementally, what they depend on, and what a
+materialization reports, over the session's pipeline run against the local servers."""
+
+from __future__ import annotations
+
+import re
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from retail_platform.assets.warehouse.load import incremental_partition_column
+from retail_platform.contracts.gold import GOLD_TABLES
+from retail_platform.contracts.model import Column, TableContract
+from retail_platform.local.demo import QUIET
+from retail_platform_tests.conftest import PipelineRun
+
+KEY = pl.Int64
+
+
+def test_facts_with_a_date_key_load_incrementally_by_it() -> None:
+    modes = {contract.name: incremental_partition_column(contract) for contract in GOLD_TABLES}
+    assert {
+        "fact_order_lines": "date_key",
+        "kpi_daily": None,  # a key to dim_date, but not a fact: replaced whole when it changes
+        "dim_customer": None,
+        "dim_date": None,
+    }.items() <= modes.items()
+
+
+@pytest.mark.parametrize(
+    ("contract", "expected"),
+    [
+        (
+            TableContract(
+                "fact_x",
+                "x",
+                (Column("k", KEY, "k"), Column("date_key", pl.Int32, "d", nullable=False)),
+                ("k",),
+                {"date_key": "dim_date"},
+            ),
+            "date_key",
+        ),
+        (  # a nullable date key cannot partition: its rows would belong to no partition
+            TableContract(
+                "fact_x",
+                "x",
+                (Column("k", KEY, "k"), Column("date_key", pl.Int32, "d")),
+                ("k",),
+                {"date_key": "dim_date"},
+            ),
+            None,
+        ),
+        (  # no primary key to merge on
+            TableContract(
+                "fact_x",
+                "x",
+                (Column("date_key", pl.Int32, "d", nullable=False),),
+                (),
+                {"date_key": "dim_date"},
+            ),
+            None,
+        ),
+        (  # a dimension is replaced whole
+            TableContract(
+                "dim_x",
+                "x",
+                (Column("k", KEY, "k"), Column("date_key", pl.Int32, "d", nullable=False)),
+                ("k",),
+                {"date_key": "dim_date"},
+            ),
+            None,
+        ),
+    ],
+)
+def test_incremental_partition_column_rules(contract: TableContract, expected: str | None) -> None:
+    assert incremental_partition_column(contract) == expected
+
+
+@pytest.mark.integration
+def test_facts_wait_for_their_dimensions_and_governance_for_every_table(
+    pipeline_run: PipelineRun,
+) -> None:
+    graph = pipeline_run.definitions.resolve_asset_graph()
+    fact = graph.get(dg.AssetKey(["warehouse", "fact_order_lines"]))
+    assert {
+        dg.AssetKey(["gold", "fact_order_lines"]),
+        dg.AssetKey(["warehouse", "dim_date"]),
+        dg.AssetKey(["warehouse", "dim_customer"]),
+        dg.AssetKey(["warehouse", "dim_product"]),
+    } <= fact.parent_keys
+    governance = graph.get(dg.AssetKey(["warehouse", "governance"]))
+    assert governance.parent_keys == {
+        dg.AssetKey(["warehouse", contract.name]) for contract in GOLD_TABLES
+    }
+
+
+def _latest(run: PipelineRun, table: str) -> dict[str, object]:
+    event = run.instance.get_latest_materialization_event(dg.AssetKey(["warehouse", table]))
+    assert event is not None and event.asset_materialization is not None, table
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}
+
+
+@pytest.mark.integration
+def test_a_fact_materialization_reports_its_incremental_load(pipeline_run: PipelineRun) -> None:
+    gold = pipeline_run.definitions.resources["lake"].scan("gold", "fact_order_lines").collect()
+    metadata = _latest(pipeline_run, "fact_order_lines")
+
+    assert metadata["table"] == "RETAIL.GOLD.FACT_ORDER_LINES"
+    assert metadata["load_mode"] == "incremental"
+    assert metadata["dagster/row_count"] == gold.height
+    assert metadata["partitions_loaded"] == gold.get_column("date_key").n_unique()
+    assert metadata["rows_loaded"] == metadata["rows_inserted"] == gold.height
+    assert metadata["rows_merged"] == gold.height and metadata["rows_deleted"] == 0
+    assert re.fullmatch(rf"{gold.height}:-?\d+:\d+", str(metadata["checksum"]))
+    assert all(len(query_id) == 36 for query_id in str(metadata["query_ids"]).split(", "))
+    assert float(metadata["duration_s"]) > 0
+
+
+@pytest.mark.integration
+def test_materializing_the_warehouse_again_changes_nothing(pipeline_run: PipelineRun) -> None:
+    tables = [contract.name for contract in GOLD_TABLES]
+    before = {table: _latest(pipeline_run, table) for table in tables}
+    keys = [dg.AssetKey(["warehouse", table]) for table in tables]
+
+    job = pipeline_run.definitions.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=pipeline_run.instance, asset_selection=keys, run_config=QUIET
+    )
+
+    assert result.success
+    for table in tables:
+        after = _latest(pipeline_run, table)
+        assert after["unchanged"] is True, table
+        assert (after["rows_loaded"], after["rows_merged"], after["rows_deleted"]) == (0, 0, 0)
+        assert after["checksum"] == before[table]["checksum"], table
+        assert after["dagster/row_count"] == before[table]["dagster/row_count"], table
