@@ -5,7 +5,12 @@ from __future__ import annotations
 import dagster as dg
 
 DATED_SOURCES = dg.AssetSelection.assets(["bronze", "orders"], ["bronze", "payments"])
-PARTNER_FILES = dg.AssetSelection.assets(["bronze", "products"], ["bronze", "partner_sales"])
+PARTNER_FILES = dg.AssetSelection.assets(
+    ["bronze", "products"],
+    ["bronze", "partners"],
+    ["bronze", "partner_sales"],
+    ["bronze", "inventory"],
+)
 
 nightly_dated_sources_job = dg.define_asset_job(
     "nightly_dated_sources",
@@ -16,7 +21,8 @@ nightly_dated_sources_job = dg.define_asset_job(
 partner_files_job = dg.define_asset_job(
     "partner_files",
     selection=PARTNER_FILES,
-    description="Ingest the product catalog and partner sales files from S3.",
+    description="Ingest new or changed partner files from S3: catalog, partner directory, "
+    "partner sales and inventory snapshots.",
 )
 
 everything_job = dg.define_asset_job(

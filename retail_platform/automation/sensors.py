@@ -1,43 +1,55 @@
-"""A sensor that notices new or changed partner files in S3 and ingests them."""
+"""A sensor that notices new or changed partner files in S3 and ingests exactly those."""
 
 import hashlib
 import json
 
 import dagster as dg
 
+from retail_platform.assets.bronze.s3 import FEED_ASSETS, FEEDS
 from retail_platform.automation.jobs import partner_files_job
 from retail_platform.resources.s3 import PartnerDropsResource
-
-WATCHED_PREFIXES = ("catalog/", "partner_sales/")
 
 
 @dg.sensor(
     job=partner_files_job,
     minimum_interval_seconds=60,
-    description="Requests a partner_files run when an object under catalog/ or partner_sales/ "
-    "is new or its ETag changed. The cursor holds the ETags already seen.",
+    description="Requests one partner_files run for the objects under catalog/, partners/, "
+    "partner_sales/ and inventory/ that are new or whose ETag changed, naming exactly those "
+    "objects in the run config. The cursor holds the ETag of every object already seen.",
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def partner_files_sensor(
     context: dg.SensorEvaluationContext, partner_drops: PartnerDropsResource
 ) -> dg.SensorResult | dg.SkipReason:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    current = {
-        obj.key: obj.etag
-        for prefix in WATCHED_PREFIXES
-        for obj in partner_drops.list_objects(prefix)
-    }
-    changed = sorted(key for key, etag in current.items() if seen.get(key) != etag)
+    current: dict[str, str] = {}
+    changed_by_feed: dict[str, list[str]] = {}
+    for name, feed in FEEDS.items():
+        for obj in partner_drops.list_objects(feed.prefix):
+            if not feed.matches(obj.key):
+                continue
+            current[obj.key] = obj.etag
+            if seen.get(obj.key) != obj.etag:
+                changed_by_feed.setdefault(name, []).append(obj.key)
+    changed = sorted(key for keys in changed_by_feed.values() for key in keys)
     if not changed:
         return dg.SkipReason(f"no new or changed objects among {len(current)}")
     # The run key names exactly the changed versions: a re-evaluated tick requests nothing new.
     run_key = hashlib.sha256(
         json.dumps([[key, current[key]] for key in changed]).encode()
     ).hexdigest()[:16]
+    assets = {name: FEED_ASSETS[name] for name in sorted(changed_by_feed)}
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
                 run_key=run_key,
+                asset_selection=[asset.key for asset in assets.values()],
+                run_config={
+                    "ops": {
+                        asset.op.name: {"config": {"keys": sorted(changed_by_feed[name])}}
+                        for name, asset in assets.items()
+                    }
+                },
                 tags={"retail/changed_objects": str(len(changed))},
             )
         ],

@@ -22,7 +22,7 @@ INGESTION_COLUMNS: tuple[Column, ...] = (
     Column(
         "_source_key",
         pl.String,
-        "Where in the source the row came from: API page, S3 key or collection.",
+        "Where in the source the row came from: API page, S3 object, or collection/_id.",
         nullable=False,
     ),
     Column("_error", pl.String, "Why the record is malformed; null for well-formed records."),
@@ -173,4 +173,50 @@ PARTNERS = _bronze(
         Column("contact_email", pl.String, "Partner contact's email address.", pii="email"),
         Column("onboarded_at", pl.String, "Date the partner joined (ISO text)."),
     ),
+)
+
+INVENTORY = _bronze(
+    "inventory",
+    "Daily warehouse stock snapshots from the Parquet feed in S3 (inventory/stock_<date>.parquet).",
+    text_columns(
+        [
+            ("snapshot_date", "Day the stock was counted (ISO date text)."),
+            ("warehouse_id", "Warehouse that counted it."),
+            ("sku", "Stock keeping unit, matches the catalog sku."),
+            ("on_hand", "Units on the shelf, as delivered."),
+            ("reserved", "Units promised to open orders, as delivered."),
+            ("reorder_point", "Stock level that triggers a restock, as delivered."),
+        ]
+    ),
+)
+
+S3_MANIFEST = TableContract(
+    "s3_manifest",
+    "Bookkeeping of the S3 ingestion: one row per (bronze table, object key), the version "
+    "(ETag) last ingested and what it gave. An object whose ETag is here is not read again.",
+    (
+        Column("table_name", pl.String, "Bronze table the object feeds.", nullable=False),
+        Column("key", pl.String, "S3 object key.", nullable=False),
+        Column("etag", pl.String, "ETag of the version ingested.", nullable=False),
+        Column("size_bytes", pl.Int64, "Object size in bytes.", nullable=False),
+        Column(
+            "rows",
+            pl.Int64,
+            "Bronze rows the object gave (malformed ones included).",
+            nullable=False,
+        ),
+        Column("malformed_rows", pl.Int64, "Of those, rows kept with an _error.", nullable=False),
+        Column(
+            "status",
+            pl.String,
+            "ingested, or rejected (file kept as one error row).",
+            nullable=False,
+        ),
+        Column("error", pl.String, "Why the object was rejected; null when ingested."),
+        Column(
+            "_batch_id", pl.String, "Dagster run id that ingested this version.", nullable=False
+        ),
+        Column("_ingested_at", TIMESTAMP, "When this version was ingested (UTC).", nullable=False),
+    ),
+    primary_key=("table_name", "key"),
 )

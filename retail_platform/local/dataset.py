@@ -7,13 +7,16 @@ all read from one `RetailDataset`, so tests can compare what a pipeline loaded w
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
+
+import polars as pl
 
 Record = dict[str, Any]
 
@@ -39,10 +42,25 @@ UCI_COLUMNS = (
     "Country",
 )
 PARTNERS_KEY = "partners/partners.json"
+INVENTORY_SCHEMA = pl.Schema(
+    {
+        "snapshot_date": pl.Date,
+        "warehouse_id": pl.String,
+        "sku": pl.String,
+        "on_hand": pl.Int32,
+        "reserved": pl.Int32,
+        "reorder_point": pl.Int32,
+    }
+)
 
 
 def catalog_key(snapshot_day: date) -> str:
-    return f"catalog/products_{snapshot_day.isoformat()}.csv"
+    """The catalog arrives gzipped; the partner sales files arrive as plain CSV."""
+    return f"catalog/products_{snapshot_day.isoformat()}.csv.gz"
+
+
+def inventory_key(snapshot_day: date) -> str:
+    return f"inventory/stock_{snapshot_day.isoformat()}.parquet"
 
 
 def partner_sales_key(partner_id: str, sales_day: date) -> str:
@@ -83,6 +101,8 @@ class RetailDataset:
     malformed_orders: list[Record]  # {"order_id", "updated_at", "defect"} per broken version
     duplicate_orders: list[Record]  # {"order_id", "updated_at"} of versions delivered twice
     pii_review_ids: list[str]  # reviews whose text leaks an email, phone or card number
+    # {"snapshot_date", "rows": [stock rows]} per day: the Parquet feed of warehouse stock
+    inventory: list[Record] = field(default_factory=list)
 
     @property
     def window_start(self) -> datetime:
@@ -131,6 +151,9 @@ class RetailDataset:
                 sales_file["partner_id"], date.fromisoformat(sales_file["sales_date"])
             )
             objects[key] = _uci_csv(sales_file["rows"])
+        for snapshot in self.inventory:
+            day = date.fromisoformat(snapshot["snapshot_date"])
+            objects[inventory_key(day)] = _inventory_parquet(day, snapshot["rows"])
         return objects
 
 
@@ -143,7 +166,17 @@ def _products_csv(products: list[Record]) -> bytes:
         row["unit_price"] = f"{product['unit_price']:.2f}"
         row["active"] = "true" if product["active"] else "false"
         writer.writerow([row[column] for column in PRODUCT_CSV_COLUMNS])
-    return buffer.getvalue().encode()
+    # mtime=0: the same dataset gives byte-identical objects (and so the same ETags).
+    return gzip.compress(buffer.getvalue().encode(), mtime=0)
+
+
+def _inventory_parquet(day: date, rows: list[Record]) -> bytes:
+    frame = pl.DataFrame(
+        [{"snapshot_date": day, **row} for row in rows], schema=INVENTORY_SCHEMA, orient="row"
+    )
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
 
 
 def _uci_csv(rows: list[Record]) -> bytes:

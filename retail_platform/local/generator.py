@@ -7,6 +7,7 @@ give byte-identical output. Money: an order line is worth `quantity * unit_price
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from retail_platform.local import entities
 from retail_platform.local import vocabulary as vocab
 from retail_platform.local.dataset import RetailDataset, iso_utc
 
-__all__ = ["RetailDataset", "generate"]
+__all__ = ["RetailDataset", "generate", "with_order_changes"]
 
 Record = dict[str, Any]
 
@@ -59,6 +60,8 @@ def generate(
         rng, max(10, round(1500 * scale)), active_customers, products, window_start, window_end
     )
     partner_sales = _partner_sales(rng, scale, partners, active_products, start_date, days)
+    # Its own random stream: adding the feed left every record drawn before it unchanged.
+    inventory = _inventory(random.Random(f"inventory|{seed}"), active_products, start_date, days)
     return RetailDataset(
         seed=seed,
         scale=scale,
@@ -74,7 +77,35 @@ def generate(
         malformed_orders=malformed,
         duplicate_orders=duplicates,
         pii_review_ids=pii_review_ids,
+        inventory=inventory,
     )
+
+
+def with_order_changes(
+    dataset: RetailDataset,
+    fraction: float,
+    at: datetime,
+    spacing: timedelta = timedelta(minutes=1),
+) -> RetailDataset:
+    """The API a little later: `fraction` of the orders get one more version.
+
+    The new versions are stamped `at`, `at + spacing`, ...; a paid order ships, any other keeps
+    its status (an address or note fix). Deterministic for a dataset and `at`.
+    """
+    latest: dict[str, Record] = {}
+    for version in dataset.orders:
+        latest[version["order_id"]] = version
+    rng = random.Random(f"order-changes|{dataset.seed}|{iso_utc(at)}")
+    count = max(1, round(len(latest) * fraction)) if fraction > 0 else 0
+    added = []
+    for index, order_id in enumerate(sorted(rng.sample(sorted(latest), count))):
+        version = json.loads(json.dumps(latest[order_id]))  # a deep copy
+        if version["status"] == "paid":
+            version["status"] = "shipped"
+        version["updated_at"] = iso_utc(at + index * spacing)
+        added.append(version)
+    orders = sorted(dataset.orders + added, key=_feed_key)  # stable: old order kept
+    return dataclasses.replace(dataset, orders=orders)
 
 
 def _order_lines(rng: random.Random, products: list[Record]) -> list[Record]:
@@ -250,6 +281,38 @@ def _inject_order_defects(
     ]
     feed.sort(key=_feed_key)  # stable sort: each duplicate lands right after its original
     return feed, sorted(malformed, key=_feed_key), sorted(duplicates, key=_feed_key)
+
+
+WAREHOUSES = ("WH-NL1", "WH-DE1")
+
+
+def _inventory(
+    rng: random.Random, products: list[Record], start_date: date, days: int
+) -> list[Record]:
+    """One stock snapshot per day: every active sku in every warehouse, sold down and restocked."""
+    reorder = {(w, p["sku"]): rng.choice((10, 20, 40)) for w in WAREHOUSES for p in products}
+    on_hand = {key: rng.randint(point, point * 6) for key, point in reorder.items()}
+    snapshots = []
+    for day_index in range(days):
+        rows = []
+        for (warehouse, sku), point in reorder.items():
+            draw = rng.random()  # one draw a row (randint is slow): units sold and reserved
+            level = max(0, on_hand[(warehouse, sku)] - int(draw * 9))
+            if level < point:
+                level += point * 4  # the restock truck came
+            on_hand[(warehouse, sku)] = level
+            rows.append(
+                {
+                    "warehouse_id": warehouse,
+                    "sku": sku,
+                    "on_hand": level,
+                    "reserved": int(draw * 7919) % (min(level, 5) + 1),
+                    "reorder_point": point,
+                }
+            )
+        day = start_date + timedelta(days=day_index)
+        snapshots.append({"snapshot_date": day.isoformat(), "rows": rows})
+    return snapshots
 
 
 def _partner_sales(

@@ -12,7 +12,12 @@ from botocore.exceptions import ClientError
 from retail_platform.local.dataset import RetailDataset
 
 MONGO_DATABASE = "retail"
-_CONTENT_TYPES = {".csv": "text/csv", ".json": "application/json"}
+_CONTENT_TYPES = {
+    ".csv": "text/csv",
+    ".gz": "application/gzip",
+    ".json": "application/json",
+    ".parquet": "application/vnd.apache.parquet",
+}
 
 
 def _s3_client(endpoint_url: str, region: str) -> Any:

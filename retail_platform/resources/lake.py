@@ -6,10 +6,17 @@ return Polars frames and receive LazyFrames without ever naming a path:
 - an unpartitioned asset replaces its whole table (schema may change);
 - a daily-partitioned asset replaces exactly the rows of its partition window, and refuses to
   write a row outside that window, so a wrong predicate can never widen to the whole table.
+
+Bronze assets that write themselves use the same guarded paths: `replace_keys` (one S3 object's
+rows), `replace_date_window` (one day of an API feed), `append` (a batch past a watermark) and
+`upsert` (the S3 manifest). Each is one Delta commit: a reader, or a process killed mid-write,
+sees the table before or after it, never half of it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 import dagster as dg
@@ -87,8 +94,117 @@ class LakeResource(dg.ConfigurableResource):
             storage_options=self._options() or None,
         )
 
+    def replace_keys(
+        self, layer: str, table: str, frame: pl.DataFrame, column: str, keys: Collection[str]
+    ) -> None:
+        """Atomically replace the rows whose `column` is one of `keys` by `frame`.
+
+        Every row of `frame` must carry one of `keys`, and an empty key set is refused, so the
+        predicate can never reach rows of other keys. Values are quoted as SQL literals. Columns
+        that `frame` adds are added to the table (schema merge); others read as null.
+        """
+        wanted = sorted(set(keys))
+        if not wanted:
+            raise ValueError(f"{layer}.{table}: no keys to replace; refusing a table-wide write")
+        stray = frame.filter(~pl.col(column).is_in(wanted) | pl.col(column).is_null()).height
+        if stray:
+            raise ValueError(
+                f"{layer}.{table}: {stray} rows have a {column} outside the {len(wanted)} keys "
+                "being replaced; refusing to write them"
+            )
+        if not self.exists(layer, table):
+            self._create(layer, table, frame)
+            return
+        literals = ", ".join(_sql_literal(key) for key in wanted)
+        write_deltalake(
+            self.table_uri(layer, table),
+            frame.to_arrow(),
+            mode="overwrite",
+            predicate=f"{_identifier(column)} IN ({literals})",
+            schema_mode="merge",
+            storage_options=self._options() or None,
+        )
+
+    def append(self, layer: str, table: str, frame: pl.DataFrame) -> None:
+        """Add rows in one commit (new columns are merged into the schema)."""
+        if not self.exists(layer, table):
+            self._create(layer, table, frame)
+            return
+        write_deltalake(
+            self.table_uri(layer, table),
+            frame.to_arrow(),
+            mode="append",
+            schema_mode="merge",
+            storage_options=self._options() or None,
+        )
+
+    def upsert(self, layer: str, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        """Insert or update rows by `key` in one merge commit."""
+        if not self.exists(layer, table):
+            self._create(layer, table, frame)
+            return
+        matches = " AND ".join(f"t.{_identifier(c)} = s.{_identifier(c)}" for c in key)
+        table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        (
+            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+
+    def merge_rows(
+        self, layer: str, table: str, frame: pl.DataFrame, key: Sequence[str], delete_flag: str
+    ) -> dict[str, int]:
+        """One merge commit by `key`: a row whose boolean `delete_flag` is true deletes its
+        match; any other row updates its match or is inserted. The flag is not stored.
+
+        Returns the counts of rows inserted, updated and deleted (silver, for child rows such
+        as order lines that a newer order version no longer has).
+        """
+        kept = frame.filter(~pl.col(delete_flag)).drop(delete_flag)
+        if not self.exists(layer, table):
+            self._create(layer, table, kept)
+            return {"inserted": kept.height, "updated": 0, "deleted": 0}
+        matches = " AND ".join(f"t.{_identifier(c)} = s.{_identifier(c)}" for c in key)
+        flag = f"s.{_identifier(delete_flag)}"
+        table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        metrics = (
+            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            .when_matched_delete(predicate=flag)
+            .when_matched_update_all(except_cols=[delete_flag])
+            .when_not_matched_insert_all(predicate=f"NOT {flag}", except_cols=[delete_flag])
+            .execute()
+        )
+        return {
+            "inserted": int(metrics["num_target_rows_inserted"]),
+            "updated": int(metrics["num_target_rows_updated"]),
+            "deleted": int(metrics["num_target_rows_deleted"]),
+        }
+
+    def _create(self, layer: str, table: str, frame: pl.DataFrame) -> None:
+        write_deltalake(
+            self.table_uri(layer, table),
+            frame.to_arrow(),
+            mode="overwrite",
+            storage_options=self._options() or None,
+        )
+
     def _options(self) -> dict[str, str]:
         return dict(self.storage_options)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a plain column name")
+    return name
+
+
+def _sql_literal(value: str) -> str:
+    """A SQL string literal: quotes doubled, so a key can never end the literal early."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 class DeltaLakeIOManager(dg.ConfigurableIOManager):

@@ -1,18 +1,39 @@
-"""The commerce REST API: bearer-token auth and cursor pagination."""
+"""The commerce REST API: bearer auth, cursor pagination, and retries that outlast a flaky API.
+
+Every page request is retried by tenacity: exponential backoff with full jitter on 5xx, timeouts,
+dropped connections and truncated bodies; a 429 waits exactly as long as its `Retry-After` says.
+The retry time spent on one page is bounded; past that the run fails with an error naming the
+endpoint and the page. Other 4xx answers are not retried (retrying cannot fix them).
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import dagster as dg
 import httpx
+import tenacity
 from pydantic import Field
 
 
 class CommerceApiError(RuntimeError):
-    pass
+    """The API could not deliver a page; the message names the endpoint and the page."""
+
+
+class TransientApiError(Exception):
+    """A failure that a later attempt may not meet: 429, 5xx, timeout, connection trouble."""
+
+    def __init__(self, cause: str, detail: str, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.cause = cause
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -22,35 +43,152 @@ class Page:
     """The endpoint and page token that produced the page, for bronze lineage."""
 
 
+@dataclass
+class FetchStats:
+    """What one ingestion cost: reported as asset metadata."""
+
+    pages_fetched: int = 0
+    records_fetched: int = 0
+    retries: int = 0
+    retries_by_cause: Counter[str] = field(default_factory=Counter)
+
+    def as_metadata(self) -> dict[str, Any]:
+        return {
+            "pages_fetched": self.pages_fetched,
+            "records_fetched": self.records_fetched,
+            "retries_taken": self.retries,
+            "retries_by_cause": dict(sorted(self.retries_by_cause.items())),
+        }
+
+
 class CommerceApiResource(dg.ConfigurableResource):
     base_url: str = Field(description="Base URL of the commerce API, e.g. https://api.shop.example")
     api_token: str = Field(description="Bearer token; set from an environment variable.")
     page_size: int = Field(default=500, description="Records requested per page.")
-    timeout_seconds: float = Field(default=30.0)
+    timeout_seconds: float = Field(default=30.0, description="Per request (connect and read).")
+    max_retry_seconds: float = Field(
+        default=300.0,
+        description="Retry budget per page: once retrying a page would take longer, the run fails.",
+    )
+    backoff_initial_seconds: float = Field(
+        default=0.5, description="First backoff step; it doubles per attempt, with full jitter."
+    )
+    backoff_max_seconds: float = Field(default=30.0, description="Longest single backoff.")
 
-    def iter_pages(self, path: str, params: Mapping[str, str]) -> Iterator[Page]:
+    def iter_pages(
+        self, path: str, params: Mapping[str, str], stats: FetchStats | None = None
+    ) -> Iterator[Page]:
         """Yields every page of a cursor-paginated endpoint, following next_page_token."""
+        stats = stats if stats is not None else FetchStats()
         query = {**params, "limit": str(self.page_size)}
-        page_token: str | None = None
+        page_number = 1
         with httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {self.api_token}"},
             timeout=self.timeout_seconds,
         ) as client:
             while True:
-                if page_token:
-                    query["page_token"] = page_token
                 source_key = f"{path}?{httpx.QueryParams(query)}"
-                try:
-                    response = client.get(path, params=query)
-                except httpx.HTTPError as error:
-                    raise CommerceApiError(f"GET {source_key} failed: {error}") from error
-                if response.status_code != 200:
-                    raise CommerceApiError(
-                        f"GET {source_key} answered {response.status_code}: {response.text[:300]}"
-                    )
-                body = response.json()
-                yield Page(records=body.get("data", []), source_key=source_key)
+                body = self._get_page(client, path, query, page_number, stats)
+                records = body.get("data", [])
+                stats.pages_fetched += 1
+                stats.records_fetched += len(records)
+                yield Page(records=records, source_key=source_key)
                 page_token = body.get("next_page_token")
                 if not page_token:
                     return
+                query["page_token"] = page_token
+                page_number += 1
+
+    def _get_page(
+        self,
+        client: httpx.Client,
+        path: str,
+        query: dict[str, str],
+        page_number: int,
+        stats: FetchStats,
+    ) -> dict[str, Any]:
+        def count_retry(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            stats.retries += 1
+            stats.retries_by_cause[getattr(error, "cause", "other")] += 1
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(TransientApiError),
+            wait=_RetryAfterOrBackoff(self.backoff_initial_seconds, self.backoff_max_seconds),
+            stop=tenacity.stop_before_delay(self.max_retry_seconds),
+            before_sleep=count_retry,
+            reraise=True,
+        )
+        started = time.monotonic()
+        try:
+            for attempt in retrying:
+                with attempt:
+                    return _request_page(client, path, query, page_number)
+        except TransientApiError as error:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise CommerceApiError(
+                f"GET {path} page {page_number} ({httpx.QueryParams(query)}) failed after "
+                f"{attempts} attempts in {time.monotonic() - started:.1f}s (retry budget "
+                f"{self.max_retry_seconds:g}s per page); last error: {error}"
+            ) from error
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+
+def _request_page(
+    client: httpx.Client, path: str, query: dict[str, str], page_number: int
+) -> dict[str, Any]:
+    try:
+        response = client.get(path, params=query)
+    except httpx.TimeoutException as error:
+        raise TransientApiError("timeout", f"timed out: {error!r}") from error
+    except httpx.TransportError as error:  # refused, reset, or dropped mid-body
+        raise TransientApiError("connection", f"connection failed: {error!r}") from error
+    status = response.status_code
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        raise TransientApiError("429", "429 Too Many Requests", retry_after)
+    if status >= 500:
+        raise TransientApiError("5xx", f"{status}: {response.text[:200]}")
+    if status != 200:
+        raise CommerceApiError(
+            f"GET {path} page {page_number} ({httpx.QueryParams(query)}) answered {status}: "
+            f"{response.text[:300]}"
+        )
+    try:
+        body = response.json()
+    except json.JSONDecodeError as error:  # a body cut short: fetch the page again
+        raise TransientApiError("bad_body", f"unreadable JSON body: {error}") from error
+    if not isinstance(body, dict):
+        raise TransientApiError("bad_body", f"body is not a JSON object: {type(body).__name__}")
+    return body
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+class _RetryAfterOrBackoff(tenacity.wait.wait_base):
+    """The server's Retry-After when it gave one, else exponential backoff with full jitter."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self._backoff = tenacity.wait_random_exponential(multiplier=initial, max=maximum)
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, TransientApiError) and error.retry_after is not None:
+            return error.retry_after
+        return self._backoff(retry_state)

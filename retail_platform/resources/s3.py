@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import boto3
@@ -42,7 +43,18 @@ class PartnerDropsResource(dg.ConfigurableResource):
         return sorted(objects, key=lambda obj: obj.key)
 
     def read_bytes(self, key: str) -> bytes:
-        return self._client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return self.read_object(key)[0]
+
+    def read_object(self, key: str) -> tuple[bytes, S3Object]:
+        """The object's bytes and the version they are (ETag from the same response)."""
+        response = self._client().get_object(Bucket=self.bucket, Key=key)
+        body = response["Body"].read()
+        return body, S3Object(
+            key=key,
+            etag=response["ETag"].strip('"'),
+            size=len(body),
+            last_modified=response["LastModified"],
+        )
 
     def put_bytes(self, key: str, body: bytes) -> None:
         self._client().put_object(Bucket=self.bucket, Key=key, Body=body)
@@ -51,10 +63,18 @@ class PartnerDropsResource(dg.ConfigurableResource):
         return f"s3://{self.bucket}/{key}"
 
     def _client(self) -> Any:
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            region_name=self.region_name,
-            aws_access_key_id=self.aws_access_key_id,
-            aws_secret_access_key=self.aws_secret_access_key,
+        return _client(
+            self.endpoint_url, self.region_name, self.aws_access_key_id, self.aws_secret_access_key
         )
+
+
+@lru_cache(maxsize=16)
+def _client(endpoint_url: str | None, region: str, key_id: str | None, secret: str | None) -> Any:
+    # One client per configuration: creating a boto3 client costs more than a small GET.
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+    )

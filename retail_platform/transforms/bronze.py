@@ -1,25 +1,35 @@
 """Source records -> bronze frames: every value kept as delivered text, nothing dropped.
 
 Pure functions (no I/O): the bronze assets fetch, these shape. A record that cannot be read as
-the expected structure still becomes a row, with `_error` saying why and `_raw` holding it.
+the expected structure still becomes a row, with `_error` saying why and `_raw` holding it; a
+file that lacks a required column becomes one such row holding the whole file.
+
+Files may carry columns the contract does not know (schema drift): they are kept, as text, under
+a snake_case name after the contract's columns, and the lake adds them to the table.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import io
 import json
-from collections.abc import Collection, Mapping, Sequence
+import re
+import zlib
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import polars as pl
+from bson import json_util
 
 from retail_platform.contracts.bronze import INGESTION_COLUMNS, PARTITION_DATE
 from retail_platform.contracts.model import TableContract
 
 _INGESTION_NAMES = {column.name for column in INGESTION_COLUMNS} | {PARTITION_DATE.name}
+REJECTED = "rejected file"
 
 
 @dataclass(frozen=True)
@@ -86,22 +96,132 @@ def csv_to_frame(
     constants: Mapping[str, str] | None = None,
     required: Sequence[str] = (),
 ) -> pl.DataFrame:
-    """Reads a CSV file as text columns; a file that cannot be parsed becomes one error row."""
+    """Reads a CSV file (gzipped or not) as text columns; an unreadable file is one error row."""
     columns = payload_columns(contract)
     try:
+        content = gunzip_if_compressed(content)
         parsed = pl.read_csv(io.BytesIO(content), infer_schema=False, encoding="utf8")
     except Exception as error:
         row = _malformed_row(
-            columns, content.decode("utf-8", "replace"), f"unreadable CSV: {error}"
+            columns,
+            content.decode("utf-8", "replace"),
+            f"{REJECTED} {source_key}: unreadable CSV: {error}",
         )
         return _with_ingestion([row], contract, ingestion, source_key, None)
+    return _delivered_table_to_frame(
+        parsed,
+        contract,
+        ingestion=ingestion,
+        source_key=source_key,
+        rename=rename,
+        constants=constants or {},
+        required=required,
+        file_kind="CSV",
+        whole_file=lambda: content.decode("utf-8", "replace"),
+        raw_row=_csv_row_as_delivered,
+    )
+
+
+def parquet_to_frame(
+    content: bytes,
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    source_key: str,
+    rename: Mapping[str, str],
+    required: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Reads a Parquet file with every value cast to its text; an unreadable file is one error
+    row whose `_raw` is the file in base64."""
+    columns = payload_columns(contract)
+    try:
+        parsed = pl.read_parquet(io.BytesIO(content))
+    except Exception as error:
+        row = _malformed_row(
+            columns, _base64(content), f"{REJECTED} {source_key}: unreadable Parquet: {error}"
+        )
+        return _with_ingestion([row], contract, ingestion, source_key, None)
+    return _delivered_table_to_frame(
+        parsed.with_columns(pl.all().cast(pl.String)),
+        contract,
+        ingestion=ingestion,
+        source_key=source_key,
+        rename=rename,
+        constants={},
+        required=required,
+        file_kind="Parquet",
+        whole_file=lambda: _base64(content),
+        raw_row=lambda values: _dump(list(values)),
+    )
+
+
+def json_array_to_frame(
+    content: bytes,
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    source_key: str,
+    required: Sequence[str] = (),
+) -> pl.DataFrame:
+    """A JSON file holding an array of objects: one row per element (see records_to_frame)."""
+    columns = payload_columns(contract)
+    text = content.decode("utf-8", "replace")
+    try:
+        parsed = json.loads(gunzip_if_compressed(content).decode("utf-8"))
+    except (ValueError, OSError, EOFError, zlib.error) as error:
+        row = _malformed_row(columns, text, f"{REJECTED} {source_key}: unreadable JSON: {error}")
+        return _with_ingestion([row], contract, ingestion, source_key, None)
+    if not isinstance(parsed, list):
+        reason = f"{REJECTED} {source_key}: not a JSON array but {type(parsed).__name__}"
+        return _with_ingestion(
+            [_malformed_row(columns, text, reason)], contract, ingestion, source_key, None
+        )
+    return records_to_frame(
+        parsed, contract, ingestion=ingestion, source_key=source_key, required=required
+    )
+
+
+def rejected_file_reason(frame: pl.DataFrame) -> str | None:
+    """The reason when the frame is a whole file rejected (one row holding the file), else None."""
+    if frame.height != 1:
+        return None
+    error = frame.get_column("_error").item()
+    return error if error is not None and error.startswith(REJECTED) else None
+
+
+def gunzip_if_compressed(content: bytes) -> bytes:
+    """The bytes, decompressed when they start with the gzip magic number."""
+    return gzip.decompress(content) if content[:2] == b"\x1f\x8b" else content
+
+
+def _delivered_table_to_frame(
+    parsed: pl.DataFrame,
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    source_key: str,
+    rename: Mapping[str, str],
+    constants: Mapping[str, str],
+    required: Sequence[str],
+    file_kind: str,
+    whole_file: Callable[[], str],
+    raw_row: Callable[[Sequence[Any]], str],
+) -> pl.DataFrame:
+    """A file read as text columns -> bronze rows; a missing column rejects the whole file."""
+    columns = payload_columns(contract)
     missing_headers = [source for source in rename if source not in parsed.columns]
     if missing_headers:
-        reason = f"CSV {source_key} lacks column(s): {', '.join(missing_headers)}"
-        row = _malformed_row(columns, content.decode("utf-8", "replace"), reason)
+        missing = ", ".join(missing_headers)
+        reason = f"{REJECTED} {source_key}: {file_kind} lacks required column(s): {missing}"
+        row = _malformed_row(columns, whole_file(), reason)
         return _with_ingestion([row], contract, ingestion, source_key, None)
-    frame = parsed.rename(dict(rename)).with_columns(
-        [pl.lit(value, pl.String).alias(name) for name, value in (constants or {}).items()]
+    drift = {
+        name: drift_column_name(name, contract)
+        for name in parsed.columns
+        if name not in rename and name not in constants
+    }
+    frame = parsed.rename({**rename, **drift}).with_columns(
+        [pl.lit(value, pl.String).alias(name) for name, value in constants.items()]
     )
     missing_required = [
         pl.when(pl.col(name).is_null() | (pl.col(name) == "")).then(pl.lit(name))
@@ -117,23 +237,33 @@ def csv_to_frame(
         .then(pl.lit("missing required field(s): ") + error)
         .alias("_error")
     )
-    raw_rows = _csv_rows_as_delivered(parsed, frame.get_column("_error").is_not_null())
-    frame = frame.with_columns(pl.Series("_raw", raw_rows, dtype=pl.String))
-    return _add_ingestion(
-        frame.select([*columns, "_error", "_raw"]), contract, ingestion, source_key, None
-    )
-
-
-def _csv_rows_as_delivered(parsed: pl.DataFrame, malformed: pl.Series) -> list[str | None]:
-    """Each malformed row re-encoded as CSV with all of the file's columns (quoted as needed)."""
+    malformed = frame.get_column("_error").is_not_null()
     raw: list[str | None] = [None] * parsed.height
     for index in malformed.arg_true().to_list():  # only the few malformed rows
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow(
-            "" if value is None else value for value in parsed.row(index)
-        )
-        raw[index] = buffer.getvalue()
-    return raw
+        raw[index] = raw_row(parsed.row(index))
+    frame = frame.with_columns(pl.Series("_raw", raw, dtype=pl.String))
+    extra = list(drift.values())
+    frame = frame.select([*columns, *extra, "_error", "_raw"])
+    return _add_ingestion(frame, contract, ingestion, source_key, None, extra)
+
+
+def drift_column_name(delivered: str, contract: TableContract) -> str:
+    """snake_case of a column the contract does not know; suffixed if it would shadow one."""
+    name = re.sub(r"[^0-9a-z]+", "_", delivered.strip().lower()).strip("_") or "unnamed"
+    if name[0].isdigit():
+        name = f"column_{name}"
+    return f"{name}_delivered" if name in contract.column_names else name
+
+
+def _csv_row_as_delivered(values: Sequence[Any]) -> str:
+    """One row re-encoded as CSV with all of the file's columns (quoted as needed)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow("" if v is None else v for v in values)
+    return buffer.getvalue()
+
+
+def _base64(content: bytes) -> str:
+    return "base64:" + base64.b64encode(content).decode()
 
 
 def _lookup(record: Mapping[str, Any], path: str) -> tuple[Any, str | None]:
@@ -199,6 +329,7 @@ def _add_ingestion(
     ingestion: Ingestion,
     source_key: str,
     partition_date: date | None,
+    extra: Sequence[str] = (),
 ) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.lit(ingestion.source).alias("_source"),
@@ -208,4 +339,59 @@ def _add_ingestion(
     )
     if PARTITION_DATE.name in contract.column_names:
         frame = frame.with_columns(pl.lit(partition_date, pl.Date).alias(PARTITION_DATE.name))
-    return frame.select(contract.column_names).cast(dict(contract.polars_schema))
+    schema = dict(contract.polars_schema) | dict.fromkeys(extra, pl.String)
+    return frame.select([*contract.column_names, *extra]).cast(schema)
+
+
+def documents_to_frame(
+    documents: Sequence[Mapping[str, Any]],
+    contract: TableContract,
+    *,
+    ingestion: Ingestion,
+    collection: str,
+    field_paths: Mapping[str, str] | None = None,
+    required: Sequence[str] = (),
+) -> pl.DataFrame:
+    """One row per document; `_source_key` is `<collection>/<_id as extended JSON>`."""
+    frame = records_to_frame(
+        documents,
+        contract,
+        ingestion=ingestion,
+        source_key=collection,
+        field_paths=field_paths,
+        required=required,
+    )
+    keys = [document_source_key(collection, document.get("_id")) for document in documents]
+    return frame.with_columns(pl.Series("_source_key", keys, dtype=pl.String))
+
+
+def document_source_key(collection: str, document_id: Any) -> str:
+    return f"{collection}/{json_util.dumps(document_id)}"
+
+
+def document_id_of(collection: str, source_key: str) -> Any:
+    """The `_id` back from a `_source_key` written by documents_to_frame (ObjectIds included)."""
+    return json_util.loads(source_key.removeprefix(f"{collection}/"))
+
+
+def parse_timestamp(column: str) -> pl.Expr:
+    """ISO-8601 text (Z or an offset, optional fraction) -> UTC datetime; null otherwise."""
+    text = pl.col(column)
+    return pl.coalesce(
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_zone="UTC", strict=False),
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_zone="UTC", strict=False),
+    )
+
+
+def rows_at_watermark(rows: pl.LazyFrame, column: str = "updated_at") -> pl.LazyFrame:
+    """The rows holding the latest parseable `column` (ties included), with it parsed as
+    `_watermark`: where an incremental read resumes. Empty when nothing parses."""
+    parsed = rows.select(column, "_source_key", parse_timestamp(column).alias("_watermark"))
+    return parsed.filter(pl.col("_watermark") == pl.col("_watermark").max())
+
+
+def rows_before(rows: pl.LazyFrame, since: datetime, column: str = "updated_at") -> pl.LazyFrame:
+    """Rows a re-read from `since` on will not deliver again: earlier ones, and those whose
+    `column` does not parse (no re-read can place them, so they are never dropped)."""
+    parsed = parse_timestamp(column)
+    return rows.filter(parsed.is_null() | (parsed < since))

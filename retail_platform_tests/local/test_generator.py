@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import io
 import json
 import re
@@ -9,10 +11,11 @@ from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 
-from retail_platform.local.dataset import UCI_COLUMNS, RetailDataset
-from retail_platform.local.generator import ORDER_DEFECTS, generate
+from retail_platform.local.dataset import INVENTORY_SCHEMA, UCI_COLUMNS, RetailDataset
+from retail_platform.local.generator import ORDER_DEFECTS, generate, with_order_changes
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 UCI_DATE = re.compile(r"^(1[0-2]|[1-9])/([1-9]|[12]\d|3[01])/\d{4} ([01]?\d|2[0-3]):[0-5]\d$")
@@ -213,7 +216,8 @@ def test_reviews_leak_pii_in_about_three_percent(small: RetailDataset) -> None:
 
 def test_s3_objects_render_catalog_partners_and_uci_sales(small: RetailDataset) -> None:
     objects = small.s3_objects()
-    catalog = list(csv.DictReader(io.StringIO(objects["catalog/products_2026-10-01.csv"].decode())))
+    catalog_text = gzip.decompress(objects["catalog/products_2026-10-01.csv.gz"]).decode()
+    catalog = list(csv.DictReader(io.StringIO(catalog_text)))
     assert [row["product_id"] for row in catalog] == [p["product_id"] for p in small.products]
     assert catalog[0]["unit_price"] == f"{small.products[0]['unit_price']:.2f}"
     assert json.loads(objects["partners/partners.json"]) == small.partners
@@ -237,3 +241,47 @@ def test_partner_sales_cancellations_are_negative() -> None:
     assert cancelled
     assert all(row["Quantity"] < 0 for row in cancelled)
     assert all(row["Quantity"] > 0 for row in rows if not row["InvoiceNo"].startswith("C"))
+
+
+def test_inventory_snapshots_are_one_parquet_file_a_day(small: RetailDataset) -> None:
+    objects = small.s3_objects()
+    active = sorted(p["sku"] for p in small.products if p["active"])
+    snapshot = pl.read_parquet(io.BytesIO(objects["inventory/stock_2026-10-02.parquet"]))
+
+    assert len([key for key in objects if key.startswith("inventory/")]) == small.days
+    assert snapshot.schema == INVENTORY_SCHEMA
+    assert snapshot.get_column("snapshot_date").unique().to_list() == [date(2026, 10, 2)]
+    assert sorted(snapshot.filter(pl.col("warehouse_id") == "WH-NL1")["sku"]) == active
+    assert snapshot.height == 2 * len(active)
+    assert (snapshot["reserved"] <= snapshot["on_hand"]).all()
+    assert (snapshot["on_hand"] >= snapshot["reorder_point"]).all()  # restocked below it
+
+
+def test_the_inventory_feed_leaves_every_other_record_as_it_was(small: RetailDataset) -> None:
+    """Its draws use a random stream of their own: everything else is byte-identical to the
+    dataset generated before the feed existed (the digest below was taken then)."""
+    without_inventory = asdict(small)
+    without_inventory.pop("inventory")
+    digest = hashlib.sha256(
+        json.dumps(without_inventory, default=str, sort_keys=True).encode()
+    ).hexdigest()
+    assert digest == "68421f464d40f4fc0409bb4b511f9a15997466fa693cd47ce82eb4d1c7a90ccf"
+
+
+def test_order_changes_add_one_version_to_a_fraction_of_the_orders(small: RetailDataset) -> None:
+    at = datetime(2026, 10, 31, 6, tzinfo=UTC)
+
+    changed = with_order_changes(small, 0.01, at, timedelta(minutes=5))
+
+    added = changed.orders[len(small.orders) :]
+    order_count = len({o["order_id"] for o in small.orders})
+    assert len(added) == round(order_count * 0.01)
+    assert [o["updated_at"] for o in added[:3]] == [
+        "2026-10-31T06:00:00Z",
+        "2026-10-31T06:05:00Z",
+        "2026-10-31T06:10:00Z",
+    ]
+    assert changed.orders[: len(small.orders)] == small.orders  # history untouched
+    assert len({o["order_id"] for o in added}) == len(added)
+    assert changed.orders_updated_between(at, at + timedelta(days=1)) == added
+    assert with_order_changes(small, 0.01, at, timedelta(minutes=5)) == changed  # repeatable

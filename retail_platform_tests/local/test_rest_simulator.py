@@ -14,7 +14,14 @@ import pytest
 
 from retail_platform.local.dataset import RetailDataset
 from retail_platform.local.generator import generate
-from retail_platform.local.rest_simulator import decode_page_token, encode_page_token
+from retail_platform.local.rest_simulator import (
+    FaultConfig,
+    _parse_args,
+    decode_page_token,
+    encode_page_token,
+    fault_config_from_args,
+    fault_for,
+)
 
 SEED, SCALE, TOKEN = 5, 0.05, "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -195,3 +202,77 @@ def test_sigterm_stops_the_server_cleanly(tmp_path: Path) -> None:
     finally:
         exit_code = _stop(process)
     assert exit_code == 0
+
+
+# --- fault injection ---------------------------------------------------------------------------
+
+
+def test_query_parameters_inject_a_429_with_retry_after(base_url: str) -> None:
+    query = "date=2026-10-01&fault_rate_429=1&fault_retry_after_seconds=3"
+    response = httpx.get(f"{base_url}/v1/payments?{query}", headers=AUTH)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "3"
+    assert response.json()["error"]["code"] == "rate_limited"
+
+
+def test_query_parameters_inject_a_5xx(base_url: str) -> None:
+    response = httpx.get(f"{base_url}/v1/orders?fault_rate_5xx=1", headers=AUTH)
+    assert response.status_code == 503
+
+
+def test_query_parameters_drop_the_connection_mid_body(base_url: str) -> None:
+    with pytest.raises(httpx.RemoteProtocolError, match="peer closed connection"):
+        httpx.get(f"{base_url}/v1/orders?fault_rate_drop=1", headers=AUTH)
+
+
+def test_a_slow_page_still_answers_in_full(base_url: str, dataset: RetailDataset) -> None:
+    started = time.monotonic()
+    query = "date=2026-10-04&limit=1000&fault_rate_slow=1&fault_slow_seconds=0.6"
+    response = httpx.get(f"{base_url}/v1/payments?{query}", headers=AUTH, timeout=10)
+    assert time.monotonic() - started >= 0.6
+    assert response.json()["data"] == dataset.payments_on(date(2026, 10, 4))
+
+
+def test_a_bad_fault_parameter_is_400(base_url: str) -> None:
+    response = httpx.get(f"{base_url}/v1/orders?fault_rate_429=often", headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"]["parameter"] == "fault_rate_429"
+
+
+def test_faults_are_a_function_of_seed_request_and_attempt() -> None:
+    config = FaultConfig(seed=3, rate_429=0.1, rate_5xx=0.05, rate_drop=0.01)
+    first = [fault_for(config, f"/v1/orders?page={n}", 1, n) for n in range(1, 20_001)]
+    again = [fault_for(config, f"/v1/orders?page={n}", 1, n) for n in range(1, 20_001)]
+    other_seed = [
+        fault_for(FaultConfig(seed=4, rate_429=0.1), f"/v1/orders?page={n}", 1, n)
+        for n in range(1, 101)
+    ]
+
+    assert first == again
+    assert other_seed != first[:100]
+    # 20 000 draws: each rate within half a percentage point of what was asked.
+    assert abs(first.count("429") / 20_000 - 0.10) < 0.005
+    assert abs(first.count("5xx") / 20_000 - 0.05) < 0.005
+    assert abs(first.count("drop") / 20_000 - 0.01) < 0.005
+    # A retry of the same page is a new draw, so a rate below 1 never fails a page forever.
+    retries = [fault_for(config, "/v1/orders?page=7", attempt, 0) for attempt in range(1, 60)]
+    assert None in retries
+
+
+def test_listed_request_numbers_are_dropped_whatever_the_rates() -> None:
+    config = FaultConfig(drop_requests=frozenset({2, 5}))
+    assert [fault_for(config, "/v1/orders?", 1, n) for n in range(1, 7)] == [
+        None, "drop", None, None, "drop", None,
+    ]  # fmt: skip
+
+
+def test_cli_flags_configure_the_faults() -> None:
+    args = _parse_args(
+        ["--token", "t", "--fault-seed", "9", "--fault-429-rate", "0.1", "--fault-5xx-rate",
+         "0.05", "--fault-slow-rate", "0.02", "--fault-slow-seconds", "4",
+         "--fault-drop-requests", "7,12", "--fault-retry-after", "2"]
+    )  # fmt: skip
+    assert fault_config_from_args(args) == FaultConfig(
+        seed=9, rate_429=0.1, rate_5xx=0.05, rate_slow=0.02, slow_seconds=4.0,
+        drop_requests=frozenset({7, 12}), retry_after_seconds=2,
+    )  # fmt: skip

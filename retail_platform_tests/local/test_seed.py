@@ -90,7 +90,8 @@ def _all_keys(s3: Any, bucket: str) -> list[str]:
 def test_seed_s3_uploads_every_landing_file(s3_endpoint: str, dataset: RetailDataset) -> None:
     keys = seed_s3(dataset, endpoint_url=s3_endpoint, bucket="landing")
     assert sorted(keys) == sorted(dataset.s3_objects())
-    assert len(keys) == 2 + 8 * 3
+    # catalog + partner directory, then per day: 8 partners' sales files and 1 stock snapshot
+    assert len(keys) == 2 + 8 * 3 + 3
     s3 = _client(s3_endpoint)
     assert _all_keys(s3, "landing") == sorted(keys)
 
@@ -108,6 +109,11 @@ def test_seed_s3_uploads_every_landing_file(s3_endpoint: str, dataset: RetailDat
 
     partners = s3.get_object(Bucket="landing", Key="partners/partners.json")["Body"].read()
     assert json.loads(partners) == dataset.partners
+    catalog = s3.get_object(Bucket="landing", Key="catalog/products_2026-10-01.csv.gz")
+    assert catalog["ContentType"] == "application/gzip"
+    stock = s3.get_object(Bucket="landing", Key="inventory/stock_2026-10-03.parquet")
+    assert stock["ContentType"] == "application/vnd.apache.parquet"
+    assert stock["Body"].read()[:4] == b"PAR1"
 
 
 def test_seed_s3_is_idempotent_and_handles_other_regions(

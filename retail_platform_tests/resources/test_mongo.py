@@ -6,14 +6,18 @@ MONGODB_URI is set (it writes to, and then drops, a throwaway database).
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
+import mongomock_ng as mongomock
 import pytest
 from pymongo import MongoClient
 
 from retail_platform.local.generator import generate
 from retail_platform.local.mongo import EmbeddedMongoResource
-from retail_platform.resources.mongo import MongoResource
+from retail_platform.resources.mongo import MongoResource, MongoWatermark
 
 
 def _ids(batches: list[list[dict]]) -> list[str]:
@@ -65,3 +69,79 @@ def test_real_mongodb_reads_every_document_in_batches(real_mongo_database: tuple
 
     assert _ids(batches) == sorted(c["_id"] for c in customers)
     assert max(len(batch) for batch in batches) == 25
+
+
+class _Collection(MongoResource):
+    """The resource's own query and cursor code over an in-memory database of given documents."""
+
+    uri: str = "mongodb://in-memory/"
+
+    def get_client(self) -> Any:
+        warnings.filterwarnings("ignore", message="'batch_size' is accepted", category=UserWarning)
+        return _CLIENTS[self.database]
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def _resource_over(documents: list[dict[str, Any]], batch_size: int = 2) -> MongoResource:
+    name = f"db_{uuid.uuid4().hex[:8]}"
+    client = mongomock.MongoClient()
+    client[name]["items"].insert_many(documents)
+    _CLIENTS[name] = _Unclosed(client)
+    return _Collection(database=name, batch_size=batch_size)
+
+
+class _Unclosed:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getitem__(self, name: str) -> Any:
+        return self._client[name]
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        lambda day, hour: f"2026-10-{day:02d}T{hour:02d}:00:00Z",  # ISO strings
+        lambda day, hour: datetime(2026, 10, day, hour, tzinfo=UTC),  # BSON dates
+    ],
+)
+def test_changed_batches_resume_after_the_watermark_with_ties_broken_by_id(stamp: Any) -> None:
+    documents = [
+        {"_id": "d", "updated_at": stamp(2, 9)},
+        {"_id": "a", "updated_at": stamp(1, 8)},
+        {"_id": "c", "updated_at": stamp(2, 9)},
+        {"_id": "b", "updated_at": stamp(2, 9)},
+        {"_id": "e", "updated_at": stamp(3, 7)},
+    ]
+    resource = _resource_over(documents)
+
+    everything = _ids(list(resource.iter_changed_batches("items", None)))
+    watermark = MongoWatermark(
+        "2026-10-02T09:00:00Z", datetime(2026, 10, 2, 9, tzinfo=UTC), document_id="b"
+    )
+    after_b = list(resource.iter_changed_batches("items", watermark))
+
+    assert everything == ["a", "b", "c", "d", "e"]  # (updated_at, _id) order
+    assert _ids(after_b) == ["c", "d", "e"]  # same instant, greater _id: still to read
+    assert [len(batch) for batch in after_b] == [2, 1]
+
+
+@pytest.mark.real_mongodb
+def test_real_mongodb_resumes_after_the_watermark(real_mongo_database: tuple[str, str]) -> None:
+    uri, database = real_mongo_database
+    with MongoClient(uri) as client:
+        client[database]["items"].insert_many(
+            [{"_id": key, "updated_at": f"2026-10-0{day}T00:00:00Z"} for key, day in
+             [("a", 1), ("c", 2), ("b", 2), ("d", 3)]]
+        )  # fmt: skip
+    resource = MongoResource(uri=uri, database=database, batch_size=2)
+    watermark = MongoWatermark(
+        "2026-10-02T00:00:00Z", datetime(2026, 10, 2, tzinfo=UTC), document_id="b"
+    )
+
+    assert _ids(list(resource.iter_changed_batches("items", watermark))) == ["c", "d"]

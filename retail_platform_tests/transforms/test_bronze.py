@@ -1,16 +1,33 @@
-"""Source records and CSV files -> bronze frames: text as delivered, nothing dropped."""
+"""Source records, documents and files -> bronze frames: text as delivered, nothing dropped."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import io
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import polars as pl
 import pytest
+from bson import ObjectId
 
 from retail_platform.contracts import bronze
-from retail_platform.transforms.bronze import Ingestion, csv_to_frame, records_to_frame
+from retail_platform.transforms.bronze import (
+    Ingestion,
+    csv_to_frame,
+    document_id_of,
+    documents_to_frame,
+    drift_column_name,
+    json_array_to_frame,
+    parquet_to_frame,
+    parse_timestamp,
+    records_to_frame,
+    rejected_file_reason,
+    rows_at_watermark,
+    rows_before,
+)
 
 INGESTED_AT = datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
 BATCH = Ingestion(source="rest:/v1/payments", batch_id="run-42", ingested_at=INGESTED_AT)
@@ -432,7 +449,8 @@ def test_a_file_lacking_a_header_column_becomes_one_error_row_holding_the_file()
     assert frame.height == 1
     row = frame.row(0, named=True)
     assert row["_error"] == (
-        "CSV s3://drops/partner_sales/p7/2010-12-01.csv lacks column(s): CustomerID"
+        "rejected file s3://drops/partner_sales/p7/2010-12-01.csv: "
+        "CSV lacks required column(s): CustomerID"
     )
     assert row["_raw"] == text
     assert row["invoice_no"] is None
@@ -448,7 +466,7 @@ def test_bytes_that_are_not_utf8_become_one_error_row() -> None:
 
     assert frame.height == 1
     row = frame.row(0, named=True)
-    assert row["_error"].startswith("unreadable CSV: ")
+    assert row["_error"].startswith(f"rejected file {SALES_KEY}: unreadable CSV: ")
     assert row["_raw"] == f"{UCI_HEADER}\n1,2,Caf\ufffd,1,d,1,1,FR\n"
     assert row["invoice_no"] is None
 
@@ -457,7 +475,7 @@ def test_an_empty_file_becomes_one_error_row() -> None:
     frame = _sales(b"")
 
     assert frame.height == 1
-    assert frame.get_column("_error").item().startswith("unreadable CSV: ")
+    assert frame.get_column("_error").item().startswith(f"rejected file {SALES_KEY}: unreadable")
     assert frame.get_column("_raw").item() == ""
 
 
@@ -482,3 +500,206 @@ def test_every_csv_data_row_comes_out_as_one_bronze_row() -> None:
     assert frame.height == 4
     assert frame.get_column("stock_code").to_list() == ["A", "B", "C", "D"]
     assert frame.get_column("_error").is_null().to_list() == [True, False, False, True]
+
+
+# --- files: gzip, schema drift, Parquet, JSON ---------------------------------------------------
+
+
+def test_a_gzipped_csv_reads_like_the_plain_one() -> None:
+    content = f"{UCI_HEADER}\n536365,85123A,WHITE HEART,6,12/1/2010 8:26,2.55,17850,GB\n".encode()
+
+    assert _sales(gzip.compress(content)).equals(_sales(content))
+
+
+def test_a_truncated_gzip_becomes_one_rejected_row() -> None:
+    frame = _sales(gzip.compress(f"{UCI_HEADER}\n1,2,x,3,d,4,5,GB\n".encode())[:20])
+
+    assert frame.height == 1
+    assert frame.get_column("_error").item().startswith(f"rejected file {SALES_KEY}: unreadable")
+    assert rejected_file_reason(frame) == frame.get_column("_error").item()
+
+
+def test_an_added_column_is_kept_as_text_under_a_snake_case_name_after_the_contract() -> None:
+    content = f"{UCI_HEADER},Discount %,Partner ID\n1,A,x,1,d,1.0,1,GB,10,p9\n".encode()
+
+    frame = _sales(content)
+
+    assert frame.columns == [*SALES_COLUMNS, "discount", "partner_id_delivered"]
+    assert frame.select("discount", "partner_id_delivered", "partner_id").row(0) == (
+        "10",
+        "p9",
+        "p7",
+    )
+    assert rejected_file_reason(frame) is None
+
+
+def test_drift_column_names() -> None:
+    assert drift_column_name("Discount %", bronze.PARTNER_SALES) == "discount"
+    assert drift_column_name("  VAT-Rate (EU) ", bronze.PARTNER_SALES) == "vat_rate_eu"
+    assert drift_column_name("2nd price", bronze.PARTNER_SALES) == "column_2nd_price"
+    assert drift_column_name("%%", bronze.PARTNER_SALES) == "unnamed"
+    assert drift_column_name("Country", bronze.PARTNER_SALES) == "country_delivered"
+
+
+def _inventory(content: bytes) -> pl.DataFrame:
+    return parquet_to_frame(
+        content,
+        bronze.INVENTORY,
+        ingestion=SALES_BATCH,
+        source_key="s3://drops/inventory/stock_2026-10-01.parquet",
+        rename={name: name for name in INVENTORY_PAYLOAD},
+        required=("sku",),
+    )
+
+
+INVENTORY_PAYLOAD = ["snapshot_date", "warehouse_id", "sku", "on_hand", "reserved", "reorder_point"]
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def test_parquet_values_become_their_text_and_a_row_missing_a_key_keeps_its_values() -> None:
+    stock = pl.DataFrame(
+        {
+            "snapshot_date": [date(2026, 10, 1), date(2026, 10, 1)],
+            "warehouse_id": ["WH-NL1", "WH-DE1"],
+            "sku": ["SKU-1", None],
+            "on_hand": [42, 7],
+            "reserved": [3, 0],
+            "reorder_point": [10, 20],
+            "unit_cost": [1.5, 2.25],
+        }
+    )
+
+    frame = _inventory(_parquet(stock))
+
+    assert frame.select(*INVENTORY_PAYLOAD, "unit_cost", "_error", "_raw").rows() == [
+        ("2026-10-01", "WH-NL1", "SKU-1", "42", "3", "10", "1.5", None, None),
+        (
+            "2026-10-01", "WH-DE1", None, "7", "0", "20", "2.25",
+            "missing required field(s): sku",
+            '["2026-10-01", "WH-DE1", null, "7", "0", "20", "2.25"]',
+        ),
+    ]  # fmt: skip
+
+
+def test_a_parquet_file_missing_a_column_is_rejected_naming_it() -> None:
+    frame = _inventory(_parquet(pl.DataFrame({"snapshot_date": ["2026-10-01"], "sku": ["S"]})))
+
+    assert rejected_file_reason(frame) == (
+        "rejected file s3://drops/inventory/stock_2026-10-01.parquet: Parquet lacks required "
+        "column(s): warehouse_id, on_hand, reserved, reorder_point"
+    )
+    raw = frame.get_column("_raw").item()
+    assert base64.b64decode(raw.removeprefix("base64:"))[:4] == b"PAR1"  # the file as delivered
+
+
+def _partners(content: bytes) -> pl.DataFrame:
+    return json_array_to_frame(
+        content,
+        bronze.PARTNERS,
+        ingestion=SALES_BATCH,
+        source_key="s3://drops/partners/partners.json",
+        required=("partner_id",),
+    )
+
+
+def test_a_json_array_gives_one_row_per_element() -> None:
+    content = json.dumps(
+        [{"partner_id": "PTN01", "commission_rate": 0.1, "country": "NL"}, {"name": "x"}]
+    ).encode()
+
+    frame = _partners(content)
+
+    assert frame.select("partner_id", "commission_rate", "country", "_error").rows() == [
+        ("PTN01", "0.1", "NL", None),
+        (None, None, None, "missing required field(s): partner_id"),
+    ]
+    assert rejected_file_reason(frame) is None
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b'[{"partner_id": "PTN01"', "unreadable JSON: "),
+        (b'{"partner_id": "PTN01"}', "not a JSON array but dict"),
+    ],
+)
+def test_a_json_file_that_is_not_an_array_is_rejected_whole(content: bytes, reason: str) -> None:
+    frame = _partners(content)
+
+    assert frame.height == 1
+    assert (
+        frame.get_column("_error")
+        .item()
+        .startswith(f"rejected file s3://drops/partners/partners.json: {reason}")
+    )
+    assert frame.get_column("_raw").item() == content.decode()
+
+
+# --- MongoDB documents and watermarks ---------------------------------------------------------
+
+
+def test_each_document_keeps_its_id_in_the_source_key_and_it_reads_back() -> None:
+    oid = ObjectId("6543a1b2c3d4e5f601234567")
+    documents = [{"_id": oid, "review_id": "R1", "rating": 5}, {"_id": "R2", "review_id": "R2"}]
+
+    frame = documents_to_frame(
+        documents,
+        bronze.REVIEWS,
+        ingestion=BATCH,
+        collection="retail.reviews",
+        required=("review_id",),
+    )
+
+    keys = frame.get_column("_source_key").to_list()
+    assert keys == ['retail.reviews/{"$oid": "6543a1b2c3d4e5f601234567"}', 'retail.reviews/"R2"']
+    assert document_id_of("retail.reviews", keys[0]) == oid
+    assert document_id_of("retail.reviews", keys[1]) == "R2"
+    assert frame.get_column("rating").to_list() == ["5", None]
+
+
+def test_timestamps_parse_with_z_offsets_and_fractions_and_garbage_is_null() -> None:
+    frame = pl.DataFrame(
+        {"t": ["2026-10-03T14:05:09Z", "2026-10-03T16:05:09.5+02:00", "03/10/2026 14:05", None]}
+    )
+
+    parsed = frame.select(parse_timestamp("t")).to_series().to_list()
+
+    assert parsed == [
+        datetime(2026, 10, 3, 14, 5, 9, tzinfo=UTC),
+        datetime(2026, 10, 3, 14, 5, 9, 500000, tzinfo=UTC),
+        None,
+        None,
+    ]
+
+
+def test_the_watermark_rows_are_those_at_the_latest_instant_by_time_not_by_text() -> None:
+    rows = pl.LazyFrame(
+        {
+            "updated_at": [
+                "2026-10-03T14:05:09Z", "2026-10-03T16:05:10+02:00", "zz", "2026-10-03T14:05:10Z"
+            ],
+            "_source_key": ["c/1", "c/2", "c/3", "c/4"],
+        }
+    )  # fmt: skip
+
+    at = rows_at_watermark(rows).collect()
+
+    assert at.select("_source_key", "_watermark").rows() == [
+        ("c/2", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
+        ("c/4", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
+    ]
+
+
+def test_rows_before_keeps_earlier_and_unplaceable_rows() -> None:
+    rows = pl.LazyFrame(
+        {"updated_at": ["2026-10-03T10:00:00Z", "2026-10-03T12:00:00Z", "soon", None]}
+    )
+
+    kept = rows_before(rows, datetime(2026, 10, 3, 12, tzinfo=UTC)).collect()
+
+    assert kept.get_column("updated_at").to_list() == ["2026-10-03T10:00:00Z", "soon", None]

@@ -1,13 +1,29 @@
-"""Customer service MongoDB -> bronze: customers, nested documents flattened."""
+"""Customer service MongoDB -> bronze: customers and reviews, incrementally.
+
+Bronze keeps every version read, one row per document version. The watermark is the latest
+(`updated_at`, `_id`) already in the bronze table (the `_id` travels in `_source_key`), so it
+lives with the data and survives any reset of the Dagster instance. Each run reads the documents
+changed after it, in (`updated_at`, `_id`) order, one cursor batch at a time, and appends each
+batch in its own commit: memory stays flat, and a run killed between batches resumes where the
+last committed batch ended. A soft delete or an anonymization bumps `updated_at`, so it arrives
+as a new version and silver's latest-version rule propagates it. Nested documents (address,
+consent) are flattened into columns; a parent of the wrong shape is kept as an error row.
+A hard delete leaves nothing to read: `full_refresh` re-reads the collection and replaces the
+table with that snapshot.
+"""
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
-from retail_platform.resources.mongo import MongoResource
-from retail_platform.transforms.bronze import records_to_frame
+from retail_platform.contracts.model import TableContract
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.mongo import MongoResource, MongoWatermark
+from retail_platform.transforms.bronze import document_id_of, documents_to_frame, rows_at_watermark
 
+KINDS = {"mongodb", "delta", "polars"}
 CUSTOMER_FIELD_PATHS = {
     "address_street": "address.street",
     "address_city": "address.city",
@@ -18,29 +34,132 @@ CUSTOMER_FIELD_PATHS = {
 }
 
 
+class MongoIngestConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Re-read the whole collection and replace the table (catches hard deletes).",
+    )
+
+
 @dg.asset(
-    **asset_kwargs("bronze", bronze.CUSTOMERS, {"mongodb", "delta", "polars"}),
+    **asset_kwargs("bronze", bronze.CUSTOMERS, KINDS),
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
 )
 def bronze_customers(
-    context: dg.AssetExecutionContext, customer_db: MongoResource
-) -> dg.Output[pl.DataFrame]:
-    """A full snapshot of the customers collection (raw PII: bronze is access-restricted)."""
-    batch = ingestion(context, "mongodb:customers")
-    frames = [
-        records_to_frame(
-            documents,
-            bronze.CUSTOMERS,
-            ingestion=batch,
-            source_key=f"{customer_db.database}.customers",
-            field_paths=CUSTOMER_FIELD_PATHS,
-            required=("customer_id", "updated_at"),
-        )
-        for documents in customer_db.iter_batches("customers")
-    ]
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=bronze.CUSTOMERS.polars_schema)
-    malformed = frame.filter(pl.col("_error").is_not_null()).height
-    return dg.Output(
-        frame,
-        metadata={"rows": frame.height, "batches": len(frames), "malformed_records": malformed},
+    context: dg.AssetExecutionContext,
+    config: MongoIngestConfig,
+    customer_db: MongoResource,
+    lake: LakeResource,
+) -> dg.MaterializeResult:
+    """Customer document versions changed since the last run (raw PII: bronze is restricted)."""
+    return ingest_collection(
+        context,
+        config,
+        customer_db,
+        lake,
+        bronze.CUSTOMERS,
+        "customers",
+        CUSTOMER_FIELD_PATHS,
+        ("customer_id", "updated_at"),
     )
+
+
+@dg.asset(
+    **asset_kwargs("bronze", bronze.REVIEWS, KINDS),
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+)
+def bronze_reviews(
+    context: dg.AssetExecutionContext,
+    config: MongoIngestConfig,
+    customer_db: MongoResource,
+    lake: LakeResource,
+) -> dg.MaterializeResult:
+    """Review document versions changed since the last run (free text may hold PII)."""
+    return ingest_collection(
+        context,
+        config,
+        customer_db,
+        lake,
+        bronze.REVIEWS,
+        "reviews",
+        {},
+        ("review_id", "updated_at"),
+    )
+
+
+def ingest_collection(
+    context: dg.AssetExecutionContext,
+    config: MongoIngestConfig,
+    database: MongoResource,
+    lake: LakeResource,
+    contract: TableContract,
+    collection: str,
+    field_paths: dict[str, str],
+    required: tuple[str, ...],
+) -> dg.MaterializeResult:
+    source = f"{database.database}.{collection}"
+    watermark = None if config.full_refresh else mongo_watermark(lake, contract.name, source)
+    # Without a watermark the read is a full snapshot: its first batch replaces the table.
+    replace_next = watermark is None
+    batch = ingestion(context, f"mongodb:{collection}")
+    rows = malformed = batches = soft_deleted = 0
+    for documents in database.iter_changed_batches(collection, watermark):
+        frame = documents_to_frame(
+            documents,
+            contract,
+            ingestion=batch,
+            collection=source,
+            field_paths=field_paths,
+            required=required,
+        )
+        if replace_next:
+            lake.replace_table("bronze", contract.name, frame)
+            replace_next = False
+        else:
+            lake.append("bronze", contract.name, frame)
+        batches += 1
+        rows += frame.height
+        malformed += frame.filter(pl.col("_error").is_not_null()).height
+        if "is_deleted" in frame.columns:
+            soft_deleted += frame.filter(pl.col("is_deleted") == "true").height
+    if replace_next:  # a full read of an empty collection: the table is that empty snapshot
+        lake.replace_table("bronze", contract.name, pl.DataFrame(schema=contract.polars_schema))
+    if malformed:
+        context.log.warning(f"{source}: kept {malformed} malformed documents with their reason")
+    after = mongo_watermark(lake, contract.name, source)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "rows": rows,
+            "batches": batches,
+            "malformed_records": malformed,
+            "soft_deleted_versions": soft_deleted,
+            "mode": "incremental" if watermark else "full snapshot",
+            "watermark_before": _describe(watermark),
+            "watermark": _describe(after),
+        }
+    )
+
+
+def mongo_watermark(lake: LakeResource, table: str, source: str) -> MongoWatermark | None:
+    """The greatest (updated_at, _id) already in bronze, or None before the first load."""
+    if not lake.exists("bronze", table):
+        return None
+    rows = (
+        rows_at_watermark(
+            lake.scan("bronze", table).filter(pl.col("_source_key").str.starts_with(f"{source}/"))
+        )
+        .collect()
+        .to_dicts()
+    )
+    if not rows:
+        return None
+    ids = [document_id_of(source, row["_source_key"]) for row in rows]
+    document_id = max(ids)  # ties on updated_at are few; all ids of one collection share a type
+    return MongoWatermark(rows[0]["updated_at"], rows[0]["_watermark"], document_id)
+
+
+def _describe(watermark: MongoWatermark | None) -> str:
+    if watermark is None:
+        return "none"
+    return f"updated_at={watermark.updated_at_text} _id={watermark.document_id}"

@@ -1,21 +1,39 @@
-"""Partner drops in S3 -> bronze: the product catalog and partner sales files."""
+"""Partner drops in S3 -> bronze: the catalog, the partner directory, partner sales, inventory.
 
-from collections.abc import Callable
+Each S3 object is the unit of ingestion. The manifest table `bronze.s3_manifest` records, per
+bronze table and key, the ETag last ingested: an object already there with the same ETag is not
+read again; a corrected object (same key, new ETag) replaces exactly that object's rows (its
+`_source_key`); nothing else in the table is touched. A file that cannot be ingested (unreadable,
+or missing a required column) is kept as one error row naming the file and the column, marked
+`rejected` in the manifest, and the rest of the batch lands. Data is written before the manifest,
+so a run killed in between re-ingests those objects on the next run, replacing, not doubling.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Literal
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
-from retail_platform.resources.s3 import PartnerDropsResource
-from retail_platform.transforms.bronze import Ingestion, csv_to_frame
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.s3 import PartnerDropsResource, S3Object
+from retail_platform.transforms.bronze import (
+    Ingestion,
+    csv_to_frame,
+    json_array_to_frame,
+    parquet_to_frame,
+    payload_columns,
+    rejected_file_reason,
+)
 
 KINDS = {"s3", "delta", "polars"}
-CATALOG_PREFIX = "catalog/"
-PARTNER_SALES_PREFIX = "partner_sales/"
-
-PRODUCT_COLUMNS = {name: name for name in bronze.PRODUCTS.column_names if not name.startswith("_")}
+MANIFEST = bronze.S3_MANIFEST.name
 UCI_COLUMNS = {
     "InvoiceNo": "invoice_no",
     "StockCode": "stock_code",
@@ -28,75 +46,185 @@ UCI_COLUMNS = {
 }
 
 
-@dg.asset(**asset_kwargs("bronze", bronze.PRODUCTS, KINDS))
-def bronze_products(
-    context: dg.AssetExecutionContext, partner_drops: PartnerDropsResource
-) -> dg.Output[pl.DataFrame]:
-    """Every catalog CSV under catalog/, one bronze row per CSV row."""
-    batch = ingestion(context, "s3:catalog")
-    return _ingest_csv_files(
-        context,
-        partner_drops,
-        CATALOG_PREFIX,
-        bronze.PRODUCTS,
-        batch,
-        PRODUCT_COLUMNS,
-        lambda _: {},
-    )
+@dataclass(frozen=True)
+class S3Feed:
+    """One kind of partner file: where it lands, its format, and the bronze table it feeds."""
 
+    contract: TableContract
+    prefix: str
+    file_format: Literal["csv", "json", "parquet"]
+    suffixes: tuple[str, ...]
+    required_values: tuple[str, ...]
+    rename: Mapping[str, str] = field(default_factory=dict)
+    """Delivered column -> contract column; every one must be present in each file."""
+    constants_from_key: Callable[[str], dict[str, str]] = lambda _key: {}
 
-@dg.asset(**asset_kwargs("bronze", bronze.PARTNER_SALES, KINDS))
-def bronze_partner_sales(
-    context: dg.AssetExecutionContext, partner_drops: PartnerDropsResource
-) -> dg.Output[pl.DataFrame]:
-    """Every partner sales file under partner_sales/<partner_id>/<date>.csv (UCI layout)."""
-    batch = ingestion(context, "s3:partner_sales")
-    return _ingest_csv_files(
-        context,
-        partner_drops,
-        PARTNER_SALES_PREFIX,
-        bronze.PARTNER_SALES,
-        batch,
-        UCI_COLUMNS,
-        lambda key: {"partner_id": key.removeprefix(PARTNER_SALES_PREFIX).split("/")[0]},
-    )
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.prefix) and key.endswith(self.suffixes)
 
-
-def _ingest_csv_files(
-    context: dg.AssetExecutionContext,
-    drops: PartnerDropsResource,
-    prefix: str,
-    contract: TableContract,
-    batch: Ingestion,
-    rename: dict[str, str],
-    constants_for_key: Callable[[str], dict[str, str]],
-) -> dg.Output[pl.DataFrame]:
-    objects = [obj for obj in drops.list_objects(prefix) if obj.key.endswith(".csv")]
-    frames = []
-    for obj in objects:
-        frames.append(
-            csv_to_frame(
-                drops.read_bytes(obj.key),
-                contract,
-                ingestion=batch,
-                source_key=drops.uri(obj.key),
-                rename=rename,
-                constants=constants_for_key(obj.key),
-                required=[name for name in rename.values() if name in REQUIRED_COLUMNS],
-            )
+    def parse(self, content: bytes, batch: Ingestion, source_key: str, key: str) -> pl.DataFrame:
+        options = {"ingestion": batch, "source_key": source_key, "required": self.required_values}
+        if self.file_format == "json":
+            return json_array_to_frame(content, self.contract, **options)
+        if self.file_format == "parquet":
+            return parquet_to_frame(content, self.contract, rename=self.rename, **options)
+        return csv_to_frame(
+            content,
+            self.contract,
+            rename=self.rename,
+            constants=self.constants_from_key(key),
+            **options,
         )
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=contract.polars_schema)
-    malformed = frame.filter(pl.col("_error").is_not_null())
-    for reason in malformed.get_column("_error").unique().head(5):
-        context.log.warning(f"{prefix}: kept malformed rows in bronze: {reason}")
-    return dg.Output(
-        frame,
-        metadata={
-            "rows": frame.height,
-            "objects_ingested": len(objects),
-            "malformed_records": malformed.height,
-        },
+
+
+def _identity(contract: TableContract) -> dict[str, str]:
+    return {name: name for name in payload_columns(contract)}
+
+
+def _partner_of(key: str) -> dict[str, str]:
+    return {"partner_id": key.removeprefix("partner_sales/").split("/")[0]}
+
+
+FEEDS: dict[str, S3Feed] = {
+    "products": S3Feed(
+        bronze.PRODUCTS, "catalog/", "csv", (".csv", ".csv.gz"), ("product_id",),
+        _identity(bronze.PRODUCTS),
+    ),
+    "partners": S3Feed(bronze.PARTNERS, "partners/", "json", (".json",), ("partner_id",)),
+    "partner_sales": S3Feed(
+        bronze.PARTNER_SALES, "partner_sales/", "csv", (".csv", ".csv.gz"),
+        ("invoice_no", "stock_code"), UCI_COLUMNS, _partner_of,
+    ),
+    "inventory": S3Feed(
+        bronze.INVENTORY, "inventory/", "parquet", (".parquet",),
+        ("snapshot_date", "warehouse_id", "sku"), _identity(bronze.INVENTORY),
+    ),
+}  # fmt: skip
+
+
+class S3ObjectsConfig(dg.Config):
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Ingest exactly these object keys (the S3 sensor sets them); empty: every "
+        "new or changed object under the feed's prefix.",
+    )
+    reingest: bool = Field(
+        default=False, description="Read the objects again even where the manifest has their ETag."
+    )
+    objects_per_commit: int = Field(
+        default=50, description="Objects written per Delta commit (bounds memory on a big load)."
     )
 
 
-REQUIRED_COLUMNS = {"product_id", "invoice_no", "stock_code"}
+def _feed_asset(feed: S3Feed) -> dg.AssetsDefinition:
+    @dg.asset(**asset_kwargs("bronze", feed.contract, KINDS))
+    def _asset(
+        context: dg.AssetExecutionContext,
+        config: S3ObjectsConfig,
+        partner_drops: PartnerDropsResource,
+        lake: LakeResource,
+    ) -> dg.MaterializeResult:
+        return ingest_feed(context, config, partner_drops, lake, feed)
+
+    return _asset
+
+
+bronze_products = _feed_asset(FEEDS["products"])
+bronze_partners = _feed_asset(FEEDS["partners"])
+bronze_partner_sales = _feed_asset(FEEDS["partner_sales"])
+bronze_inventory = _feed_asset(FEEDS["inventory"])
+FEED_ASSETS = {
+    "products": bronze_products,
+    "partners": bronze_partners,
+    "partner_sales": bronze_partner_sales,
+    "inventory": bronze_inventory,
+}
+
+
+def ingest_feed(
+    context: dg.AssetExecutionContext,
+    config: S3ObjectsConfig,
+    drops: PartnerDropsResource,
+    lake: LakeResource,
+    feed: S3Feed,
+) -> dg.MaterializeResult:
+    table = feed.contract.name
+    listed = [obj for obj in drops.list_objects(feed.prefix) if feed.matches(obj.key)]
+    if config.keys:
+        wanted = set(config.keys)
+        gone = sorted(wanted - {obj.key for obj in listed})
+        if gone:
+            context.log.warning(f"{table}: requested objects no longer in the bucket: {gone}")
+        listed = [obj for obj in listed if obj.key in wanted]
+    ingested = {} if config.reingest else manifest_etags(lake, table)
+    todo = [obj for obj in listed if ingested.get(obj.key) != obj.etag]
+    batch = ingestion(context, f"s3:{table}")
+    totals = {"rows": 0, "malformed_records": 0, "objects_ingested": 0}
+    rejected: list[str] = []
+    step = max(1, config.objects_per_commit)
+    for first in range(0, len(todo), step):
+        frames, manifest_rows = [], []
+        for listed_object in todo[first : first + step]:
+            content, version = drops.read_object(listed_object.key)
+            frame = feed.parse(content, batch, drops.uri(version.key), version.key)
+            reason = rejected_file_reason(frame)
+            if reason:
+                rejected.append(reason)
+                context.log.warning(f"{table}: {reason}")
+            frames.append(frame)
+            manifest_rows.append(_manifest_row(table, version, frame, reason, batch))
+        data = pl.concat(frames, how="diagonal_relaxed")
+        keys = [drops.uri(row["key"]) for row in manifest_rows]
+        lake.replace_keys("bronze", table, data, "_source_key", keys)
+        manifest = pl.DataFrame(manifest_rows, schema=bronze.S3_MANIFEST.polars_schema)
+        lake.upsert("bronze", MANIFEST, manifest, key=bronze.S3_MANIFEST.primary_key)
+        totals["rows"] += data.height
+        totals["malformed_records"] += data.filter(pl.col("_error").is_not_null()).height
+        totals["objects_ingested"] += len(manifest_rows)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": totals["rows"],
+            **totals,
+            "objects_listed": len(listed),
+            "objects_unchanged": len(listed) - len(todo),
+            "objects_rejected": len(rejected),
+            "rejections": rejected or "none",
+            "latest_object_modified": _latest_modified(todo),
+        }
+    )
+
+
+def manifest_etags(lake: LakeResource, table: str) -> dict[str, str]:
+    """key -> ETag already ingested into `table`."""
+    if not lake.exists("bronze", MANIFEST):
+        return {}
+    rows = (
+        lake.scan("bronze", MANIFEST)
+        .filter(pl.col("table_name") == table)
+        .select("key", "etag")
+        .collect()
+    )
+    return dict(rows.iter_rows())
+
+
+def _manifest_row(
+    table: str, version: S3Object, frame: pl.DataFrame, reason: str | None, batch: Ingestion
+) -> dict[str, object]:
+    return {
+        "table_name": table,
+        "key": version.key,
+        "etag": version.etag,
+        "size_bytes": version.size,
+        "rows": frame.height,
+        "malformed_rows": frame.filter(pl.col("_error").is_not_null()).height,
+        "status": "rejected" if reason else "ingested",
+        "error": reason,
+        "_batch_id": batch.batch_id,
+        "_ingested_at": batch.ingested_at,
+    }
+
+
+def _latest_modified(objects: Sequence[S3Object]) -> str:
+    if not objects:
+        return "none"
+    return max(obj.last_modified for obj in objects).astimezone(UTC).isoformat()
