@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 import dagster as dg
@@ -9,6 +11,7 @@ import polars as pl
 import pytest
 
 from retail_platform.contracts.gold import GOLD_TABLES
+from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform_tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.integration
@@ -106,6 +109,10 @@ def test_no_raw_customer_pii_reaches_silver_gold_or_the_warehouse(
             customer["birth_date"],
         )
     }
+    # Review texts repeat customers' emails and phones and hold a test card number; partner
+    # contacts are business emails that silver keeps only the domain of.
+    identifying |= {"4111 1111 1111 1111"}
+    identifying |= {partner["contact_email"] for partner in pipeline_run.dataset.partners}
     names = {customer[part] for customer in customers for part in ("first_name", "last_name")}
     # Names are matched as whole words, so a brand such as "Greenleaf" is not the name "Green".
     pattern = re.compile(
@@ -152,3 +159,114 @@ def test_all_asset_checks_passed(pipeline_run: PipelineRun) -> None:
         ).get(check_key)
         assert record is not None, f"{check_key} never ran"
         assert record.status.value == "SUCCEEDED", check_key
+
+
+SILVER_ENTITIES = (
+    "orders",
+    "payments",
+    "customers",
+    "products",
+    "reviews",
+    "partners",
+    "partner_sales",
+    "inventory",
+)
+
+
+@pytest.mark.parametrize("table", SILVER_ENTITIES)
+def test_every_silver_entity_accounts_for_every_bronze_row(
+    pipeline_run: PipelineRun, table: str
+) -> None:
+    accounting = _metadata(pipeline_run, f"silver/{table}")
+
+    assert accounting["rows_in"] == _lake(pipeline_run, "bronze", table).height
+    assert accounting["rows_valid"] + accounting["rows_quarantined"] == accounting["rows_in"]
+    quarantine = _lake(pipeline_run, "silver", f"{table}_quarantine")
+    assert quarantine.height == accounting["rows_quarantined"]
+    assert quarantine.get_column("_quarantine_reason").is_not_null().all()
+    assert accounting["rows_out"] == _lake(pipeline_run, "silver", table).height
+
+
+def _email_tokens(frame: pl.DataFrame) -> dict[str, str]:
+    return dict(frame.select("customer_id", "email_token").unique().iter_rows())
+
+
+def test_the_same_email_always_yields_the_same_keyed_token(pipeline_run: PipelineRun) -> None:
+    secret = pipeline_run.definitions.resources["pii_masking"].hmac_secret.encode()
+    expected = {
+        customer["customer_id"]: hmac.new(
+            secret, customer["email"].strip().lower().encode(), hashlib.sha256
+        ).hexdigest()
+        for customer in pipeline_run.dataset.customers
+    }
+    silver_tokens = _email_tokens(_lake(pipeline_run, "silver", "customers"))
+    gold_tokens = _email_tokens(_lake(pipeline_run, "gold", "dim_customer"))
+
+    assert silver_tokens == {key: expected[key] for key in silver_tokens}
+    assert len(silver_tokens) == len(pipeline_run.dataset.customers)
+    # Every version of a customer in gold carries the same token as silver.
+    assert gold_tokens == silver_tokens
+
+
+def test_changing_the_secret_changes_every_token(pipeline_run: PipelineRun) -> None:
+    bronze_customers = pipeline_run.definitions.resources["lake"].scan("bronze", "customers")
+    other_key = PiiMaskingResource(hmac_secret="a-different-key")
+
+    remasked = other_key.mask(bronze_customers, "customers").collect()
+
+    silver_tokens = _email_tokens(_lake(pipeline_run, "silver", "customers"))
+    for customer_id, token in remasked.select("customer_id", "email_token").iter_rows():
+        assert token != silver_tokens[customer_id], customer_id
+    for column in ("email_token", "phone_token"):
+        before = set(_lake(pipeline_run, "silver", "customers").get_column(column).drop_nulls())
+        assert before.isdisjoint(set(remasked.get_column(column).drop_nulls())), column
+
+
+def test_review_texts_that_leaked_pii_are_kept_with_placeholders(
+    pipeline_run: PipelineRun,
+) -> None:
+    leaked = pipeline_run.dataset.pii_review_ids
+    reviews = _lake(pipeline_run, "silver", "reviews").filter(pl.col("review_id").is_in(leaked))
+
+    assert reviews.height == len(leaked)
+    for text in reviews.get_column("text"):
+        assert re.search(r"\[(EMAIL|PHONE|CARD)\]", text), text
+
+
+def test_every_gold_materialization_records_its_column_lineage(pipeline_run: PipelineRun) -> None:
+    for contract in GOLD_TABLES:
+        lineage = contract.column_lineage()
+        if lineage is None:
+            continue
+        recorded = _metadata(pipeline_run, f"gold/{contract.name}")["dagster/column_lineage"]
+        assert recorded == lineage, contract.name
+
+
+def test_rebuilding_silver_and_gold_from_the_same_bronze_changes_nothing(
+    pipeline_run: PipelineRun,
+) -> None:
+    """The second run takes the merge path (silver) and the history path (dim_customer)."""
+    tables = [
+        ("silver", "orders"),
+        ("silver", "order_lines"),
+        ("silver", "customers"),
+        ("gold", "dim_customer"),
+        ("gold", "fact_order_lines"),
+        ("gold", "kpi_daily"),
+    ]
+    before = {table: _lake(pipeline_run, *table).sort(pl.all()) for table in tables}
+    graph = pipeline_run.definitions.resolve_asset_graph()
+    keys = dg.AssetSelection.groups("silver", "gold").resolve(graph)
+    job = pipeline_run.definitions.resolve_implicit_global_asset_job_def()
+
+    result = job.execute_in_process(
+        instance=pipeline_run.instance, asset_selection=sorted(keys), raise_on_error=False
+    )
+
+    assert result.success
+    for table in tables:
+        assert _lake(pipeline_run, *table).sort(pl.all()).equals(before[table]), table
+    merged = _metadata(pipeline_run, "silver/orders")
+    assert merged["rebuilt"] is False
+    assert merged["rows_inserted"] == 0
+    assert merged["rows_updated"] == merged["rows_out"]

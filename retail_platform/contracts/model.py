@@ -28,6 +28,8 @@ class Column:
     masking: str | None = None
     """How the PII policy treats the column where it is produced (e.g. hmac_token, generalize)."""
     nullable: bool = True
+    lineage: tuple[str, ...] = ()
+    """Upstream columns this column is computed from, as "<layer>/<table>.<column>"."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,15 @@ class TableContract:
             ]
         )
 
+    def column_lineage(self) -> dg.TableColumnLineage | None:
+        """Dagster column lineage from each column's ``lineage``; None when none is declared."""
+        deps = {
+            column.name: [_column_dep(reference) for reference in column.lineage]
+            for column in self.columns
+            if column.lineage
+        }
+        return dg.TableColumnLineage(deps_by_column=deps) if deps else None
+
     def asset_metadata(self) -> dict[str, object]:
         """Definition-time metadata that the Dagster UI shows on the asset's page."""
         metadata: dict[str, object] = {"dagster/column_schema": self.dagster_column_schema()}
@@ -83,6 +94,20 @@ class TableContract:
         if not classes:
             return {"pii": "none"}
         return {"pii": "masked" if all(c.masking for c in self.columns if c.pii) else "raw"}
+
+
+def parse_column_reference(reference: str) -> tuple[dg.AssetKey, str]:
+    """'silver/order_lines.line_amount' -> (AssetKey(['silver', 'order_lines']), 'line_amount')."""
+    table, _, column = reference.partition(".")
+    layer, _, name = table.partition("/")
+    if not (layer and name and column):
+        raise ValueError(f"column reference {reference!r} is not '<layer>/<table>.<column>'")
+    return dg.AssetKey([layer, name]), column
+
+
+def _column_dep(reference: str) -> dg.TableColumnDep:
+    asset_key, column = parse_column_reference(reference)
+    return dg.TableColumnDep(asset_key=asset_key, column_name=column)
 
 
 def _column_tags(column: Column) -> dict[str, str]:
@@ -102,4 +127,25 @@ def text_columns(names_and_descriptions: Sequence[tuple[str, str]]) -> tuple[Col
     """Bronze keeps source values as delivered text; this builds those columns."""
     return tuple(
         Column(name, pl.String, description) for name, description in names_and_descriptions
+    )
+
+
+def derived(
+    name: str,
+    dtype: pl.DataType,
+    description: str,
+    *lineage: str,
+    nullable: bool = False,
+    pii: str | None = None,
+    masking: str | None = None,
+) -> Column:
+    """A column computed from upstream ones (``lineage`` as '<layer>/<table>.<column>');
+    required unless ``nullable``."""
+    return Column(name, dtype, description, pii, masking, nullable, tuple(lineage))
+
+
+def copied(table: str, rows: Sequence[tuple[str, pl.DataType, str, str]]) -> tuple[Column, ...]:
+    """Required columns taken from one upstream table: (name, dtype, description, source)."""
+    return tuple(
+        derived(name, dtype, text, f"{table}.{source}") for name, dtype, text, source in rows
     )

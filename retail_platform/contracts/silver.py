@@ -5,7 +5,15 @@ from __future__ import annotations
 import polars as pl
 
 from retail_platform.contracts import bronze
-from retail_platform.contracts.model import MONEY, TIMESTAMP, Column, TableContract
+from retail_platform.contracts.model import MONEY, RATE, TIMESTAMP, Column, TableContract
+
+FX_RATE = pl.Decimal(18, 6)
+INGESTED_AT = Column(
+    "ingested_at",
+    TIMESTAMP,
+    "When this version was ingested into bronze (UTC); the latest ingestion wins.",
+    nullable=False,
+)
 
 QUARANTINE_REASON = Column(
     "_quarantine_reason",
@@ -134,6 +142,121 @@ PRODUCTS = TableContract(
 )
 
 
+REVIEWS = TableContract(
+    "reviews",
+    "Product reviews at their latest version; emails, phones and card numbers in the text "
+    "are redacted.",
+    (
+        Column("review_id", pl.String, "Review identifier.", nullable=False),
+        Column("customer_id", pl.String, "Customer who wrote the review.", nullable=False),
+        Column("product_id", pl.String, "Product reviewed.", nullable=False),
+        Column("rating", pl.Int32, "Rating from 1 to 5.", nullable=False),
+        Column(
+            "text",
+            pl.String,
+            "Review text with emails, phone and card numbers replaced by [EMAIL], [PHONE] "
+            "and [CARD].",
+            pii="free_text",
+            masking="redact_patterns",
+        ),
+        Column("created_at", TIMESTAMP, "When the review was written (UTC).", nullable=False),
+        Column("updated_at", TIMESTAMP, "When the review last changed (UTC).", nullable=False),
+        Column("review_date", pl.Date, "UTC date the review was written.", nullable=False),
+    ),
+    primary_key=("review_id",),
+)
+
+PARTNERS = TableContract(
+    "partners",
+    "The partner directory, one row per partner at its latest ingestion.",
+    (
+        Column("partner_id", pl.String, "Partner identifier.", nullable=False),
+        Column("name", pl.String, "Partner's trading name.", nullable=False),
+        Column("country", pl.String, "ISO-3166 alpha-2 country of the partner.", nullable=False),
+        Column("commission_rate", RATE, "Commission as a fraction, 0 to 1.", nullable=False),
+        Column(
+            "contact_email",
+            pl.String,
+            "Contact email with the local part masked: '***@domain'.",
+            pii="email",
+            masking="partial_email",
+        ),
+        Column("onboarded_at", pl.Date, "Date the partner joined.", nullable=False),
+        INGESTED_AT,
+    ),
+    primary_key=("partner_id",),
+)
+
+PARTNER_SALES = TableContract(
+    "partner_sales",
+    "Partner sales lines (UCI Online Retail layout), typed; cancellations and returns carry "
+    "negative quantities and amounts.",
+    (
+        Column("partner_id", pl.String, "Partner that sent the file.", nullable=False),
+        Column(
+            "invoice_no",
+            pl.String,
+            "Invoice number; a leading C marks a cancellation.",
+            nullable=False,
+        ),
+        Column("stock_code", pl.String, "Product sku.", nullable=False),
+        Column("description", pl.String, "Product description as the partner wrote it."),
+        Column(
+            "quantity", pl.Int32, "Units; negative for cancellations and returns.", nullable=False
+        ),
+        Column("unit_price", MONEY, "Price per unit.", nullable=False),
+        Column(
+            "line_amount",
+            MONEY,
+            "quantity x unit_price; negative for cancellations and returns.",
+            nullable=False,
+        ),
+        Column("currency", pl.String, "ISO-4217 currency of the amounts.", nullable=False),
+        Column("invoice_at", TIMESTAMP, "Invoice time (taken as UTC).", nullable=False),
+        Column("invoice_date", pl.Date, "Invoice date.", nullable=False),
+        Column("partner_customer_id", pl.String, "Buyer id in the partner's system, if any."),
+        Column("country", pl.String, "Country name of the buyer.", nullable=False),
+        Column("is_cancellation", pl.Boolean, "Invoice number starts with C.", nullable=False),
+        INGESTED_AT,
+    ),
+    primary_key=("partner_id", "invoice_no", "stock_code"),
+)
+
+INVENTORY = TableContract(
+    "inventory",
+    "Daily stock per warehouse and sku, at the latest ingestion of each snapshot.",
+    (
+        Column("snapshot_date", pl.Date, "Day the stock was counted.", nullable=False),
+        Column("warehouse_id", pl.String, "Warehouse that counted it.", nullable=False),
+        Column("sku", pl.String, "Stock keeping unit.", nullable=False),
+        Column("on_hand", pl.Int32, "Units on the shelf.", nullable=False),
+        Column("reserved", pl.Int32, "Units promised to open orders.", nullable=False),
+        Column("reorder_point", pl.Int32, "Stock level that triggers a restock.", nullable=False),
+        Column("available", pl.Int32, "on_hand - reserved.", nullable=False),
+        INGESTED_AT,
+    ),
+    primary_key=("snapshot_date", "warehouse_id", "sku"),
+)
+
+FX_RATES = TableContract(
+    "fx_rates",
+    "Reference exchange rates: the value of one unit of a currency in the reporting currency, "
+    "from a date on (reference data shipped with the platform).",
+    (
+        Column("currency", pl.String, "ISO-4217 currency converted from.", nullable=False),
+        Column("rate_date", pl.Date, "First day the rate applies.", nullable=False),
+        Column(
+            "rate_to_reporting",
+            FX_RATE,
+            "Reporting-currency value of one unit of currency.",
+            nullable=False,
+        ),
+        Column("reporting_currency", pl.String, "ISO-4217 reporting currency.", nullable=False),
+    ),
+    primary_key=("currency", "rate_date"),
+)
+
+
 def quarantine_of(bronze_table: TableContract) -> TableContract:
     """Rows of a bronze table that failed validation, as delivered, with the rules they broke."""
     return TableContract(
@@ -173,3 +296,27 @@ MASKED_CUSTOMERS = TableContract(
     "bronze customers with the PII policy applied, before typing.",
     _masked_customer_columns(),
 )
+
+
+def masked_bronze(bronze_table: TableContract, silver_table: TableContract) -> TableContract:
+    """A bronze table after the PII policy, for quarantine tables of masked entities.
+
+    Columns the policy masks in place take the silver column's description and tags; the raw
+    document ``_raw`` is redacted.
+    """
+    masked = {column.name: column for column in silver_table.columns if column.masking}
+    result = []
+    for column in bronze_table.columns:
+        if column.name in masked:
+            result.append(masked[column.name])
+        elif column.name == "_raw":
+            result.append(Column("_raw", pl.String, "Redacted: may hold the raw document."))
+        else:
+            result.append(Column(column.name, column.dtype, column.description))
+    return TableContract(
+        bronze_table.name, f"bronze {bronze_table.name} masked by policy.", tuple(result)
+    )
+
+
+MASKED_REVIEWS = masked_bronze(bronze.REVIEWS, REVIEWS)
+MASKED_PARTNERS = masked_bronze(bronze.PARTNERS, PARTNERS)

@@ -30,7 +30,16 @@ PII_CLASSES = (
     "ip",
     "none",
 )
-ACTIONS = ("keep", "drop", "hmac_token", "generalize_year", "prefix", "redact", "partial_email")
+ACTIONS = (
+    "keep",
+    "drop",
+    "hmac_token",
+    "generalize_year",
+    "prefix",
+    "redact",
+    "redact_patterns",
+    "partial_email",
+)
 # Actions whose output means something else than the input, so it must be named explicitly.
 _ACTIONS_NEEDING_OUTPUT = ("hmac_token", "generalize_year")
 _RULE_KEYS = {"class", "action", "output", "length"}
@@ -81,6 +90,14 @@ class ColumnRule:
 class TablePolicy:
     table: str
     columns: Mapping[str, ColumnRule]
+
+    def masked_outputs(self) -> dict[str, ColumnRule]:
+        """Output column -> rule, for every column whose action changes the value."""
+        return {
+            rule.output_name: rule
+            for rule in self.columns.values()
+            if rule.action not in ("keep", "drop")
+        }
 
 
 @dataclass(frozen=True)
@@ -209,6 +226,8 @@ def _mask(rule: ColumnRule, secret: bytes) -> pl.Expr:
         return text.str.strip_chars().str.slice(0, rule.length)
     if rule.action == "redact":
         return pl.when(text.is_not_null()).then(pl.lit(REDACTED))
+    if rule.action == "redact_patterns":
+        return redact_free_text(text)
     if rule.action == "partial_email":
         return partial_email(text)
     raise PolicyValidationError(f"no implementation for action {rule.action!r}")

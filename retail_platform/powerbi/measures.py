@@ -37,9 +37,9 @@ MEASURES: tuple[MeasureSpec, ...] = (
     MeasureSpec(
         "Revenue",
         "fact_order_lines",
-        "SUM({fact_order_lines.net_amount})",
+        "SUM({fact_order_lines.net_amount_reporting})",
         "#,0.00",
-        "Net revenue: order lines net of cancellations and returns.",
+        "Net revenue in the reporting currency: order lines net of cancellations and returns.",
         "Sales",
     ),
     MeasureSpec(

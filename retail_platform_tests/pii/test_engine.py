@@ -161,3 +161,32 @@ def test_redact_free_text(text: str | None, redacted: str | None) -> None:
     result = frame.select(redact_free_text(pl.col("review"))).item()
 
     assert result == (text if redacted is None else redacted)
+
+
+def test_redact_patterns_action_keeps_free_text_but_removes_contacts_and_cards() -> None:
+    policy = policy_of(
+        ColumnRule("id", "none", "keep"), ColumnRule("text", "free_text", "redact_patterns")
+    )
+    frame = pl.LazyFrame(
+        {
+            "id": ["1", "2"],
+            "text": ["Fits well. ada@example.com / +31 6 12345678", "Card 4111 1111 1111 1111"],
+        }
+    )
+
+    result = apply_policy(frame, "people", policy, SECRET).collect()
+
+    assert result["text"].to_list() == ["Fits well. [EMAIL] / [PHONE]", "Card [CARD]"]
+
+
+def test_masked_outputs_name_the_columns_whose_values_change() -> None:
+    outputs = PEOPLE.for_table("people").masked_outputs()
+
+    assert {name: rule.action for name, rule in outputs.items()} == {
+        "email_token": "hmac_token",
+        "phone_token": "hmac_token",
+        "birth_year": "generalize_year",
+        "postcode_prefix": "prefix",
+        "notes": "redact",
+        "contact": "partial_email",
+    }

@@ -4,15 +4,26 @@ from pathlib import Path
 
 import pytest
 
-from retail_platform.contracts import bronze
+from retail_platform.contracts import bronze, gold, silver
 from retail_platform.pii.engine import PolicyValidationError, load_policy
 
+# Every bronze entity that silver reads (the S3 manifest is bookkeeping, not an entity).
 BRONZE_TABLES = {
     "customers": bronze.CUSTOMERS,
     "orders": bronze.ORDERS,
     "payments": bronze.PAYMENTS,
     "products": bronze.PRODUCTS,
     "partner_sales": bronze.PARTNER_SALES,
+    "reviews": bronze.REVIEWS,
+    "partners": bronze.PARTNERS,
+    "inventory": bronze.INVENTORY,
+}
+# Silver tables made from one bronze table through the policy: their PII tags must say what
+# the policy does.
+SILVER_OF = {
+    "customers": silver.CUSTOMERS,
+    "reviews": silver.REVIEWS,
+    "partners": silver.PARTNERS,
 }
 
 
@@ -23,13 +34,47 @@ def test_policy_lists_every_column_of_every_bronze_table(table: str) -> None:
     assert set(policy.for_table(table).columns) == set(BRONZE_TABLES[table].column_names)
 
 
-def test_contract_pii_columns_are_classified_alike_and_never_kept() -> None:
-    rules = load_policy().for_table("customers").columns
+@pytest.mark.parametrize("table", sorted(BRONZE_TABLES))
+def test_every_raw_pii_column_of_every_bronze_table_is_masked(table: str) -> None:
+    rules = load_policy().for_table(table).columns
 
-    for column in bronze.CUSTOMERS.columns:
+    for column in BRONZE_TABLES[table].columns:
         if column.pii:
-            assert rules[column.name].pii_class == column.pii, column.name
-            assert rules[column.name].action != "keep", column.name
+            assert rules[column.name].pii_class == column.pii, (table, column.name)
+            assert rules[column.name].action != "keep", (table, column.name)
+
+
+@pytest.mark.parametrize("table", sorted(SILVER_OF))
+def test_silver_column_tags_show_the_class_and_action_the_policy_applies(table: str) -> None:
+    """The column schema in the Dagster UI carries the policy: class and action per column."""
+    masked = load_policy().for_table(table).masked_outputs()
+    # generalize_year and prefix are both "generalize" in the UI tag.
+    tag_of_action = {"generalize_year": "generalize", "prefix": "generalize"}
+    tagged = {
+        column.name: (column.pii, column.masking)
+        for column in SILVER_OF[table].columns
+        if column.pii
+    }
+    expected = {
+        name: (rule.pii_class, tag_of_action.get(rule.action, rule.action))
+        for name, rule in masked.items()
+        if name in SILVER_OF[table].column_names
+    }
+
+    assert tagged == expected
+
+
+def test_gold_pii_columns_carry_the_tags_of_their_silver_source() -> None:
+    silver_tags = {
+        (contract.name, column.name): (column.pii, column.masking)
+        for contract in SILVER_OF.values()
+        for column in contract.columns
+    }
+    for contract in gold.GOLD_TABLES:
+        for column in contract.columns:
+            if column.pii:
+                source = column.lineage[0].removeprefix("silver/").split(".")
+                assert silver_tags[tuple(source)] == (column.pii, column.masking), column.name
 
 
 def test_customers_policy_matches_the_silver_design() -> None:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import polars as pl
 
-from retail_platform.quality.rules import duplicate_keys, null_keys, orphans
+from retail_platform.quality.rules import (
+    amount_mismatches,
+    duplicate_keys,
+    markdown_table,
+    missing_days,
+    missing_partitions,
+    null_counts,
+    null_keys,
+    orphans,
+    totals_mismatches,
+)
 
 
 def test_null_keys_returns_the_rows_whose_key_is_null() -> None:
@@ -114,3 +127,58 @@ def test_no_orphans_when_every_key_resolves() -> None:
     dimension = pl.LazyFrame({"customer_key": [10, 20]})
 
     assert orphans(fact, "customer_key", dimension, "customer_key").collect().height == 0
+
+
+def test_null_counts_lists_only_columns_with_nulls() -> None:
+    frame = pl.LazyFrame({"a": [1, None, None], "b": ["x", "y", "z"], "c": [None, 2, 3]})
+
+    assert null_counts(frame, ["a", "b", "c"]) == {"a": 2, "c": 1}
+    assert null_counts(frame, []) == {}
+
+
+def test_amount_mismatches_allows_a_cent_and_flags_nulls() -> None:
+    frame = pl.LazyFrame(
+        {
+            "line": [1, 2, 3, 4],
+            "amount": [Decimal("10.00"), Decimal("10.01"), Decimal("10.02"), None],
+            "expected": [Decimal("10.00")] * 4,
+        },
+        schema_overrides={"amount": pl.Decimal(18, 2), "expected": pl.Decimal(18, 2)},
+    )
+
+    wrong = amount_mismatches(frame, "amount", pl.col("expected")).collect()
+
+    assert wrong.get_column("line").to_list() == [3, 4]
+
+
+def test_totals_mismatches_compares_group_sums_and_counts_a_missing_side_as_zero() -> None:
+    left = pl.LazyFrame(
+        {"day": [1, 1, 2, 3], "value": [Decimal("5"), Decimal("5"), Decimal("7"), Decimal("1")]}
+    )
+    right = pl.LazyFrame(
+        {"day": [1, 2, 4], "value": [Decimal("10"), Decimal("7.01"), Decimal("2")]}
+    )
+
+    mismatches = totals_mismatches(left, right, ["day"], "value").collect()
+
+    assert mismatches.rows() == [
+        (2, Decimal("7.00"), Decimal("7.01")),
+        (3, Decimal("1.00"), Decimal("0.00")),
+        (4, Decimal("0.00"), Decimal("2.00")),
+    ]
+
+
+def test_missing_days_and_missing_partitions_find_the_gaps() -> None:
+    days = pl.LazyFrame({"d": [date(2026, 10, 5), date(2026, 10, 1), date(2026, 10, 3)]})
+
+    assert missing_days(days, "d") == [date(2026, 10, 2), date(2026, 10, 4)]
+    assert missing_days(days.clear(), "d") == []
+    assert missing_partitions(["2026-10-02", "2026-09-30"]) == ["2026-10-01"]
+    assert missing_partitions([]) == []
+
+
+def test_markdown_table_shows_the_first_rows() -> None:
+    frame = pl.DataFrame({"k": [1, 2, 3], "v": ["a", "b", "c"]})
+
+    assert markdown_table(frame, limit=2) == "| k | v |\n|---|---|\n| 1 | a |\n| 2 | b |"
+    assert markdown_table(frame.clear()) == "none"

@@ -1,67 +1,215 @@
-"""silver -> gold: the star schema (dimensions and the order-line fact) and the daily KPIs."""
+"""silver -> gold: the star schema (dimensions and facts) and the marts (retention, daily KPIs).
+
+Every gold asset publishes its column lineage (declared in contracts/gold*.py) both on the
+definition and on each materialization, so the UI shows which silver columns feed a KPI.
+"""
+
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from retail_platform.assets.specs import asset_kwargs
 from retail_platform.contracts import gold
+from retail_platform.contracts.model import TableContract
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.customers import build_dim_customer
 from retail_platform.transforms.gold.dimensions import (
-    build_dim_customer,
-    build_dim_date,
+    build_dim_date_spanning,
+    build_dim_partner,
     build_dim_product,
 )
-from retail_platform.transforms.gold.facts import build_fact_order_lines
+from retail_platform.transforms.gold.facts import (
+    build_fact_order_lines,
+    build_fact_partner_sales,
+    build_fact_payments,
+)
 from retail_platform.transforms.gold.kpis import build_kpi_daily
+from retail_platform.transforms.gold.retention import build_fact_customer_retention
 
 KINDS = {"delta", "polars"}
-SILVER_ORDERS = dg.AssetIn(key=["silver", "orders"])
+
+
+def _silver(table: str) -> dg.AssetIn:
+    return dg.AssetIn(key=["silver", table])
+
+
+def _gold(table: str) -> dg.AssetIn:
+    return dg.AssetIn(key=["gold", table])
+
+
+def _dims(*tables: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["gold", table]) for table in tables]
+
+
+def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
+    """`@dg.asset` arguments of a gold table, its column lineage included."""
+    kwargs = asset_kwargs("gold", contract, KINDS)
+    lineage = contract.column_lineage()
+    if lineage is not None:
+        kwargs["metadata"] = {**kwargs["metadata"], "dagster/column_lineage": lineage}
+    return {**kwargs, **extra}
+
+
+def gold_output(
+    contract: TableContract, frame: pl.DataFrame, **metadata: object
+) -> dg.Output[pl.DataFrame]:
+    lineage = contract.column_lineage()
+    if lineage is not None:
+        metadata["dagster/column_lineage"] = lineage
+    return dg.Output(frame, metadata=metadata)
 
 
 @dg.asset(
-    **asset_kwargs("gold", gold.DIM_CUSTOMER, KINDS),
-    ins={"customers": dg.AssetIn(key=["silver", "customers"]), "orders": SILVER_ORDERS},
+    **gold_asset_kwargs(
+        gold.DIM_CUSTOMER, ins={"customers": _silver("customers"), "orders": _silver("orders")}
+    )
 )
-def dim_customer(customers: pl.LazyFrame, orders: pl.LazyFrame) -> pl.DataFrame:
-    return build_dim_customer(customers, orders).collect()
+def dim_customer(
+    customers: pl.LazyFrame, orders: pl.LazyFrame, lake: LakeResource
+) -> dg.Output[pl.DataFrame]:
+    """Keeps its own history: each build compares silver with the previous dim_customer."""
+    previous = None
+    if lake.exists("gold", "dim_customer"):
+        stored = lake.scan("gold", "dim_customer")
+        # A table from before a contract change cannot carry history forward: start anew.
+        if stored.collect_schema() == gold.DIM_CUSTOMER.polars_schema:
+            previous = stored.collect().lazy()
+    frame = build_dim_customer(customers, orders, previous).collect()
+    current = frame.filter(pl.col("is_current"))
+    return gold_output(
+        gold.DIM_CUSTOMER,
+        frame,
+        customers=current.height,
+        versions=frame.height,
+        customers_with_history=frame.filter(pl.col("version") > 1)
+        .get_column("customer_id")
+        .n_unique(),
+    )
+
+
+@dg.asset(**gold_asset_kwargs(gold.DIM_PRODUCT, ins={"products": _silver("products")}))
+def dim_product(products: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
+    return gold_output(gold.DIM_PRODUCT, build_dim_product(products).collect())
+
+
+@dg.asset(**gold_asset_kwargs(gold.DIM_PARTNER, ins={"partners": _silver("partners")}))
+def dim_partner(partners: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
+    return gold_output(gold.DIM_PARTNER, build_dim_partner(partners).collect())
 
 
 @dg.asset(
-    **asset_kwargs("gold", gold.DIM_PRODUCT, KINDS),
-    ins={"products": dg.AssetIn(key=["silver", "products"])},
+    **gold_asset_kwargs(
+        gold.DIM_DATE,
+        ins={
+            "orders": _silver("orders"),
+            "payments": _silver("payments"),
+            "partner_sales": _silver("partner_sales"),
+        },
+    )
 )
-def dim_product(products: pl.LazyFrame) -> pl.DataFrame:
-    return build_dim_product(products).collect()
-
-
-@dg.asset(**asset_kwargs("gold", gold.DIM_DATE, KINDS), ins={"orders": SILVER_ORDERS})
-def dim_date(orders: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
-    """Spans the first to the last order date, so every fact date resolves."""
-    bounds = orders.select(
-        pl.col("order_date").min().alias("first"), pl.col("order_date").max().alias("last")
-    ).collect()
-    first, last = bounds.row(0)
-    if first is None:
-        raise ValueError("dim_date: silver orders is empty, so there is no date range to cover")
-    frame = build_dim_date(first, last).collect()
-    return dg.Output(frame, metadata={"first_date": str(first), "last_date": str(last)})
+def dim_date(
+    orders: pl.LazyFrame, payments: pl.LazyFrame, partner_sales: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
+    """Spans the first to the last date of any fact, so every fact date resolves."""
+    dates = pl.concat(
+        [
+            orders.select(pl.col("order_date").alias("date")),
+            payments.select(pl.col("payment_date").alias("date")),
+            partner_sales.select(pl.col("invoice_date").alias("date")),
+        ]
+    )
+    frame = build_dim_date_spanning(dates).collect()
+    if frame.is_empty():
+        raise ValueError("dim_date: silver orders, payments and partner sales are all empty")
+    first, last = frame.get_column("date").min(), frame.get_column("date").max()
+    return gold_output(gold.DIM_DATE, frame, first_date=str(first), last_date=str(last))
 
 
 @dg.asset(
-    **asset_kwargs("gold", gold.FACT_ORDER_LINES, KINDS),
-    ins={"order_lines": dg.AssetIn(key=["silver", "order_lines"]), "orders": SILVER_ORDERS},
-    deps=[dg.AssetKey(["gold", "dim_customer"]), dg.AssetKey(["gold", "dim_product"])],
+    **gold_asset_kwargs(
+        gold.FACT_ORDER_LINES,
+        ins={
+            "order_lines": _silver("order_lines"),
+            "orders": _silver("orders"),
+            "customers": _gold("dim_customer"),
+            "fx_rates": _silver("fx_rates"),
+        },
+        deps=_dims("dim_product", "dim_date"),
+    )
 )
-def fact_order_lines(order_lines: pl.LazyFrame, orders: pl.LazyFrame) -> pl.DataFrame:
-    return build_fact_order_lines(order_lines, orders).collect()
+def fact_order_lines(
+    order_lines: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    customers: pl.LazyFrame,
+    fx_rates: pl.LazyFrame,
+) -> dg.Output[pl.DataFrame]:
+    frame = build_fact_order_lines(order_lines, orders, customers, fx_rates).collect()
+    return gold_output(
+        gold.FACT_ORDER_LINES,
+        frame,
+        net_revenue_reporting=float(frame.get_column("net_amount_reporting").sum() or 0),
+    )
 
 
 @dg.asset(
-    **asset_kwargs("gold", gold.KPI_DAILY, KINDS),
-    ins={
-        "fact": dg.AssetIn(key=["gold", "fact_order_lines"]),
-        "payments": dg.AssetIn(key=["silver", "payments"]),
-        "calendar": dg.AssetIn(key=["gold", "dim_date"]),
-    },
+    **gold_asset_kwargs(
+        gold.FACT_PAYMENTS,
+        ins={"payments": _silver("payments"), "fx_rates": _silver("fx_rates")},
+        deps=_dims("dim_date"),
+    )
 )
-def kpi_daily(fact: pl.LazyFrame, payments: pl.LazyFrame, calendar: pl.LazyFrame) -> pl.DataFrame:
-    return build_kpi_daily(fact, payments, calendar).collect()
+def fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
+    return gold_output(gold.FACT_PAYMENTS, build_fact_payments(payments, fx_rates).collect())
+
+
+@dg.asset(
+    **gold_asset_kwargs(
+        gold.FACT_PARTNER_SALES,
+        ins={
+            "partner_sales": _silver("partner_sales"),
+            "products": _silver("products"),
+            "fx_rates": _silver("fx_rates"),
+        },
+        deps=_dims("dim_partner", "dim_product", "dim_date"),
+    )
+)
+def fact_partner_sales(
+    partner_sales: pl.LazyFrame, products: pl.LazyFrame, fx_rates: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
+    frame = build_fact_partner_sales(partner_sales, products, fx_rates).collect()
+    return gold_output(gold.FACT_PARTNER_SALES, frame)
+
+
+@dg.asset(
+    **gold_asset_kwargs(
+        gold.FACT_CUSTOMER_RETENTION,
+        ins={"facts": _gold("fact_order_lines"), "customers": _gold("dim_customer")},
+    )
+)
+def fact_customer_retention(
+    facts: pl.LazyFrame, customers: pl.LazyFrame
+) -> dg.Output[pl.DataFrame]:
+    frame = build_fact_customer_retention(facts, customers).collect()
+    return gold_output(gold.FACT_CUSTOMER_RETENTION, frame)
+
+
+@dg.asset(
+    **gold_asset_kwargs(
+        gold.KPI_DAILY,
+        ins={
+            "facts": _gold("fact_order_lines"),
+            "payments": _gold("fact_payments"),
+            "customers": _gold("dim_customer"),
+            "calendar": _gold("dim_date"),
+        },
+    )
+)
+def kpi_daily(
+    facts: pl.LazyFrame,
+    payments: pl.LazyFrame,
+    customers: pl.LazyFrame,
+    calendar: pl.LazyFrame,
+) -> dg.Output[pl.DataFrame]:
+    frame = build_kpi_daily(facts, payments, customers, calendar).collect()
+    return gold_output(gold.KPI_DAILY, frame)

@@ -1,21 +1,94 @@
-"""The silver recipe every entity follows: validate, split, keep the latest version, conform.
+"""The silver recipe every entity follows: mask, validate, split, keep the latest, merge.
 
-Every bronze row lands either in the validated set or in quarantine; the metadata proves
-`rows_in = rows_valid + rows_quarantined`, and reports how many older versions were superseded.
+1. The bronze rows go through the PII policy first; a column the policy does not classify
+   stops the asset (fail closed), and no raw PII reaches silver or its quarantine.
+2. Every row is validated; broken rows go to ``<entity>_quarantine`` with every rule broken.
+3. The valid rows are reduced to the latest version per business key, and only versions at
+   least as new as what silver holds are merged into the silver Delta table (one merge commit),
+   so a late, older version never overwrites a newer one.
+
+`rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
+``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
+and "deduplication kept exactly one row per distinct key".
 """
 
-from __future__ import annotations
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-
+import dagster as dg
 import polars as pl
 
 from retail_platform.contracts.model import TableContract
-from retail_platform.transforms.silver.orders import latest_versions
-from retail_platform.transforms.silver.validation import quarantine_rows
+from retail_platform.contracts.silver import quarantine_of
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.pii import PiiMaskingResource
+from retail_platform.transforms.silver.latest import (
+    DELETE_FLAG,
+    child_merge_source,
+    latest_versions,
+    not_older_than_current,
+)
+from retail_platform.transforms.silver.validation import REASON, quarantine_rows
 
-REASON = "_quarantine_reason"
+KINDS = {"delta", "polars"}
+ACCOUNTED_FOR = "rows_accounted_for"
+
+
+@dataclass(frozen=True)
+class SilverEntity:
+    """How one bronze table becomes one silver table (and its quarantine)."""
+
+    source: TableContract
+    """The bronze table as the PII policy leaves it (its name is the policy's table name)."""
+    silver: TableContract
+    validate: Callable[[pl.LazyFrame], pl.LazyFrame]
+    finish: Callable[[pl.LazyFrame], pl.LazyFrame]
+    """Conforms the latest valid rows to the silver contract."""
+    version_column: str
+    extra_outputs: Sequence[TableContract] = field(default_factory=tuple)
+
+    @property
+    def bronze_table(self) -> str:
+        return self.source.name
+
+    @property
+    def quarantine(self) -> TableContract:
+        return quarantine_of(self.source)
+
+    @property
+    def key(self) -> list[str]:
+        return list(self.silver.primary_key)
+
+    def specs(self) -> list[dg.AssetSpec]:
+        bronze_key = dg.AssetKey(["bronze", self.bronze_table])
+        return [
+            _spec(contract, bronze_key)
+            for contract in (self.silver, *self.extra_outputs, self.quarantine)
+        ]
+
+    def check_specs(self) -> list[dg.AssetCheckSpec]:
+        return [
+            dg.AssetCheckSpec(
+                ACCOUNTED_FOR,
+                asset=dg.AssetKey(["silver", self.silver.name]),
+                description="rows_in = rows_valid + rows_quarantined, the quarantine table "
+                "holds rows_quarantined rows, and deduplication kept exactly one row per "
+                "distinct key: nothing read from bronze is lost.",
+                blocking=True,
+            )
+        ]
+
+
+def _spec(contract: TableContract, bronze_key: dg.AssetKey) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=dg.AssetKey(["silver", contract.name]),
+        deps=[bronze_key],
+        group_name="silver",
+        description=contract.description,
+        metadata=contract.asset_metadata(),
+        tags=contract.asset_tags(),
+        kinds=set(KINDS),
+    )
 
 
 @dataclass(frozen=True)
@@ -23,35 +96,202 @@ class Cleaned:
     latest: pl.DataFrame
     """The latest valid version of each key, before conforming (orders explode lines from it)."""
     quarantined: pl.DataFrame
-    metadata: dict[str, int]
+    counts: dict[str, int]
 
 
 def clean(
-    bronze_rows: pl.LazyFrame,
-    bronze_contract: TableContract,
-    validate: Callable[[pl.LazyFrame], pl.LazyFrame],
-    key: Sequence[str],
-    version_column: str,
+    bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
 ) -> Cleaned:
-    rows_in = bronze_rows.select(pl.len()).collect().item()
-    validated = validate(bronze_rows).collect()
+    """Mask (fail closed), validate, split and deduplicate one bronze table."""
+    masked = pii_masking.mask(bronze_rows, entity.bronze_table)
+    rows_in = masked.select(pl.len()).collect().item()
+    validated = entity.validate(masked).collect()
     valid = validated.filter(pl.col(REASON).is_null())
     rejected = validated.filter(pl.col(REASON).is_not_null())
-    if valid.height + rejected.height != rows_in:
-        raise AssertionError(
-            f"validating bronze {bronze_contract.name} lost rows: {rows_in} in, "
-            f"{valid.height} valid + {rejected.height} quarantined"
-        )
-    latest = latest_versions(valid.lazy(), key, version_column).collect()
-    quarantined = quarantine_rows(rejected.lazy(), bronze_contract).collect()
+    latest = latest_versions(valid.lazy(), entity.key, entity.version_column).collect()
+    quarantined = quarantine_rows(rejected.lazy(), entity.source.polars_schema).collect()
     return Cleaned(
         latest=latest,
         quarantined=quarantined,
-        metadata={
+        counts={
             "rows_in": rows_in,
             "rows_valid": valid.height,
             "rows_quarantined": rejected.height,
-            "rows_out": latest.height,
+            # Counted on the valid rows, independently of the deduplication that made `latest`.
+            "distinct_keys": valid.select(entity.key).unique().height,
+            "rows_latest": latest.height,
             "versions_superseded": valid.height - latest.height,
         },
     )
+
+
+@dataclass(frozen=True)
+class Written:
+    winners: pl.DataFrame
+    """The rows that were merged (at least as new as what silver held)."""
+    metadata: dict[str, object]
+
+
+def merge_latest(
+    lake: LakeResource,
+    contract: TableContract,
+    frame: pl.DataFrame,
+    version_column: str,
+    *,
+    rebuild: bool = False,
+) -> Written:
+    """Merge ``frame`` (one row per key) into silver, skipping versions older than silver's.
+
+    A missing table, one written under another schema (the contract changed), or ``rebuild``
+    replaces the table by ``frame``, which is complete because silver reads all of bronze.
+    """
+    key = list(contract.primary_key)
+    current = None if rebuild else _current(lake, "silver", contract.name, frame.schema)
+    if current is None:
+        lake.replace_table("silver", contract.name, frame)
+        return Written(frame, {"rows_merged": frame.height, "rebuilt": True})
+    winners = not_older_than_current(frame.lazy(), current, key, version_column).collect()
+    source = winners.with_columns(pl.lit(False).alias(DELETE_FLAG))
+    counts = lake.merge_rows("silver", contract.name, source, key, DELETE_FLAG)
+    return Written(
+        winners,
+        {
+            "rows_merged": winners.height,
+            "rows_inserted": counts["inserted"],
+            "rows_updated": counts["updated"],
+            "older_versions_skipped": frame.height - winners.height,
+            "rebuilt": False,
+        },
+    )
+
+
+def merge_children(
+    lake: LakeResource, contract: TableContract, children: pl.DataFrame, parent_key: Sequence[str]
+) -> dict[str, object]:
+    """Replace the children of the merged parents (new ones in, vanished ones out)."""
+    current = _current(lake, "silver", contract.name, children.schema)
+    if current is None:
+        lake.replace_table("silver", contract.name, children)
+        return {"rows_merged": children.height, "rebuilt": True}
+    source = child_merge_source(
+        children.lazy(), current, parent_key, list(contract.primary_key)
+    ).collect()
+    counts = lake.merge_rows(
+        "silver", contract.name, source, list(contract.primary_key), DELETE_FLAG
+    )
+    return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}
+
+
+def is_current_schema(lake: LakeResource, contract: TableContract) -> bool:
+    """Whether the silver table exists with the contract's schema (else it gets rebuilt)."""
+    return _current(lake, "silver", contract.name, contract.polars_schema) is not None
+
+
+def _current(lake: LakeResource, layer: str, table: str, schema: pl.Schema) -> pl.LazyFrame | None:
+    """The table as a LazyFrame, or None when it is missing or has another schema."""
+    if not lake.exists(layer, table):
+        return None
+    current = lake.scan(layer, table)
+    return current if current.collect_schema() == schema else None
+
+
+def table_rows(lake: LakeResource, layer: str, table: str) -> int:
+    return lake.scan(layer, table).select(pl.len()).collect().item()
+
+
+def materialized(
+    lake: LakeResource, contract: TableContract, metadata: dict[str, object] | None = None
+) -> dg.MaterializeResult:
+    rows = table_rows(lake, "silver", contract.name)
+    return dg.MaterializeResult(
+        asset_key=dg.AssetKey(["silver", contract.name]),
+        metadata={
+            "dagster/row_count": rows,
+            "table": f"silver.{contract.name}",
+            **(metadata or {}),
+        },
+    )
+
+
+def finish_entity(
+    lake: LakeResource,
+    entity: SilverEntity,
+    cleaned: Cleaned,
+    written: Written,
+    extra: Sequence[dg.MaterializeResult] = (),
+) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Write the quarantine; report the silver table(s), the quarantine and the accounting."""
+    lake.replace_table("silver", entity.quarantine.name, cleaned.quarantined)
+    silver_rows = table_rows(lake, "silver", entity.silver.name)
+    counts = cleaned.counts | {"rows_out": silver_rows}
+    return [
+        materialized(lake, entity.silver, {**counts, **written.metadata}),
+        *extra,
+        materialized(lake, entity.quarantine, {"rows": cleaned.quarantined.height}),
+        accounting_check(entity, counts, table_rows(lake, "silver", entity.quarantine.name)),
+    ]
+
+
+def accounting_check(
+    entity: SilverEntity, counts: dict[str, int], quarantine_rows_written: int
+) -> dg.AssetCheckResult:
+    checks = {
+        "rows_in = rows_valid + rows_quarantined": counts["rows_in"]
+        == counts["rows_valid"] + counts["rows_quarantined"],
+        "quarantine table holds rows_quarantined": quarantine_rows_written
+        == counts["rows_quarantined"],
+        "one latest row per distinct key": counts["rows_latest"] == counts["distinct_keys"],
+    }
+    return dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["silver", entity.silver.name]),
+        check_name=ACCOUNTED_FOR,
+        passed=all(checks.values()),
+        metadata={
+            **counts,
+            "failed": ", ".join(name for name, ok in checks.items() if not ok) or "none",
+        },
+    )
+
+
+SilverResults = list[dg.MaterializeResult | dg.AssetCheckResult]
+
+
+def silver_multi_asset(
+    entity: SilverEntity,
+    compute: Callable[[LakeResource, PiiMaskingResource], SilverResults],
+    *,
+    name: str,
+    description: str,
+) -> dg.AssetsDefinition:
+    """A multi-asset writing the entity's silver table(s) and quarantine, with its check."""
+
+    @dg.multi_asset(
+        name=name,
+        specs=entity.specs(),
+        check_specs=entity.check_specs(),
+        description=description,
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, lake: LakeResource, pii_masking: PiiMaskingResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        results = compute(lake, pii_masking)
+        context.log.info(
+            f"silver {entity.silver.name}: masked by PII policy {pii_masking.policy_version()}"
+        )
+        yield from results
+
+    return _asset
+
+
+def simple_entity_asset(
+    entity: SilverEntity, *, name: str, description: str
+) -> dg.AssetsDefinition:
+    """The asset for an entity with one silver table: clean, merge, quarantine, check."""
+
+    def compute(lake: LakeResource, pii_masking: PiiMaskingResource) -> SilverResults:
+        cleaned = clean(lake.scan("bronze", entity.bronze_table), entity, pii_masking)
+        silver_rows = entity.finish(cleaned.latest.lazy()).collect()
+        written = merge_latest(lake, entity.silver, silver_rows, entity.version_column)
+        return finish_entity(lake, entity, cleaned, written)
+
+    return silver_multi_asset(entity, compute, name=name, description=description)

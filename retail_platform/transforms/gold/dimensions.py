@@ -1,4 +1,4 @@
-"""Gold dimensions: customer, product and a contiguous calendar."""
+"""Gold dimensions: product, partner and a contiguous calendar (customer: customers.py)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,8 @@ from retail_platform.contracts import gold
 from retail_platform.transforms.conform import conform
 from retail_platform.transforms.keys import date_key, stable_key
 
-CANCELLED = "cancelled"
-
-
-def build_dim_customer(customers: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per silver customer (gold.DIM_CUSTOMER).
-
-    first_order_date is the earliest order_date of the customer's non-cancelled orders
-    (returned orders count: they were placed), null when there is none.
-    """
-    first_orders = (
-        orders.filter(pl.col("status") != CANCELLED)
-        .group_by("customer_id")
-        .agg(first_order_date=pl.col("order_date").min())
-    )
-    dim = customers.join(first_orders, on="customer_id", how="left").with_columns(
-        customer_key=stable_key("customer_id"),
-        registered_at=pl.col("created_at"),
-    )
-    return conform(dim, gold.DIM_CUSTOMER)
+# Retail fiscal years commonly start in February (after the holiday season and its returns).
+FISCAL_YEAR_START_MONTH = 2
 
 
 def build_dim_product(products: pl.LazyFrame) -> pl.LazyFrame:
@@ -36,22 +19,46 @@ def build_dim_product(products: pl.LazyFrame) -> pl.LazyFrame:
     return conform(products.with_columns(product_key=stable_key("product_id")), gold.DIM_PRODUCT)
 
 
+def build_dim_partner(partners: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per silver partner (gold.DIM_PARTNER) with its stable partner_key."""
+    return conform(partners.with_columns(partner_key=stable_key("partner_id")), gold.DIM_PARTNER)
+
+
+def _fiscal_year(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """Named after the calendar year it ends in: Feb 2026 - Jan 2027 is fiscal 2027."""
+    if FISCAL_YEAR_START_MONTH == 1:
+        return year
+    return year + (month >= FISCAL_YEAR_START_MONTH).cast(pl.Int32)
+
+
 def _calendar(dates: pl.LazyFrame) -> pl.LazyFrame:
     """Calendar attributes of a frame with one ``date`` column (gold.DIM_DATE)."""
     day = pl.col("date")
+    month = day.dt.month().cast(pl.Int32)
+    fiscal_month = (month - FISCAL_YEAR_START_MONTH) % 12 + 1
+    iso_week = day.dt.week().cast(pl.Int32)
     calendar = dates.with_columns(
         date_key=date_key(day),
         year=day.dt.year(),
         quarter=day.dt.quarter(),
-        month=day.dt.month(),
+        month=month,
         # chrono's %B/%A are locale-independent English names.
         month_name=day.dt.strftime("%B"),
+        year_month=day.dt.strftime("%Y-%m"),
         day_of_month=day.dt.day(),
         day_of_week=day.dt.weekday(),
         day_name=day.dt.strftime("%A"),
         iso_year=day.dt.iso_year(),
-        iso_week=day.dt.week(),
+        iso_week=iso_week,
+        iso_year_week=pl.concat_str(
+            day.dt.iso_year().cast(pl.String),
+            pl.lit("-W"),
+            iso_week.cast(pl.String).str.zfill(2),
+        ),
         is_weekend=day.dt.weekday() >= 6,
+        fiscal_year=_fiscal_year(day.dt.year().cast(pl.Int32), month),
+        fiscal_quarter=(fiscal_month - 1) // 3 + 1,
+        fiscal_month=fiscal_month,
     )
     return conform(calendar, gold.DIM_DATE)
 
@@ -64,15 +71,13 @@ def build_dim_date(start: date, end: date) -> pl.LazyFrame:
     return _calendar(dates)
 
 
-def build_dim_date_for_orders(orders: pl.LazyFrame) -> pl.LazyFrame:
-    """The calendar from the first to the last order_date of ``orders``, computed lazily.
+def build_dim_date_spanning(dates: pl.LazyFrame) -> pl.LazyFrame:
+    """The calendar from the first to the last value of the ``date`` column, computed lazily.
 
-    The range is derived inside the query (no collect), so the asset needs no extra pass;
-    it is empty when there are no orders. Equivalent to ``build_dim_date(min, max)``.
+    Empty when ``dates`` is empty (date_ranges tolerates that where date_range would not).
     """
-    bounds = orders.select(start=pl.col("order_date").min(), end=pl.col("order_date").max()).filter(
+    bounds = dates.select(start=pl.col("date").min(), end=pl.col("date").max()).filter(
         pl.col("start").is_not_null()
     )
-    # date_ranges (one list per row) tolerates the empty frame that date_range would reject.
-    dates = bounds.select(pl.date_ranges("start", "end", "1d").alias("date")).explode("date")
-    return _calendar(dates)
+    spanned = bounds.select(pl.date_ranges("start", "end", "1d").alias("date")).explode("date")
+    return _calendar(spanned)

@@ -1,4 +1,5 @@
-"""Gold facts: order lines with surrogate keys, net of cancellations and returns."""
+"""Gold facts: order lines, payments and partner sales, with surrogate keys and amounts in the
+reporting currency."""
 
 from __future__ import annotations
 
@@ -7,29 +8,88 @@ import polars as pl
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.gold.currency import to_reporting, with_fx_rate
+from retail_platform.transforms.gold.customers import customer_keys_at
 from retail_platform.transforms.keys import date_key, stable_key
 
-# Orders in these states earn nothing: their lines stay visible with net_amount 0.
+# Orders in these states earn nothing: their lines stay visible with net amounts of 0.
 ZERO_NET_STATUSES = ("cancelled", "returned")
 
 
-def build_fact_order_lines(order_lines: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
+def build_fact_order_lines(
+    order_lines: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    fx_rates: pl.LazyFrame,
+) -> pl.LazyFrame:
     """One row per silver order line (gold.FACT_ORDER_LINES).
 
     status and the date come from the line (which carries its order's latest version);
-    customer, channel and currency from the order. The join is a left join so that a line
-    whose order is missing is kept (with null keys the quality checks report) rather than
-    silently lost.
+    customer, channel, currency and the order time from the order. The customer key is the
+    customer's version valid when the order was placed. Joins are left joins, so a line whose
+    order, customer version or rate is missing is kept with a null the checks report.
     """
-    order_attributes = orders.select("order_id", "customer_id", "channel", "currency")
+    order_attributes = orders.select("order_id", "customer_id", "channel", "currency", "created_at")
+    earns_nothing = pl.col("status").is_in(ZERO_NET_STATUSES)
     facts = order_lines.join(order_attributes, on="order_id", how="left").with_columns(
         order_line_key=stable_key("order_id", "line_number"),
         date_key=date_key("order_date"),
-        customer_key=stable_key("customer_id"),
         product_key=stable_key("product_id"),
+        net_quantity=pl.when(earns_nothing).then(pl.lit(0, pl.Int32)).otherwise("quantity"),
         gross_amount=pl.col("line_amount"),
-        net_amount=pl.when(pl.col("status").is_in(ZERO_NET_STATUSES))
-        .then(pl.lit(0, MONEY))
-        .otherwise(pl.col("line_amount")),
+        net_amount=pl.when(earns_nothing).then(pl.lit(0, MONEY)).otherwise("line_amount"),
     )
-    return conform(facts, gold.FACT_ORDER_LINES)
+    facts = customer_keys_at(facts, dim_customer, "created_at")
+    facts = with_fx_rate(facts, fx_rates, "order_date").with_columns(
+        gross_amount_reporting=to_reporting(pl.col("gross_amount")),
+        net_amount_reporting=to_reporting(pl.col("net_amount")),
+    )
+    return conform(facts.sort("order_id", "line_number"), gold.FACT_ORDER_LINES)
+
+
+def build_fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per silver payment (gold.FACT_PAYMENTS).
+
+    net_collected_reporting counts a capture as money in, a refund as money out and a failed
+    attempt as nothing.
+    """
+    sign = (
+        pl.when(pl.col("status") == "captured")
+        .then(1)
+        .when(pl.col("status") == "refunded")
+        .then(-1)
+        .otherwise(0)
+    )
+    facts = with_fx_rate(
+        payments.with_columns(
+            payment_key=stable_key("payment_id"), date_key=date_key("payment_date")
+        ),
+        fx_rates,
+        "payment_date",
+    ).with_columns(amount_reporting=to_reporting(pl.col("amount")))
+    facts = facts.with_columns(
+        net_collected_reporting=(pl.col("amount_reporting") * sign).cast(MONEY)
+    )
+    return conform(facts.sort("payment_id"), gold.FACT_PAYMENTS)
+
+
+def build_fact_partner_sales(
+    partner_sales: pl.LazyFrame, products: pl.LazyFrame, fx_rates: pl.LazyFrame
+) -> pl.LazyFrame:
+    """One row per silver partner sales line (gold.FACT_PARTNER_SALES).
+
+    The product is found through its sku (the UCI StockCode); an unknown sku leaves a null
+    product_key that the foreign-key check reports.
+    """
+    skus = products.select(pl.col("sku").alias("stock_code"), "product_id")
+    facts = partner_sales.join(skus, on="stock_code", how="left").with_columns(
+        partner_sale_key=stable_key("partner_id", "invoice_no", "stock_code"),
+        partner_key=stable_key("partner_id"),
+        product_key=stable_key("product_id"),
+        date_key=date_key("invoice_date"),
+        net_amount=pl.col("line_amount"),
+    )
+    facts = with_fx_rate(facts, fx_rates, "invoice_date").with_columns(
+        net_amount_reporting=to_reporting(pl.col("net_amount"))
+    )
+    return conform(facts.sort("partner_id", "invoice_no", "stock_code"), gold.FACT_PARTNER_SALES)

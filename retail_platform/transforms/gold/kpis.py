@@ -7,7 +7,6 @@ import polars as pl
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
-from retail_platform.transforms.keys import date_key
 
 CANCELLED = "cancelled"
 # Divisions run at 10 decimals, then round half away from zero (= half-up, all figures are
@@ -15,7 +14,7 @@ CANCELLED = "cancelled"
 _DIVISION_DTYPE = pl.Decimal(38, 10)
 
 
-def _rounded_ratio(numerator: pl.Expr, denominator: pl.Expr, decimals: int) -> pl.Expr:
+def rounded_ratio(numerator: pl.Expr, denominator: pl.Expr, decimals: int) -> pl.Expr:
     """numerator / denominator rounded half-up to ``decimals``; 0 when the denominator is 0."""
     # The division is evaluated for every row, so a zero denominator is made null first.
     safe_denominator = pl.when(denominator > 0).then(denominator)
@@ -23,30 +22,39 @@ def _rounded_ratio(numerator: pl.Expr, denominator: pl.Expr, decimals: int) -> p
     return ratio.round(decimals, mode="half_away_from_zero").fill_null(0)
 
 
+def customer_order_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+    """(customer_id, date, revenue) per customer and day with a non-cancelled order.
+
+    Facts point at customer versions; the durable customer_id comes from dim_customer, so a
+    customer whose loyalty tier changed is still one customer. Returned orders count (they
+    were placed) with their net revenue of 0.
+    """
+    customers = dim_customer.select("customer_key", "customer_id")
+    return (
+        fact_order_lines.filter(pl.col("status") != CANCELLED)
+        .join(customers, on="customer_key", how="inner")
+        .group_by("customer_id", "date_key")
+        .agg(revenue=pl.col("net_amount_reporting").sum())
+        .with_columns(date=pl.col("date_key").cast(pl.String).str.to_date("%Y%m%d"))
+    )
+
+
 def _daily_sales(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
     not_cancelled = pl.col("status") != CANCELLED
     return fact_order_lines.group_by("date_key").agg(
-        # net_amount is already 0 for cancelled and returned orders.
-        revenue=pl.col("net_amount").sum(),
+        # net_amount_reporting is already 0 for cancelled and returned orders.
+        revenue=pl.col("net_amount_reporting").sum(),
         orders=pl.col("order_id").filter(not_cancelled).n_unique(),
     )
 
 
-def _daily_customers(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
-    """New and returning customers per day, from non-cancelled order lines.
-
-    A customer's first order is the smallest date_key over their non-cancelled lines in the
-    fact table (which carries customer_key and date_key), the same rule as
-    dim_customer.first_order_date.
-    """
-    customer_days = (
-        fact_order_lines.filter(pl.col("status") != CANCELLED)
-        .select("date_key", "customer_key")
-        .unique()
-    )
-    first_days = customer_days.group_by("customer_key").agg(first_date_key=pl.col("date_key").min())
+def _daily_customers(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+    """New and returning customers per day: new on the day of their first non-cancelled
+    order (the rule of dim_customer.first_order_date), returning on any later order day."""
+    days = customer_order_days(fact_order_lines, dim_customer)
+    first_days = days.group_by("customer_id").agg(first_date_key=pl.col("date_key").min())
     return (
-        customer_days.join(first_days, on="customer_key", how="inner")
+        days.join(first_days, on="customer_id", how="inner")
         .group_by("date_key")
         .agg(
             new_customers=(pl.col("date_key") == pl.col("first_date_key")).sum(),
@@ -55,48 +63,55 @@ def _daily_customers(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _daily_payments(payments: pl.LazyFrame) -> pl.LazyFrame:
+def _daily_payments(fact_payments: pl.LazyFrame) -> pl.LazyFrame:
     status = pl.col("status")
-    return (
-        payments.with_columns(date_key=date_key("payment_date"))
-        .group_by("date_key")
-        .agg(
-            captured=(status == "captured").sum(),
-            refunded=(status == "refunded").sum(),
-            failed=(status == "failed").sum(),
-            attempts=pl.len(),
-        )
+    return fact_payments.group_by("date_key").agg(
+        captured=(status == "captured").sum(),
+        refunded=(status == "refunded").sum(),
+        failed=(status == "failed").sum(),
+        attempts=pl.len(),
     )
 
 
 def build_kpi_daily(
-    fact_order_lines: pl.LazyFrame, payments: pl.LazyFrame, dim_date: pl.LazyFrame
+    fact_order_lines: pl.LazyFrame,
+    fact_payments: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    dim_date: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """gold.KPI_DAILY: exactly one row per dim_date row, zeros where nothing happened.
+    """gold.KPI_DAILY: one row per dim_date day from the first to the last day with an order
+    or a payment, zeros where nothing happened (partner sales can widen dim_date beyond the
+    commerce channel's days; those days are not KPI days).
 
-    revenue = sum of net_amount; orders = distinct non-cancelled orders; average_order_value
-    = revenue / orders (2 dp); new / returning customers as in ``_daily_customers``;
-    refund_rate = refunded / (captured + refunded) and payment_failure_rate = failed / all
-    attempts (4 dp). Rounding is half-up; a rate or average with a zero denominator is 0.
-    Payments dated outside dim_date are not reported (dim_date spans the order dates).
+    revenue = sum of net_amount_reporting; orders = distinct non-cancelled orders;
+    average_order_value = revenue / orders (2 dp); new / returning customers as in
+    ``_daily_customers``; refund_rate = refunded / (captured + refunded) and
+    payment_failure_rate = failed / all attempts (4 dp). Rounding is half-up; a rate or
+    average with a zero denominator is 0.
     """
     counts = ["orders", "new_customers", "returning_customers"]
     payment_counts = ["captured", "refunded", "failed", "attempts"]
+    active_days = pl.concat(
+        [fact_order_lines.select("date_key"), fact_payments.select("date_key")]
+    ).select(first=pl.col("date_key").min(), last=pl.col("date_key").max())
     daily = (
         dim_date.select("date_key", "date")
+        .join(active_days, how="cross")
+        .filter(pl.col("date_key").is_between(pl.col("first"), pl.col("last")))
+        .drop("first", "last")
         .join(_daily_sales(fact_order_lines), on="date_key", how="left")
-        .join(_daily_customers(fact_order_lines), on="date_key", how="left")
-        .join(_daily_payments(payments), on="date_key", how="left")
+        .join(_daily_customers(fact_order_lines, dim_customer), on="date_key", how="left")
+        .join(_daily_payments(fact_payments), on="date_key", how="left")
         .with_columns(
             pl.col("revenue").fill_null(pl.lit(0, MONEY)),
             *(pl.col(name).cast(pl.Int64).fill_null(0) for name in counts + payment_counts),
         )
         .with_columns(
-            average_order_value=_rounded_ratio(pl.col("revenue"), pl.col("orders"), 2),
-            refund_rate=_rounded_ratio(
+            average_order_value=rounded_ratio(pl.col("revenue"), pl.col("orders"), 2),
+            refund_rate=rounded_ratio(
                 pl.col("refunded"), pl.col("captured") + pl.col("refunded"), 4
             ),
-            payment_failure_rate=_rounded_ratio(pl.col("failed"), pl.col("attempts"), 4),
+            payment_failure_rate=rounded_ratio(pl.col("failed"), pl.col("attempts"), 4),
         )
         .sort("date_key")
     )

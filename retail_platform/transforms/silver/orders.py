@@ -7,18 +7,20 @@ list and ``_quarantine_reason``. The bronze text of each payload column is kept 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from typing import ClassVar
 
+import dataframely as dy
 import polars as pl
 
 from retail_platform.contracts import bronze, silver
 from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.payments import CURRENCY
+from retail_platform.transforms.silver.rules import CheckedSchema, OneOf, apply_schema
 from retail_platform.transforms.silver.validation import (
     REASON,
-    allowed_values_rule,
     clean_text,
-    combine_reasons,
     ingestion_error_rule,
     join_reasons,
     keep_source_columns,
@@ -26,31 +28,16 @@ from retail_platform.transforms.silver.validation import (
     parse_integer,
     parse_money,
     parse_timestamp,
-    pattern_rule,
-    quarantine_rows,
     quoted,
     rule,
     source,
     source_column_names,
-    timestamp_rules,
-    valid_rows,
+    timestamp_unparsed,
     value_rule,
 )
 
-# quarantine_rows and valid_rows are re-exported: the orders asset needs them next to these.
-__all__ = [
-    "latest_versions",
-    "line_amount",
-    "quarantine_rows",
-    "silver_order_lines",
-    "silver_orders",
-    "valid_rows",
-    "validate_order_versions",
-]
-
 ORDER_STATUSES = ("placed", "paid", "shipped", "cancelled", "returned")
 CHANNELS = ("web", "app", "store")
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 _PAYLOAD = [name for name in bronze.ORDERS.column_names if not name.startswith("_")]
 
 LINE_FIELDS = ("line_number", "product_id", "quantity", "unit_price", "discount")
@@ -74,6 +61,25 @@ _JSON_MEMBER = rf"{_JSON_STRING}:{_JSON_SCALAR}"
 _JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
 _LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
 _DECODED_LINES = "_decoded_lines"
+
+
+class OrderVersionSchema(CheckedSchema):
+    """One version of an order; its lines are checked while they are parsed."""
+
+    order_id = dy.String(nullable=False)
+    customer_id = dy.String(nullable=False)
+    status = dy.String(nullable=False, check={"status": OneOf(ORDER_STATUSES)})
+    currency = dy.String(nullable=False, check={"currency": CURRENCY})
+    channel = dy.String(nullable=True, check={"channel": OneOf(CHANNELS)})
+    created_at = dy.Datetime(nullable=False, time_zone="UTC", time_unit="us")
+    updated_at = dy.Datetime(nullable=False, time_zone="UTC", time_unit="us")
+    row_rule_problems: ClassVar[Mapping[str, str]] = {
+        "updated_after_created": "updated_at: before created_at"
+    }
+
+    @dy.rule()
+    def updated_after_created(cls) -> pl.Expr:
+        return pl.col("updated_at") >= pl.col("created_at")
 
 
 def _text_field(field: str) -> pl.Expr:
@@ -200,38 +206,28 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(well_formed).then(canonical).str.json_decode(_TEXT_LINE).alias(_DECODED_LINES)
     )
 
-    status = clean_text(source("status")).str.to_lowercase()
-    currency = clean_text(source("currency")).str.to_uppercase()
-    channel = clean_text(source("channel")).str.to_lowercase()
     created_at = parse_timestamp(source("created_at"))
     typed_lines = pl.col(_DECODED_LINES).list.eval(
         pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
     )
-    reasons = [
-        ingestion_error_rule(),
-        missing_rule("order_id", source("order_id")),
-        missing_rule("customer_id", source("customer_id")),
-        missing_rule("status", source("status")),
-        allowed_values_rule("status", status, ORDER_STATUSES),
-        missing_rule("currency", source("currency")),
-        pattern_rule("currency", currency, CURRENCY_PATTERN, "a 3-letter currency code"),
-        allowed_values_rule("channel", channel, CHANNELS),
-        *timestamp_rules("created_at", source("created_at")),
-        *timestamp_rules("updated_at", source("updated_at")),
-        *_lines_rules(lines_text, canonical, looks_like_list),
-    ]
-    frame = frame.with_columns(
+    typed = frame.with_columns(
         order_id=clean_text(source("order_id")),
         customer_id=clean_text(source("customer_id")),
-        status=status,
-        currency=currency,
-        channel=channel,
+        status=clean_text(source("status")).str.to_lowercase(),
+        currency=clean_text(source("currency")).str.to_uppercase(),
+        channel=clean_text(source("channel")).str.to_lowercase(),
         created_at=created_at,
         updated_at=parse_timestamp(source("updated_at")),
         order_date=created_at.dt.date(),
         line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
         lines=typed_lines.cast(pl.List(TYPED_LINE)),
-        _quarantine_reason=combine_reasons(reasons),
+    )
+    frame = apply_schema(
+        typed,
+        OrderVersionSchema,
+        unparsed={name: timestamp_unparsed(name) for name in ("created_at", "updated_at")},
+        leading=[ingestion_error_rule()],
+        trailing=_lines_rules(lines_text, canonical, looks_like_list),
     )
     frame = frame.with_columns(
         order_total=pl.col("lines")
@@ -248,25 +244,6 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     leading = [*silver.ORDERS.column_names, "lines", REASON]
     trailing = source_column_names(bronze_orders, _PAYLOAD)
     return frame.select(*leading, *trailing)
-
-
-def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str) -> pl.LazyFrame:
-    """Exactly one row per ``key``: the one with the highest ``version_column``.
-
-    Exact duplicates collapse. Ties on the version (same key and version, different content)
-    are broken deterministically, independent of input row order: the row that sorts highest
-    on the remaining non-nested columns in schema order (nulls last) wins. A null version
-    loses to any non-null one.
-    """
-    schema = frame.collect_schema()
-    key_columns = list(key)
-    tie_breakers = [
-        name
-        for name, dtype in schema.items()
-        if name != version_column and name not in key_columns and not dtype.is_nested()
-    ]
-    ordered = frame.sort([version_column, *tie_breakers], descending=True, nulls_last=True)
-    return ordered.unique(subset=key_columns, keep="first", maintain_order=True)
 
 
 def silver_orders(latest: pl.LazyFrame) -> pl.LazyFrame:

@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+import dataframely as dy
 import polars as pl
 
 from retail_platform.contracts import bronze, silver
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.payments import CURRENCY
+from retail_platform.transforms.silver.rules import NOT_NEGATIVE, CheckedSchema, apply_schema
 from retail_platform.transforms.silver.validation import (
     REASON,
     clean_text,
-    combine_reasons,
     ingestion_error_rule,
     keep_source_columns,
-    missing_rule,
-    negative_rule,
     parse_flag,
     parse_money,
     parse_timestamp,
-    pattern_rule,
     source,
     source_column_names,
-    timestamp_rules,
+    timestamp_unparsed,
     unparsed_rule,
 )
 
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 _PAYLOAD = [name for name in bronze.PRODUCTS.column_names if not name.startswith("_")]
+
+
+class ProductSchema(CheckedSchema):
+    product_id = dy.String(nullable=False)
+    sku = dy.String(nullable=False)
+    name = dy.String(nullable=False)
+    category = dy.String(nullable=True)
+    brand = dy.String(nullable=True)
+    unit_price = dy.Decimal(18, 2, nullable=False, check={"not_negative": NOT_NEGATIVE})
+    currency = dy.String(nullable=False, check={"currency": CURRENCY})
+    active = dy.Bool(nullable=False)
+    updated_at = dy.Datetime(nullable=False, time_zone="UTC", time_unit="us")
 
 
 def validate_products(bronze_products: pl.LazyFrame) -> pl.LazyFrame:
@@ -37,36 +47,30 @@ def validate_products(bronze_products: pl.LazyFrame) -> pl.LazyFrame:
     """
     frame = keep_source_columns(bronze_products, _PAYLOAD)
     unit_price = parse_money(source("unit_price"))
-    currency = clean_text(source("currency")).str.to_uppercase()
     active = parse_flag(source("active"))
-    reasons = [
-        ingestion_error_rule(),
-        missing_rule("product_id", source("product_id")),
-        missing_rule("sku", source("sku")),
-        missing_rule("name", source("name")),
-        missing_rule("unit_price", source("unit_price")),
-        unparsed_rule("unit_price", source("unit_price"), unit_price, "a number"),
-        negative_rule("unit_price", unit_price, source("unit_price")),
-        missing_rule("currency", source("currency")),
-        pattern_rule("currency", currency, CURRENCY_PATTERN, "a 3-letter currency code"),
-        missing_rule("active", source("active")),
-        unparsed_rule("active", source("active"), active, "true/false/1/0"),
-        *timestamp_rules("updated_at", source("updated_at")),
-    ]
-    frame = frame.with_columns(
+    typed = frame.with_columns(
         product_id=clean_text(source("product_id")),
         sku=clean_text(source("sku")),
         name=clean_text(source("name")),
         category=clean_text(source("category")),
         brand=clean_text(source("brand")),
         unit_price=unit_price,
-        currency=currency,
+        currency=clean_text(source("currency")).str.to_uppercase(),
         active=active,
         updated_at=parse_timestamp(source("updated_at")),
-        _quarantine_reason=combine_reasons(reasons),
+    )
+    validated = apply_schema(
+        typed,
+        ProductSchema,
+        unparsed={
+            "unit_price": unparsed_rule("unit_price", source("unit_price"), unit_price, "a number"),
+            "active": unparsed_rule("active", source("active"), active, "true/false/1/0"),
+            "updated_at": timestamp_unparsed("updated_at"),
+        },
+        leading=[ingestion_error_rule()],
     )
     trailing = source_column_names(bronze_products, _PAYLOAD)
-    return frame.select(*silver.PRODUCTS.column_names, REASON, *trailing)
+    return validated.select(*silver.PRODUCTS.column_names, REASON, *trailing)
 
 
 def silver_products(valid_latest: pl.LazyFrame) -> pl.LazyFrame:

@@ -1,12 +1,13 @@
-"""Building blocks shared by the silver validations: parsers, rule messages, quarantine rows.
+"""Building blocks shared by the silver validations: parsers, parse messages, quarantine rows.
 
 Conventions every silver ``validate_*`` function follows:
 
 * The typed value takes the source column's name; the source text of every column that gets a
   typed counterpart is kept as ``_bronze_<name>`` so quarantine rows can be written exactly as
   delivered. Columns without a typed counterpart (the ingestion columns) keep their names.
-* A rule is an expression that is a message (``"<column>: <what is wrong>"``) when the rule is
-  broken and null otherwise; :func:`combine_reasons` joins the broken ones with ``"; "`` into
+* A parse message is an expression that is a message (``"<column>: <what is wrong>"``) when
+  the text cannot be read and null otherwise. Rules on the typed values are declared as
+  dataframely schemas (rules.py), which joins every message of a row with ``"; "`` into
   ``_quarantine_reason`` (null for a valid row). Rows are never filtered here.
 """
 
@@ -87,6 +88,16 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(*aware, *naive).cast(TIMESTAMP)
 
 
+def parse_date(expr: pl.Expr) -> pl.Expr:
+    """'YYYY-MM-DD' text (an ISO timestamp's date part is not accepted) -> Date, else null."""
+    text = clean_text(expr)
+    return (
+        pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$"))
+        .then(text)
+        .str.to_date("%Y-%m-%d", strict=False)
+    )
+
+
 def parse_number(expr: pl.Expr) -> pl.Expr:
     """Decimal text (optionally with exponent) -> Decimal(38, 9); null if not a number."""
     return clean_text(expr).cast(_WIDE_DECIMAL, strict=False)
@@ -151,27 +162,16 @@ def unparsed_rule(label: str, raw: pl.Expr, parsed: pl.Expr, expected: str) -> p
     return value_rule(label, broken, f"not {expected}", raw)
 
 
-def allowed_values_rule(label: str, value: pl.Expr, allowed: Sequence[str]) -> pl.Expr:
-    """'<label>: not one of a, b: '<value>'' for a present value outside ``allowed``."""
-    broken = value.is_not_null() & ~value.is_in(list(allowed))
-    return value_rule(label, broken, f"not one of {', '.join(allowed)}", value)
+def timestamp_unparsed(label: str) -> pl.Expr:
+    """'<label>: not an ISO-8601 timestamp: ...' for the source text of column ``label``."""
+    raw = source(label)
+    return unparsed_rule(label, raw, parse_timestamp(raw), "an ISO-8601 timestamp")
 
 
-def pattern_rule(label: str, value: pl.Expr, pattern: str, expected: str) -> pl.Expr:
-    """'<label>: not <expected>: '<value>'' for a present value not matching ``pattern``."""
-    broken = value.is_not_null() & ~value.str.contains(pattern)
-    return value_rule(label, broken, f"not {expected}", value)
-
-
-def negative_rule(label: str, parsed: pl.Expr, raw: pl.Expr) -> pl.Expr:
-    """'<label>: negative: '<raw>'' for a parsed value below zero."""
-    return value_rule(label, parsed < 0, "negative", raw)
-
-
-def timestamp_rules(label: str, raw: pl.Expr, *, required: bool = True) -> list[pl.Expr]:
-    """Missing (when required) and unparsable rules for an ISO-8601 timestamp column."""
-    unparsable = unparsed_rule(label, raw, parse_timestamp(raw), "an ISO-8601 timestamp")
-    return [missing_rule(label, raw), unparsable] if required else [unparsable]
+def date_unparsed(label: str) -> pl.Expr:
+    """'<label>: not an ISO-8601 date: ...' for the source text of column ``label``."""
+    raw = source(label)
+    return unparsed_rule(label, raw, parse_date(raw), "an ISO-8601 date")
 
 
 def ingestion_error_rule() -> pl.Expr:
@@ -184,11 +184,6 @@ def join_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
     """The broken rules joined with '; '; null when none broke."""
     joined = pl.concat_str(list(reasons), separator=REASON_SEPARATOR, ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined)
-
-
-def combine_reasons(reasons: Sequence[pl.Expr]) -> pl.Expr:
-    """:func:`join_reasons` named ``_quarantine_reason``."""
-    return join_reasons(reasons).alias(REASON)
 
 
 # --- outputs -------------------------------------------------------------------------------

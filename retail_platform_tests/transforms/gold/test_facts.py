@@ -1,14 +1,25 @@
+"""Gold facts on hand-written silver rows; every amount below was worked out by hand."""
+
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
 
 from retail_platform.contracts import gold, silver
-from retail_platform.transforms.gold.facts import build_fact_order_lines
+from retail_platform.transforms.gold.customers import OPEN_END
+from retail_platform.transforms.gold.facts import (
+    build_fact_order_lines,
+    build_fact_partner_sales,
+    build_fact_payments,
+)
 from retail_platform_tests.transforms.gold.keys_for_tests import expected_key
+from retail_platform_tests.transforms.gold.rates_for_tests import RATES
 
-STAMP = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 DAY = date(2026, 10, 1)
+EARLY = datetime(2026, 10, 1, 5, 0, tzinfo=UTC)
+TIER_CHANGE = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
+NOON = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+D = Decimal
 
 
 def order_lines() -> pl.LazyFrame:
@@ -17,6 +28,7 @@ def order_lines() -> pl.LazyFrame:
         ("O1", 2, "P2", 1, "5.00", "0.00", "5.00", "paid"),
         ("O2", 1, "P1", 1, "10.00", "0.00", "10.00", "cancelled"),
         ("O3", 1, "P2", 3, "5.00", "0.50", "14.50", "returned"),
+        ("O4", 1, "P1", 1, "10.01", "0.00", "10.01", "paid"),
     ]
     return pl.LazyFrame(
         [
@@ -25,12 +37,12 @@ def order_lines() -> pl.LazyFrame:
                 "line_number": line_number,
                 "product_id": product_id,
                 "quantity": quantity,
-                "unit_price": Decimal(price),
-                "discount": Decimal(discount),
-                "line_amount": Decimal(amount),
+                "unit_price": D(price),
+                "discount": D(discount),
+                "line_amount": D(amount),
                 "status": status,
                 "order_date": DAY,
-                "updated_at": STAMP,
+                "updated_at": NOON,
             }
             for order_id, line_number, product_id, quantity, price, discount, amount, status in rows
         ],
@@ -40,9 +52,10 @@ def order_lines() -> pl.LazyFrame:
 
 def orders() -> pl.LazyFrame:
     rows = [
-        ("O1", "C1", "paid", "web"),
-        ("O2", "C2", "cancelled", "app"),
-        ("O3", "C1", "returned", "store"),
+        ("O1", "C1", "paid", "web", "EUR", EARLY),
+        ("O2", "C2", "cancelled", "app", "EUR", NOON),
+        ("O3", "C1", "returned", "store", "USD", NOON),
+        ("O4", "C1", "paid", "web", "USD", NOON),
     ]
     return pl.LazyFrame(
         [
@@ -50,44 +63,148 @@ def orders() -> pl.LazyFrame:
                 "order_id": order_id,
                 "customer_id": customer_id,
                 "status": status,
-                "currency": "EUR",
+                "currency": currency,
                 "channel": channel,
-                "created_at": STAMP,
-                "updated_at": STAMP,
+                "created_at": created_at,
+                "updated_at": created_at,
                 "order_date": DAY,
                 "line_count": 1,
-                "order_total": Decimal("0.00"),
+                "order_total": D("0.00"),
             }
-            for order_id, customer_id, status, channel in rows
+            for order_id, customer_id, status, channel, currency, created_at in rows
         ],
         schema=silver.ORDERS.polars_schema,
     )
 
 
-def test_fact_rows_carry_keys_and_net_amounts() -> None:
-    facts = build_fact_order_lines(order_lines(), orders()).collect()
+def customer_versions() -> pl.LazyFrame:
+    """C1 changed tier at 06:00, so O1 (05:00) and O3/O4 (noon) see different versions."""
+    registered = datetime(2026, 1, 1, tzinfo=UTC)
+    return pl.LazyFrame(
+        {
+            "customer_key": [
+                expected_key("C1", "1"),
+                expected_key("C1", "2"),
+                expected_key("C2", "1"),
+            ],
+            "customer_id": ["C1", "C1", "C2"],
+            "version": [1, 2, 1],
+            "valid_from": [registered, TIER_CHANGE, registered],
+            "valid_to": [TIER_CHANGE, OPEN_END, OPEN_END],
+        },
+        schema_overrides={"version": pl.Int32},
+    )
+
+
+def test_order_line_facts_are_net_of_cancellations_and_returns_and_in_eur() -> None:
+    facts = build_fact_order_lines(order_lines(), orders(), customer_versions(), RATES).collect()
 
     assert facts.schema == gold.FACT_ORDER_LINES.polars_schema
-    c1, c2 = expected_key("C1"), expected_key("C2")
+    c1_v1, c1_v2, c2 = expected_key("C1", "1"), expected_key("C1", "2"), expected_key("C2", "1")
     p1, p2 = expected_key("P1"), expected_key("P2")
-    assert facts.sort("order_id", "line_number").rows() == [
-        # discount: 2 x 10.00 - 1.00 = 19.00, earned in full
-        (expected_key("O1", "1"), "O1", 1, 20261001, c1, p1, "web", "paid", 2,
-         Decimal("10.00"), Decimal("1.00"), Decimal("19.00"), Decimal("19.00"), "EUR"),
-        (expected_key("O1", "2"), "O1", 2, 20261001, c1, p2, "web", "paid", 1,
-         Decimal("5.00"), Decimal("0.00"), Decimal("5.00"), Decimal("5.00"), "EUR"),
-        # cancelled and returned orders keep their gross amount but net to zero
-        (expected_key("O2", "1"), "O2", 1, 20261001, c2, p1, "app", "cancelled", 1,
-         Decimal("10.00"), Decimal("0.00"), Decimal("10.00"), Decimal("0.00"), "EUR"),
-        (expected_key("O3", "1"), "O3", 1, 20261001, c1, p2, "store", "returned", 3,
-         Decimal("5.00"), Decimal("0.50"), Decimal("14.50"), Decimal("0.00"), "EUR"),
+    eur, usd = D("1.000000"), D("0.880000")  # USD rate from 2026-07-01
+    assert facts.rows() == [
+        # 2 x 10.00 - 1.00 = 19.00, earned in full; O1 was placed before C1's tier change
+        (expected_key("O1", "1"), "O1", 1, 20261001, c1_v1, p1, "web", "paid", 2, 2,
+         D("10.00"), D("1.00"), D("19.00"), D("19.00"), "EUR", eur, D("19.00"), D("19.00")),
+        (expected_key("O1", "2"), "O1", 2, 20261001, c1_v1, p2, "web", "paid", 1, 1,
+         D("5.00"), D("0.00"), D("5.00"), D("5.00"), "EUR", eur, D("5.00"), D("5.00")),
+        # cancelled: gross kept, net quantity and amounts 0
+        (expected_key("O2", "1"), "O2", 1, 20261001, c2, p1, "app", "cancelled", 1, 0,
+         D("10.00"), D("0.00"), D("10.00"), D("0.00"), "EUR", eur, D("10.00"), D("0.00")),
+        # returned, in USD: gross 3 x 5.00 - 0.50 = 14.50 -> 14.50 x 0.88 = 12.76; net 0
+        (expected_key("O3", "1"), "O3", 1, 20261001, c1_v2, p2, "store", "returned", 3, 0,
+         D("5.00"), D("0.50"), D("14.50"), D("0.00"), "USD", usd, D("12.76"), D("0.00")),
+        # 10.01 USD x 0.88 = 8.8088 -> 8.81
+        (expected_key("O4", "1"), "O4", 1, 20261001, c1_v2, p1, "web", "paid", 1, 1,
+         D("10.01"), D("0.00"), D("10.01"), D("10.01"), "USD", usd, D("8.81"), D("8.81")),
     ]  # fmt: skip
 
 
-def test_line_whose_order_is_missing_is_kept_with_null_customer() -> None:
-    facts = build_fact_order_lines(order_lines(), orders().filter(pl.col("order_id") != "O2"))
+def test_line_whose_order_is_missing_is_kept_with_null_keys() -> None:
+    without_o2 = orders().filter(pl.col("order_id") != "O2")
+
+    facts = build_fact_order_lines(order_lines(), without_o2, customer_versions(), RATES)
 
     orphan = facts.filter(pl.col("order_id") == "O2").collect()
+    assert orphan.select("customer_key", "currency").rows() == [(None, None)]
 
-    assert orphan.height == 1
-    assert orphan["customer_key"].to_list() == [None]
+
+def payments() -> pl.LazyFrame:
+    rows = [
+        ("PAY1", "O1", "25.50", "EUR", "card", "captured", date(2026, 10, 1)),
+        ("PAY2", "O3", "12.00", "USD", "paypal", "refunded", date(2026, 10, 2)),
+        ("PAY3", "O4", "7.00", "EUR", None, "failed", date(2026, 10, 2)),
+    ]
+    return pl.LazyFrame(
+        [
+            {
+                "payment_id": payment_id,
+                "order_id": order_id,
+                "amount": D(amount),
+                "currency": currency,
+                "method": method,
+                "status": status,
+                "created_at": datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+                "payment_date": day,
+            }
+            for payment_id, order_id, amount, currency, method, status, day in rows
+        ],
+        schema=silver.PAYMENTS.polars_schema,
+    )
+
+
+def test_payment_facts_count_captures_in_refunds_out_and_failures_as_nothing() -> None:
+    facts = build_fact_payments(payments(), RATES).collect()
+
+    assert facts.schema == gold.FACT_PAYMENTS.polars_schema
+    assert facts.rows() == [
+        (expected_key("PAY1"), "PAY1", "O1", 20261001, "card", "captured", D("25.50"), "EUR",
+         D("1.000000"), D("25.50"), D("25.50")),
+        # 12.00 USD x 0.88 = 10.56, paid back
+        (expected_key("PAY2"), "PAY2", "O3", 20261002, "paypal", "refunded", D("12.00"), "USD",
+         D("0.880000"), D("10.56"), D("-10.56")),
+        (expected_key("PAY3"), "PAY3", "O4", 20261002, None, "failed", D("7.00"), "EUR",
+         D("1.000000"), D("7.00"), D("0.00")),
+    ]  # fmt: skip
+
+
+def test_partner_sales_facts_find_products_by_sku_and_keep_cancellations_negative() -> None:
+    stamp = datetime(2026, 10, 1, 8, 26, tzinfo=UTC)
+    sales = pl.LazyFrame(
+        [
+            ("PTN01", "536365", "SKU-10001", "HEART", 6, "2.55", "15.30", False),
+            ("PTN01", "C536366", "SKU-10002", "MUG", -2, "3.00", "-6.00", True),
+            ("PTN02", "536367", "POST", "POSTAGE", 1, "18.00", "18.00", False),
+        ],
+        schema=["partner_id", "invoice_no", "stock_code", "description", "quantity",
+                "unit_price", "line_amount", "is_cancellation"],
+        orient="row",
+    ).with_columns(
+        pl.col("quantity").cast(pl.Int32),
+        pl.col("unit_price", "line_amount").cast(pl.Decimal(18, 2)),
+        currency=pl.lit("EUR"),
+        invoice_at=pl.lit(stamp),
+        invoice_date=pl.lit(DAY),
+        partner_customer_id=pl.lit(None, pl.String),
+        country=pl.lit("United Kingdom"),
+        ingested_at=pl.lit(stamp),
+    )  # fmt: skip
+    products = pl.LazyFrame({"product_id": ["P00001", "P00002"], "sku": ["SKU-10001", "SKU-10002"]})
+
+    facts = build_fact_partner_sales(sales, products, RATES).collect()
+
+    assert facts.schema == gold.FACT_PARTNER_SALES.polars_schema
+    assert facts.select(
+        "partner_sale_key", "partner_key", "product_key", "invoice_no", "is_cancellation",
+        "quantity", "net_amount", "net_amount_reporting",
+    ).rows() == [
+        (expected_key("PTN01", "536365", "SKU-10001"), expected_key("PTN01"),
+         expected_key("P00001"), "536365", False, 6, D("15.30"), D("15.30")),
+        (expected_key("PTN01", "C536366", "SKU-10002"), expected_key("PTN01"),
+         expected_key("P00002"), "C536366", True, -2, D("-6.00"), D("-6.00")),
+        # an unknown sku keeps the row with no product (the foreign-key check reports it)
+        (expected_key("PTN02", "536367", "POST"), expected_key("PTN02"), None, "536367", False,
+         1, D("18.00"), D("18.00")),
+    ]  # fmt: skip
+    assert facts.get_column("net_amount").sum() == D("27.30")  # 15.30 - 6.00 + 18.00

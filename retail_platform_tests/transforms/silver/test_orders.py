@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 
 from retail_platform.contracts import bronze, silver
+from retail_platform.transforms.silver.latest import latest_versions
 from retail_platform.transforms.silver.orders import (
-    latest_versions,
     silver_order_lines,
     silver_orders,
     validate_order_versions,

@@ -51,7 +51,7 @@ def test_valid_payment_is_typed_and_conformed() -> None:
         ({"order_id": ""}, "order_id: missing"),
         ({"amount": None}, "amount: missing"),
         ({"amount": "abc"}, "amount: not a number: 'abc'"),
-        ({"amount": "-5"}, "amount: negative: '-5'"),
+        ({"amount": "-5"}, "amount: negative: '-5.00'"),  # the typed value
         ({"currency": "E1R"}, "currency: not a 3-letter currency code: 'E1R'"),
         ({"method": "cash"}, "method: not one of card, paypal, klarna, gift_card: 'cash'"),
         ({"status": "pending"}, "status: not one of captured, failed, refunded: 'pending'"),

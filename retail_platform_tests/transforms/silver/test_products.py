@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from retail_platform.contracts import bronze, silver
-from retail_platform.transforms.silver.orders import latest_versions
+from retail_platform.transforms.silver.latest import latest_versions
 from retail_platform.transforms.silver.products import silver_products, validate_products
 from retail_platform.transforms.silver.validation import valid_rows
 from retail_platform_tests.transforms.silver.bronze_rows import bronze_frame

@@ -1,11 +1,12 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import polars as pl
 import pytest
 
 from retail_platform.transforms.silver.validation import (
-    combine_reasons,
+    join_reasons,
+    parse_date,
     parse_flag,
     parse_integer,
     parse_money,
@@ -74,12 +75,32 @@ def test_parse_integer_and_flag() -> None:
     ]
 
 
-def test_combine_reasons_is_null_when_nothing_broke() -> None:
+def test_join_reasons_is_null_when_nothing_broke() -> None:
     frame = pl.DataFrame({"a": ["x: bad", None], "b": ["y: bad", None]})
 
-    reasons = frame.select(combine_reasons([pl.col("a"), pl.col("b")]))
+    reasons = frame.select(join_reasons([pl.col("a"), pl.col("b")]).alias("reason"))
 
-    assert reasons["_quarantine_reason"].to_list() == ["x: bad; y: bad", None]
+    assert reasons["reason"].to_list() == ["x: bad; y: bad", None]
+
+
+def test_parse_date_accepts_only_plain_iso_dates() -> None:
+    values = [
+        "2024-03-01",
+        " 2024-03-01 ",
+        "2024-02-30",
+        "01/03/2024",
+        "2024-03-01T00:00:00Z",
+        None,
+    ]
+
+    assert parse(parse_date(pl.col("value")), values) == [
+        date(2024, 3, 1),
+        date(2024, 3, 1),
+        None,  # no such day
+        None,
+        None,  # a timestamp is not a date
+        None,
+    ]
 
 
 def test_quoted_values_are_cut_to_keep_messages_readable() -> None:

@@ -1,0 +1,158 @@
+"""Accuracy checks: amounts add up to a cent, and gold revenue reconciles with silver.
+
+The reconciliations recompute revenue from silver on their own (order lines of orders that
+were neither cancelled nor returned, converted line by line with the rate of the order date)
+and compare it with what gold reports, per day: a gold build that loses, doubles or
+mis-nets a line fails them.
+"""
+
+import dagster as dg
+import polars as pl
+
+from retail_platform.quality.rules import amount_mismatches, markdown_table, totals_mismatches
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.currency import to_reporting, with_fx_rate
+from retail_platform.transforms.gold.facts import ZERO_NET_STATUSES
+from retail_platform.transforms.keys import date_key
+
+SILVER = "silver"
+GOLD = "gold"
+
+
+def _sample(frame: pl.DataFrame, columns: list[str]) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown_table(frame.select(columns)))
+
+
+def line_arithmetic(quantity: str, unit_price: str, discount: str) -> pl.Expr:
+    return pl.col(quantity) * pl.col(unit_price) - pl.col(discount)
+
+
+def silver_revenue_lines(
+    order_lines: pl.LazyFrame, orders: pl.LazyFrame, fx_rates: pl.LazyFrame
+) -> pl.LazyFrame:
+    """Silver's own view of revenue: one row per earning line with date_key, currency,
+    ``net_amount`` (order currency) and ``net_amount_reporting``."""
+    earning = order_lines.filter(~pl.col("status").is_in(ZERO_NET_STATUSES)).join(
+        orders.select("order_id", "currency"), on="order_id", how="left"
+    )
+    return with_fx_rate(earning, fx_rates, "order_date").select(
+        date_key("order_date").alias("date_key"),
+        "currency",
+        pl.col("line_amount").alias("net_amount"),
+        to_reporting(pl.col("line_amount")).alias("net_amount_reporting"),
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([SILVER, "order_lines"]),
+    name="line_amounts_add_up",
+    description="Accuracy: line_amount = quantity x unit_price - discount, within a cent.",
+    blocking=True,
+)
+def silver_line_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
+    lines = lake.scan(SILVER, "order_lines")
+    expected = line_arithmetic("quantity", "unit_price", "discount")
+    wrong = amount_mismatches(lines, "line_amount", expected).collect()
+    return dg.AssetCheckResult(
+        passed=wrong.is_empty(),
+        metadata={
+            "wrong_lines": wrong.height,
+            "sample": _sample(wrong, ["order_id", "line_number", "line_amount", "_difference"]),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([GOLD, "fact_order_lines"]),
+    name="amounts_add_up",
+    description="Accuracy: gross_amount = quantity x unit_price - discount, and every "
+    "*_reporting amount = amount x fx_rate, within a cent.",
+    blocking=True,
+)
+def fact_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
+    facts = lake.scan(GOLD, "fact_order_lines")
+    expectations = {
+        "gross_amount": line_arithmetic("quantity", "unit_price", "discount"),
+        "gross_amount_reporting": pl.col("gross_amount") * pl.col("fx_rate"),
+        "net_amount_reporting": pl.col("net_amount") * pl.col("fx_rate"),
+    }
+    wrong = {
+        column: amount_mismatches(facts, column, expected).collect()
+        for column, expected in expectations.items()
+    }
+    first_wrong = next((frame for frame in wrong.values() if not frame.is_empty()), None)
+    return dg.AssetCheckResult(
+        passed=first_wrong is None,
+        metadata={
+            **{f"wrong_{column}": frame.height for column, frame in wrong.items()},
+            "sample": _sample(
+                first_wrong if first_wrong is not None else wrong["gross_amount"],
+                ["order_id", "line_number", "_difference"],
+            ),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([GOLD, "fact_order_lines"]),
+    name="net_amount_reconciles_with_silver",
+    description="Accuracy: per order date and currency, the facts' net_amount adds up to the "
+    "silver line amounts of orders neither cancelled nor returned.",
+    blocking=True,
+    additional_deps=[dg.AssetKey([SILVER, "order_lines"]), dg.AssetKey([SILVER, "orders"])],
+)
+def fact_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
+    silver_lines = silver_revenue_lines(
+        lake.scan(SILVER, "order_lines"), lake.scan(SILVER, "orders"), lake.scan(SILVER, "fx_rates")
+    )
+    facts = lake.scan(GOLD, "fact_order_lines")
+    mismatches = totals_mismatches(
+        facts, silver_lines, ["date_key", "currency"], "net_amount"
+    ).collect()
+    return dg.AssetCheckResult(
+        passed=mismatches.is_empty(),
+        metadata={
+            "mismatched_days": mismatches.height,
+            "sample": _sample(mismatches, mismatches.columns),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey([GOLD, "kpi_daily"]),
+    name="revenue_reconciles_with_silver",
+    description="Accuracy: for every day, kpi_daily.revenue equals the revenue recomputed from "
+    "silver order lines (cancellations and returns excluded), in the reporting currency.",
+    blocking=True,
+    additional_deps=[
+        dg.AssetKey([SILVER, "order_lines"]),
+        dg.AssetKey([SILVER, "orders"]),
+        dg.AssetKey([SILVER, "fx_rates"]),
+    ],
+)
+def kpi_revenue_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
+    silver_lines = silver_revenue_lines(
+        lake.scan(SILVER, "order_lines"), lake.scan(SILVER, "orders"), lake.scan(SILVER, "fx_rates")
+    ).select("date_key", pl.col("net_amount_reporting").alias("revenue"))
+    kpis = lake.scan(GOLD, "kpi_daily").select("date_key", "revenue")
+    mismatches = totals_mismatches(kpis, silver_lines, ["date_key"], "revenue").collect()
+    totals = {
+        "gold_revenue": kpis.select(pl.col("revenue").sum()).collect().item(),
+        "silver_revenue": silver_lines.select(pl.col("revenue").sum()).collect().item(),
+    }
+    return dg.AssetCheckResult(
+        passed=mismatches.is_empty(),
+        metadata={
+            "mismatched_days": mismatches.height,
+            **{name: float(value or 0) for name, value in totals.items()},
+            "sample": _sample(mismatches, mismatches.columns),
+        },
+    )
+
+
+CHECKS = [
+    silver_line_amounts_add_up,
+    fact_amounts_add_up,
+    fact_reconciles_with_silver,
+    kpi_revenue_reconciles_with_silver,
+]

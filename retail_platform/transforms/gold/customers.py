@@ -1,0 +1,149 @@
+"""dim_customer as a type 2 slowly changing dimension on loyalty tier and country.
+
+Silver holds only each customer's latest state, so history is kept by gold itself: each build
+compares silver with the previous dim_customer.
+
+- A new customer gets version 1, valid from registration.
+- A change of a tracked attribute (``TRACKED``) closes the current version at the silver
+  ``updated_at`` and opens the next one from there. A change stamped no later than the current
+  version's start cannot be placed in time, so it corrects the current version instead.
+- Every other attribute is type 1: all versions show the latest value.
+- A customer that vanished from silver keeps its versions as they were.
+
+Version numbers make the surrogate keys: ``customer_key = stable_key(customer_id, version)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from retail_platform.contracts import gold
+from retail_platform.contracts.model import TIMESTAMP
+from retail_platform.transforms.conform import conform
+from retail_platform.transforms.keys import stable_key
+
+TRACKED = ("loyalty_tier", "country")
+TYPE_1 = ("email_token", "birth_year", "city", "marketing_consent", "is_deleted")
+OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
+CANCELLED = "cancelled"
+_HISTORY = ("customer_id", "version", "valid_from", "valid_to", "is_current", *TRACKED)
+
+
+def first_order_dates(orders: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id -> earliest order_date of a non-cancelled order (returned ones count)."""
+    return (
+        orders.filter(pl.col("status") != CANCELLED)
+        .group_by("customer_id")
+        .agg(first_order_date=pl.col("order_date").min())
+    )
+
+
+def _history(previous: pl.LazyFrame | None) -> pl.LazyFrame:
+    schema = gold.DIM_CUSTOMER.polars_schema
+    if previous is None:
+        return pl.LazyFrame(schema={name: schema[name] for name in _HISTORY})
+    return previous.select(_HISTORY)
+
+
+def _tracked_changed() -> pl.Expr:
+    return pl.any_horizontal(pl.col(name).ne_missing(pl.col(f"{name}_new")) for name in TRACKED)
+
+
+def build_dim_customer(
+    customers: pl.LazyFrame, orders: pl.LazyFrame, previous: pl.LazyFrame | None
+) -> pl.LazyFrame:
+    """gold.DIM_CUSTOMER from silver customers and orders and the previous dim_customer."""
+    history = _history(previous)
+    latest = customers.select(
+        "customer_id",
+        "updated_at",
+        *(pl.col(name).alias(f"{name}_new") for name in TRACKED),
+        pl.col("created_at").alias("registered_at"),
+    )
+    current = history.filter(pl.col("is_current")).join(latest, on="customer_id", how="inner")
+    changed = _tracked_changed()
+    opens_version = changed & (pl.col("updated_at") > pl.col("valid_from"))
+    corrects_version = changed & ~opens_version
+
+    untouched = history.join(
+        current.filter(changed).select("customer_id", "version"),
+        on=["customer_id", "version"],
+        how="anti",
+    )
+    closed = current.filter(opens_version).select(
+        "customer_id",
+        "version",
+        "valid_from",
+        pl.col("updated_at").alias("valid_to"),
+        pl.lit(False).alias("is_current"),
+        *TRACKED,
+    )
+    opened = current.filter(opens_version).select(
+        "customer_id",
+        (pl.col("version") + 1).alias("version"),
+        pl.col("updated_at").alias("valid_from"),
+        pl.lit(OPEN_END, TIMESTAMP).alias("valid_to"),
+        pl.lit(True).alias("is_current"),
+        *(pl.col(f"{name}_new").alias(name) for name in TRACKED),
+    )
+    corrected = current.filter(corrects_version).select(
+        "customer_id",
+        "version",
+        "valid_from",
+        "valid_to",
+        "is_current",
+        *(pl.col(f"{name}_new").alias(name) for name in TRACKED),
+    )
+    new_customers = latest.join(history, on="customer_id", how="anti").select(
+        "customer_id",
+        pl.lit(1, pl.Int32).alias("version"),
+        pl.col("registered_at").alias("valid_from"),
+        pl.lit(OPEN_END, TIMESTAMP).alias("valid_to"),
+        pl.lit(True).alias("is_current"),
+        *(pl.col(f"{name}_new").alias(name) for name in TRACKED),
+    )
+    versions = pl.concat(
+        [untouched, closed, opened, corrected, new_customers], how="vertical_relaxed"
+    )
+    attributes = customers.select(
+        "customer_id", *TYPE_1, pl.col("created_at").alias("registered_at")
+    )
+    dim = (
+        versions.join(attributes, on="customer_id", how="inner")
+        .join(first_order_dates(orders), on="customer_id", how="left")
+        .with_columns(customer_key=stable_key("customer_id", "version"))
+        .sort("customer_id", "version")
+    )
+    # Customers that left silver keep their previous rows, attributes and all.
+    departed = (
+        previous.join(customers.select("customer_id"), on="customer_id", how="anti")
+        if previous is not None
+        else None
+    )
+    conformed = conform(dim, gold.DIM_CUSTOMER)
+    if departed is None:
+        return conformed
+    return pl.concat([conformed, conform(departed, gold.DIM_CUSTOMER)]).sort(
+        "customer_id", "version"
+    )
+
+
+def customer_keys_at(frame: pl.LazyFrame, dim_customer: pl.LazyFrame, moment: str) -> pl.LazyFrame:
+    """``frame`` with ``customer_key``: the version of its ``customer_id`` valid at ``moment``.
+
+    A moment before the first version (an order stamped before registration) takes version 1;
+    a customer_id without any version gets a null key (reported by the foreign-key check).
+    """
+    versions = dim_customer.select(
+        "customer_id", "customer_key", "version", "valid_from", "valid_to"
+    )
+    at = pl.col(moment)
+    within = (at >= pl.col("valid_from")) & (at < pl.col("valid_to"))
+    before_first = (pl.col("version") == 1) & (at < pl.col("valid_from"))
+    return (
+        frame.join(versions, on="customer_id", how="left")
+        .filter(pl.col("customer_key").is_null() | within | before_first)
+        .drop("version", "valid_from", "valid_to")
+    )

@@ -1,0 +1,141 @@
+"""Silver and gold with every quality check, in one Dagster run over a small bronze layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from retail_platform.assets.gold import star
+from retail_platform.assets.silver import (
+    customers,
+    inventory,
+    orders,
+    partners,
+    payments,
+    products,
+    reference,
+    reviews,
+)
+from retail_platform.quality.checks import build_asset_checks
+from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.assets.silver.small_lake import (
+    report_bronze_days,
+    run_assets,
+    write_bronze,
+)
+
+D = Decimal
+MODULES = [orders, payments, products, customers, reviews, partners, inventory, reference, star]
+SILVER_AND_GOLD = dg.AssetSelection.groups("silver", "gold")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeResource:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    write_bronze(lake)
+    return lake
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+def run_silver_and_gold(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    assets = dg.load_assets_from_modules(MODULES)
+    return run_assets(assets, build_asset_checks(), lake, instance, SILVER_AND_GOLD)
+
+
+def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {
+        event.materialization.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def test_clean_silver_builds_gold_with_hand_computed_kpis_and_every_check_passes(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    report_bronze_days(instance, ["2026-10-01", "2026-10-02", "2026-10-03"])
+
+    result = run_silver_and_gold(lake, instance)
+
+    assert result.success
+    failed = [e.asset_check_key for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed == []
+    assert len(result.get_asset_check_evaluations()) >= 45
+    kpis = lake.scan("gold", "kpi_daily").sort("date_key").collect()  # a lake read has no order
+    assert kpis.drop("date_key").rows() == [
+        # O1 (shipped): 2 x 10.00 - 1.00 + 5.00 = 24.00; O2 cancelled; C1 new. PAY1 captured.
+        (date(2026, 10, 1), D("24.00"), 1, D("24.00"), 1, 0, D("0.0000"), D("0.0000")),
+        # O3 placed that day and later returned: an order of C2 (new), revenue 0.
+        (date(2026, 10, 2), D("0.00"), 1, D("0.00"), 1, 0, D("0.0000"), D("0.0000")),
+        # Only PAY3, a refund: 1 / (0 + 1).
+        (date(2026, 10, 3), D("0.00"), 0, D("0.00"), 0, 0, D("1.0000"), D("0.0000")),
+    ]
+    partner_sales = lake.scan("gold", "fact_partner_sales").collect()
+    # 6 x 9.00 - 2 x 4.50: the C invoice nets out.
+    assert partner_sales.get_column("net_amount_reporting").sum() == D("45.00")
+
+
+def test_kpi_lineage_names_the_columns_that_feed_each_kpi(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    report_bronze_days(instance, ["2026-10-01", "2026-10-02", "2026-10-03"])
+    result = run_silver_and_gold(lake, instance)
+
+    event = next(
+        e
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key == dg.AssetKey(["gold", "kpi_daily"])
+    )
+    lineage = event.materialization.metadata["dagster/column_lineage"].value
+    revenue = [(dep.asset_key.to_user_string(), dep.column_name)
+               for dep in lineage.deps_by_column["revenue"]]  # fmt: skip
+    assert revenue == [("gold/fact_order_lines", "net_amount_reporting")]
+    fact = star.fact_order_lines.specs_by_key[dg.AssetKey(["gold", "fact_order_lines"])]
+    net = fact.metadata["dagster/column_lineage"].deps_by_column["net_amount_reporting"]
+    assert {(dep.asset_key.to_user_string(), dep.column_name) for dep in net} == {
+        ("silver/order_lines", "line_amount"),
+        ("silver/order_lines", "status"),
+        ("silver/fx_rates", "rate_to_reporting"),
+    }
+
+
+def test_a_blocking_silver_check_stops_gold_built_on_that_silver(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    # Oct 2 was never ingested: silver orders and payments are incomplete.
+    report_bronze_days(instance, ["2026-10-01", "2026-10-03"])
+
+    result = run_silver_and_gold(lake, instance)
+
+    assert not result.success
+    failed = {
+        e.asset_check_key.to_user_string()
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    }
+    assert failed == {
+        "silver/orders:bronze_partitions_complete",
+        "silver/payments:bronze_partitions_complete",
+    }
+    built = materialized(result)
+    assert {"silver/orders", "silver/payments", "gold/dim_product", "gold/dim_partner"} <= built
+    # Everything that reads silver orders or payments was not built.
+    assert not built & {
+        "gold/dim_customer",
+        "gold/dim_date",
+        "gold/fact_order_lines",
+        "gold/fact_payments",
+        "gold/kpi_daily",
+        "gold/fact_customer_retention",
+    }

@@ -1,0 +1,212 @@
+"""The silver assets through Dagster on a small bronze layer: accounting, merge, fail closed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from retail_platform.assets.silver.cleaning import accounting_check
+from retail_platform.assets.silver.customers import silver_customers_assets
+from retail_platform.assets.silver.orders import ORDERS as ORDERS_ENTITY
+from retail_platform.assets.silver.orders import silver_orders_assets
+from retail_platform.assets.silver.partners import silver_partners_assets
+from retail_platform.assets.silver.payments import silver_payments_assets
+from retail_platform.assets.silver.reviews import silver_reviews_assets
+from retail_platform.contracts import bronze
+from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.assets.silver.small_lake import (
+    ORDERS,
+    PAYMENTS,
+    RAW_EMAILS,
+    RAW_PHONES,
+    bronze_table,
+    line,
+    order,
+    run_assets,
+    write_bronze,
+)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeResource:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    write_bronze(lake)
+    return lake
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+def run(
+    assets_def: dg.AssetsDefinition, lake: LakeResource, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    return run_assets([assets_def], [], lake, instance, dg.AssetSelection.all())
+
+
+def metadata(result: dg.ExecuteInProcessResult, table: str) -> dict[str, object]:
+    for event in result.get_asset_materialization_events():
+        if event.materialization.asset_key == dg.AssetKey(["silver", table]):
+            return {k: v.value for k, v in event.materialization.metadata.items()}
+    raise AssertionError(f"silver/{table} was not materialized")
+
+
+def silver(lake: LakeResource, table: str) -> pl.DataFrame:
+    return lake.scan("silver", table).collect()
+
+
+def test_orders_reach_silver_with_every_row_accounted_for(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    result = run(silver_orders_assets, lake, instance)
+
+    assert result.success
+    # 6 versions in: O4's is malformed; the 5 valid ones are 3 orders, 2 versions superseded.
+    assert {
+        key: metadata(result, "orders")[key]
+        for key in ("rows_in", "rows_valid", "rows_quarantined", "distinct_keys",
+                    "versions_superseded", "rows_out")
+    } == {"rows_in": 6, "rows_valid": 5, "rows_quarantined": 1, "distinct_keys": 3,
+          "versions_superseded": 2, "rows_out": 3}  # fmt: skip
+    (check,) = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed) == ("rows_accounted_for", True)
+    assert check.metadata["failed"].value == "none"
+    orders = silver(lake, "orders").sort("order_id")
+    assert orders.select("order_id", "status").rows() == [
+        ("O1", "shipped"),
+        ("O2", "cancelled"),
+        ("O3", "returned"),
+    ]
+    assert silver(lake, "order_lines").height == 4
+    quarantine = silver(lake, "orders_quarantine")
+    assert quarantine.select("order_id", "created_at", "_quarantine_reason").rows() == [
+        ("O4", "02/10/2026", "created_at: not an ISO-8601 timestamp: '02/10/2026'")
+    ]
+
+
+def test_a_late_older_version_does_not_overwrite_the_newer_one_in_silver(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    assert run(silver_orders_assets, lake, instance).success
+    # Bronze now holds only O1's first version (e.g. a partition re-ingested from an old dump).
+    lake.replace_table("bronze", "orders", bronze_table(bronze.ORDERS, ORDERS[:1]))
+
+    result = run(silver_orders_assets, lake, instance)
+
+    assert result.success
+    assert metadata(result, "orders")["older_versions_skipped"] == 1
+    orders = silver(lake, "orders").sort("order_id")
+    assert orders.select("order_id", "status").rows() == [
+        ("O1", "shipped"),  # still the newer version
+        ("O2", "cancelled"),
+        ("O3", "returned"),
+    ]
+
+
+def test_a_newer_version_with_fewer_lines_replaces_the_lines_through_the_merge(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    assert run(silver_orders_assets, lake, instance).success
+    changed = order("O1", "C1", "shipped", "2026-10-01T10:00:00Z", "2026-10-04T09:00:00Z",
+                    [line(1, "P1", 3, "10.00")])  # fmt: skip
+    lake.replace_table("bronze", "orders", bronze_table(bronze.ORDERS, [*ORDERS, changed]))
+
+    result = run(silver_orders_assets, lake, instance)
+
+    assert result.success
+    assert metadata(result, "order_lines")["rows_deleted"] == 1
+    lines = silver(lake, "order_lines").filter(pl.col("order_id") == "O1")
+    assert lines.select("line_number", "quantity", "line_amount").rows() == [(1, 3, 30)]
+    assert silver(lake, "order_lines").height == 3  # O1: 1, O2: 1, O3: 1
+
+
+def test_a_column_the_policy_does_not_classify_stops_silver_naming_table_and_column(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    # A new source field appears in bronze before anyone classified it.
+    payments = bronze_table(bronze.PAYMENTS, PAYMENTS).with_columns(
+        card_number=pl.lit("4111 1111 1111 1111")
+    )
+    lake.replace_table("bronze", "payments", payments)
+
+    result = run(silver_payments_assets, lake, instance)
+
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    cause = failure.step_failure_data.error.cause  # the error the asset raised
+    assert cause.cls_name == "UnclassifiedColumnError"
+    assert "table 'payments': column(s) not classified in the PII policy: card_number" in (
+        cause.message
+    )
+    assert not lake.exists("silver", "payments")  # nothing reached silver
+
+
+def test_customers_and_reviews_reach_silver_without_raw_pii(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    assert run(silver_customers_assets, lake, instance).success
+    assert run(silver_reviews_assets, lake, instance).success
+
+    cells = [
+        str(cell)
+        for table in ("customers", "customers_quarantine", "reviews", "reviews_quarantine")
+        for row in silver(lake, table).rows()
+        for cell in row
+    ]
+    for raw in (*RAW_EMAILS, *RAW_PHONES, "Ada", "Lovelace", "Baker Street", "1985-12-10"):
+        assert not any(raw in cell for cell in cells), raw
+    assert silver(lake, "reviews").get_column("text").to_list() == [
+        "Lovely. Write to [EMAIL] or call [PHONE]."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("assets_def", "table", "column", "pii_class", "action"),
+    [
+        (silver_customers_assets, "customers", "email_token", "email", "hmac_token"),
+        (silver_customers_assets, "customers", "birth_year", "birth_date", "generalize"),
+        (silver_reviews_assets, "reviews", "text", "free_text", "redact_patterns"),
+        (silver_partners_assets, "partners", "contact_email", "email", "partial_email"),
+    ],
+)
+def test_the_policy_shows_in_the_column_schema_of_the_silver_asset(
+    assets_def: dg.AssetsDefinition, table: str, column: str, pii_class: str, action: str
+) -> None:
+    spec = next(s for s in assets_def.specs if s.key == dg.AssetKey(["silver", table]))
+    schema = spec.metadata["dagster/column_schema"]
+
+    assert {c.name: c.tags for c in schema.columns}[column] == {
+        "pii": pii_class,
+        "pii_masking": action,
+    }
+    assert spec.tags["pii"] == "masked"
+
+
+def test_the_accounting_check_fails_when_rows_are_lost() -> None:
+    counts = {
+        "rows_in": 10,
+        "rows_valid": 8,
+        "rows_quarantined": 1,  # one row neither valid nor quarantined
+        "distinct_keys": 5,
+        "rows_latest": 5,
+        "versions_superseded": 3,
+    }
+
+    lost = accounting_check(ORDERS_ENTITY, counts, quarantine_rows_written=1)
+    unwritten = accounting_check(ORDERS_ENTITY, {**counts, "rows_valid": 9}, 0)
+    duplicated = accounting_check(ORDERS_ENTITY, {**counts, "rows_valid": 9, "rows_latest": 6}, 1)
+
+    def failed(result: dg.AssetCheckResult) -> tuple[bool, str]:
+        return result.passed, result.metadata["failed"].value
+
+    assert failed(lost) == (False, "rows_in = rows_valid + rows_quarantined")
+    assert failed(unwritten) == (False, "quarantine table holds rows_quarantined")
+    assert failed(duplicated) == (False, "one latest row per distinct key")
+    ok = accounting_check(ORDERS_ENTITY, {**counts, "rows_valid": 9}, 1)
+    assert failed(ok) == (True, "none")

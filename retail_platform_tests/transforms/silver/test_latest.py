@@ -1,0 +1,77 @@
+"""Merge preparation: late (older) versions never win, vanished child rows are deleted."""
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from retail_platform.transforms.silver.latest import (
+    DELETE_FLAG,
+    child_merge_source,
+    not_older_than_current,
+)
+
+MON, TUE, WED = (datetime(2026, 10, day, tzinfo=UTC) for day in (5, 6, 7))
+
+
+def versions(*rows: tuple[str, datetime, str]) -> pl.LazyFrame:
+    return pl.LazyFrame(
+        rows, schema={"order_id": pl.String, "updated_at": pl.Datetime("us", "UTC"),
+                      "status": pl.String}, orient="row"
+    )  # fmt: skip
+
+
+def test_a_late_older_version_does_not_replace_the_newer_one_silver_holds() -> None:
+    held = versions(("O1", TUE, "shipped"), ("O2", MON, "paid"))
+    incoming = versions(
+        ("O1", MON, "paid"),  # arrives late: older than Tuesday's version in silver
+        ("O2", WED, "shipped"),  # a real update
+        ("O3", MON, "placed"),  # new
+    )
+
+    winners = not_older_than_current(incoming, held, ["order_id"], "updated_at").collect()
+
+    assert winners.sort("order_id").rows() == [("O2", WED, "shipped"), ("O3", MON, "placed")]
+
+
+def test_the_same_version_again_passes_so_a_rerun_rewrites_it() -> None:
+    held = versions(("O1", TUE, "shipped"))
+
+    winners = not_older_than_current(held, held, ["order_id"], "updated_at").collect()
+
+    assert winners.rows() == [("O1", TUE, "shipped")]
+
+
+def test_without_a_silver_table_everything_passes() -> None:
+    incoming = versions(("O1", MON, "paid"))
+
+    assert not_older_than_current(incoming, None, ["order_id"], "updated_at").collect().height == 1
+
+
+def lines(*rows: tuple[str, int, str]) -> pl.LazyFrame:
+    return pl.LazyFrame(
+        rows, schema={"order_id": pl.String, "line_number": pl.Int32, "product_id": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
+def test_children_of_a_new_parent_version_replace_the_old_ones() -> None:
+    current = lines(("O1", 1, "P1"), ("O1", 2, "P2"), ("O1", 3, "P3"), ("O2", 1, "P9"))
+    # O1's new version has two lines, the second now P5; O2 is not part of this merge.
+    new = lines(("O1", 1, "P1"), ("O1", 2, "P5"))
+
+    source = child_merge_source(new, current, ["order_id"], ["order_id", "line_number"])
+
+    assert source.sort("order_id", "line_number").collect().rows() == [
+        ("O1", 1, "P1", False),
+        ("O1", 2, "P5", False),
+        ("O1", 3, "P3", True),  # gone from the new version: deleted by the merge
+    ]
+    assert source.collect_schema().names()[-1] == DELETE_FLAG
+
+
+def test_without_a_child_table_the_new_children_are_all_inserts() -> None:
+    source = child_merge_source(
+        lines(("O1", 1, "P1")), None, ["order_id"], ["order_id", "line_number"]
+    )
+
+    assert source.collect().rows() == [("O1", 1, "P1", False)]
