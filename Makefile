@@ -9,7 +9,8 @@ export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export RETAIL_PLATFORM_STATE_DIR ?= $(CURDIR)/.local
 SCALE ?= 1.0
 
-.PHONY: help install demo dev test lint format stack-up stack-down stack-status clean
+.PHONY: help install demo dev test lint format stack-up stack-down stack-status clean \
+	docker-build compose-up compose-down
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -47,6 +48,15 @@ stack-down: ## Stop the local stand-ins
 
 stack-status: ## Show the local stand-ins
 	$(UV) run retail-platform stack status
+
+docker-build: ## Build the platform image from docker/Dockerfile (needs Docker)
+	docker build -f docker/Dockerfile -t retail-platform:latest .
+
+compose-up: ## Start the production-like stack (docker/compose.yaml; fill docker/.env first)
+	docker compose -f docker/compose.yaml up --build -d
+
+compose-down: ## Stop the docker compose stack (volumes are kept)
+	docker compose -f docker/compose.yaml down
 
 clean: stack-down ## Stop the stack and delete local data (lake, warehouse, Dagster history)
 	rm -rf .local

@@ -25,11 +25,11 @@ from retail_platform.automation.jobs import (
     nightly_dated_sources_job,
     partner_files_job,
 )
+from retail_platform.automation.operations import with_operations
 from retail_platform.automation.schedules import nightly_dated_sources_schedule
 from retail_platform.automation.sensors import partner_files_sensor
 from retail_platform.environment import Environment, current_environment, resources_for
 from retail_platform.quality.checks import build_asset_checks
-from retail_platform.quality.freshness import build_freshness_checks, build_freshness_sensor
 
 
 def build_definitions(environment: Environment | None = None) -> dg.Definitions:
@@ -41,17 +41,16 @@ def build_definitions(environment: Environment | None = None) -> dg.Definitions:
             star,
         ]
     )
-    all_assets = [*assets, *warehouse_assets, governance]
-    freshness_checks = build_freshness_checks(
-        [a for a in all_assets if isinstance(a, dg.AssetsDefinition)]
-    )
-    return dg.Definitions(
-        assets=all_assets,
-        asset_checks=[*build_asset_checks(), *freshness_checks],
-        jobs=[nightly_dated_sources_job, partner_files_job, everything_job],
-        schedules=[nightly_dated_sources_schedule],
-        sensors=[partner_files_sensor, build_freshness_sensor(freshness_checks)],
-        resources=resources_for(environment),
+    # Retries, pools, automation, freshness, alerts and maintenance: automation/operations.py
+    return with_operations(
+        dg.Definitions(
+            assets=[*assets, *warehouse_assets, governance],
+            asset_checks=build_asset_checks(),
+            jobs=[nightly_dated_sources_job, partner_files_job, everything_job],
+            schedules=[nightly_dated_sources_schedule],
+            sensors=[partner_files_sensor],
+            resources=resources_for(environment),
+        )
     )
 
 

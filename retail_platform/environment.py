@@ -13,6 +13,8 @@ from typing import Any
 
 import dagster as dg
 
+from retail_platform.automation.maintenance import LakeMaintenancePolicy
+from retail_platform.resources.alerts import AlertWebhookResource
 from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
 from retail_platform.resources.mongo import MongoResource
 from retail_platform.resources.pii import PiiMaskingResource
@@ -136,6 +138,7 @@ def prod_resources() -> dict[str, Any]:
             ),
             **_optional({"admin_role": "SNOWFLAKE_GOVERNANCE_ROLE"}),
         ),
+        **operations_resources(),
     }
 
 
@@ -144,6 +147,17 @@ def warehouse_resources(warehouse: SnowflakeWarehouse, **governance: Any) -> dic
     return {
         "warehouse": warehouse,
         "warehouse_governance": SnowflakeGovernance(warehouse=warehouse, **governance),
+    }
+
+
+def operations_resources() -> dict[str, Any]:
+    """Alerting and lake maintenance: the same in every environment (docs/operations.md)."""
+    return {
+        # The webhook URL holds the webhook's secret: EnvVar only, and only when set.
+        "alert_webhook": AlertWebhookResource(
+            **_optional({"url": "RETAIL_ALERT_WEBHOOK_URL", "ui_base_url": "RETAIL_DAGSTER_UI_URL"})
+        ),
+        "lake_maintenance": LakeMaintenancePolicy(),
     }
 
 
@@ -217,6 +231,7 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             apply=False,
             render_path=str(state_dir / "governance" / "retail_gold_governance.sql"),
         ),
+        **operations_resources(),
     }
 
 

@@ -17,6 +17,10 @@ from retail_platform.transforms.silver.fx_rates import (
     # The version follows the shipped rates, so the UI shows when they changed since the
     # last build.
     code_version=REFERENCE_RATES_VERSION,
+    # No upstream to follow: built once when missing, again when the shipped rates change.
+    automation_condition=(
+        dg.AutomationCondition.on_missing() | dg.AutomationCondition.code_version_changed()
+    ),
 )
 def fx_rates() -> dg.Output[pl.DataFrame]:
     """Exchange rates shipped with the platform (transforms/silver/fx_rates.py)."""
