@@ -66,7 +66,7 @@ def production_home(
     return tmp_path
 
 
-def _count_rows(postgres: PostgresServer, sql: str) -> int:
+def _count_rows(postgres: PostgresServer, sql: str, parameters: tuple[str, ...]) -> int:
     with (
         psycopg2.connect(
             host=postgres.host,
@@ -77,7 +77,7 @@ def _count_rows(postgres: PostgresServer, sql: str) -> int:
         ) as connection,
         connection.cursor() as cursor,
     ):
-        cursor.execute(sql)
+        cursor.execute(sql, parameters)
         return cursor.fetchone()[0]
 
 
@@ -113,6 +113,7 @@ def test_assets_materialize_with_the_production_storage_on_postgresql(
                 "lake": lake,
                 "io_manager": DeltaLakeIOManager(lake=lake),
                 "partner_drops": stack_resources["partner_drops"],
+                "pii_masking": stack_resources["pii_masking"],
             },
             selection=chain,
         )
@@ -127,11 +128,11 @@ def test_assets_materialize_with_the_production_storage_on_postgresql(
     assert materialized == set(PRODUCT_CHAIN)
     assert lake.scan("gold", "dim_product").collect().height > 0
     # The history is in PostgreSQL itself: the run, and one materialization per asset.
-    assert _count_rows(postgres, f"SELECT COUNT(*) FROM runs WHERE run_id = '{run_id}'") == 1
+    assert _count_rows(postgres, "SELECT COUNT(*) FROM runs WHERE run_id = %s", (run_id,)) == 1
     assert _count_rows(
         postgres,
-        "SELECT COUNT(*) FROM event_logs "
-        f"WHERE run_id = '{run_id}' AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+        "SELECT COUNT(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
+        (run_id, "ASSET_MATERIALIZATION"),
     ) == len(PRODUCT_CHAIN)
     # Each table's writer claimed a slot in its pool (one writer per table).
     with dg.DagsterInstance.get() as instance:

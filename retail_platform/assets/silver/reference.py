@@ -20,7 +20,7 @@ from retail_platform.transforms.silver.fx_rates import (
     # No upstream to follow: built once when missing, again when the shipped rates change.
     automation_condition=(
         dg.AutomationCondition.on_missing() | dg.AutomationCondition.code_version_changed()
-    ),
+    ).with_label("when_missing_or_rates_change"),
 )
 def fx_rates() -> dg.Output[pl.DataFrame]:
     """Exchange rates shipped with the platform (transforms/silver/fx_rates.py)."""
