@@ -8,16 +8,7 @@ from retail_platform.assets.bronze import mongo as bronze_mongo
 from retail_platform.assets.bronze import rest as bronze_rest
 from retail_platform.assets.bronze import s3 as bronze_s3
 from retail_platform.assets.gold import star
-from retail_platform.assets.silver import (
-    customers,
-    inventory,
-    orders,
-    partners,
-    payments,
-    products,
-    reference,
-    reviews,
-)
+from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.assets.warehouse.governance import governance
 from retail_platform.assets.warehouse.load import warehouse_assets
 from retail_platform.automation.jobs import (
@@ -37,7 +28,7 @@ def build_definitions(environment: Environment | None = None) -> dg.Definitions:
     assets = dg.load_assets_from_modules(
         [
             *(bronze_rest, bronze_mongo, bronze_s3),
-            *(orders, payments, products, customers, reviews, partners, inventory, reference),
+            *SILVER_MODULES,
             star,
         ]
     )

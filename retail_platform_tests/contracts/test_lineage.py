@@ -6,16 +6,7 @@ import dagster as dg
 import pytest
 
 from retail_platform.assets.gold import star
-from retail_platform.assets.silver import (
-    customers,
-    inventory,
-    orders,
-    partners,
-    payments,
-    products,
-    reference,
-    reviews,
-)
+from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract, parse_column_reference
 
@@ -34,7 +25,7 @@ Parents = dict[dg.AssetKey, set[dg.AssetKey]]
 
 @pytest.fixture(scope="module")
 def parents() -> Parents:
-    modules = [orders, payments, products, customers, reviews, partners, inventory, reference, star]
+    modules = [*SILVER_MODULES, star]
     return {
         spec.key: {dep.asset_key for dep in spec.deps}
         for assets_def in dg.load_assets_from_modules(modules)

@@ -11,16 +11,7 @@ import dagster as dg
 import pytest
 
 from retail_platform.assets.gold import star
-from retail_platform.assets.silver import (
-    customers,
-    inventory,
-    orders,
-    partners,
-    payments,
-    products,
-    reference,
-    reviews,
-)
+from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.quality.checks import build_asset_checks
 from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.assets.silver.small_lake import (
@@ -30,7 +21,7 @@ from retail_platform_tests.assets.silver.small_lake import (
 )
 
 D = Decimal
-MODULES = [orders, payments, products, customers, reviews, partners, inventory, reference, star]
+MODULES = [*SILVER_MODULES, star]
 SILVER_AND_GOLD = dg.AssetSelection.groups("silver", "gold")
 
 
