@@ -42,6 +42,22 @@ def day_of(seconds: pl.Expr) -> pl.Expr:
     return pl.from_epoch(seconds, time_unit="s").dt.date()
 
 
+def order_currency(order: pl.Expr) -> pl.Expr:
+    """The currency of order number ``order`` (0-based): 10% GBP, 5% CHF, else EUR.
+
+    A rule of the order number, so an order's payments share its currency without a join;
+    non-EUR orders make the gold build convert to EUR as it would in production.
+    """
+    bucket = order % 20
+    return (
+        pl.when(bucket < 2)
+        .then(pl.lit("GBP"))
+        .when(bucket == 2)
+        .then(pl.lit("CHF"))
+        .otherwise(pl.lit("EUR"))
+    )
+
+
 def padded_id(prefix: str, number: pl.Expr, width: int) -> pl.Expr:
     return pl.format(f"{prefix}{{}}", number.cast(pl.String).str.zfill(width))
 
@@ -97,7 +113,7 @@ def order_versions(
         .with_columns(
             order_id=padded_id("O", pl.col("_order") + 1, 8),
             customer_id=padded_id("C", pl.col("_customer"), 7),
-            currency=pl.lit("EUR"),
+            currency=order_currency(pl.col("_order")),
             created_at=iso_text(pl.col("_created_s")),
             updated_at=iso_text(pl.col("_updated_s")),
         )
@@ -266,6 +282,6 @@ def payments(
         payment_id=padded_id("PAY", pl.int_range(1, pl.len() + 1), 8),
         order_id=padded_id("O", pl.col("_order") + 1, 8),
         amount=money_text(pl.col("_cents")),
-        currency=pl.lit("EUR"),
+        currency=order_currency(pl.col("_order")),
         created_at=iso_text(pl.col("_created_s")),
     )

@@ -39,13 +39,36 @@ def _half_up(numerator: str, denominator: str, decimals: int, dtype: str) -> str
     )
 
 
+def _reporting(amount: str) -> str:
+    """amount x fx_rate rounded half-up (away from zero) to cents: Spark's decimal round."""
+    return f"CAST(round({amount} * fx_rate, 2) AS DECIMAL(18, 2))"
+
+
+# Spark has no as-of join: each rate is valid from its date until the currency's next one.
+_RATE_PERIODS = """
+    SELECT currency, rate_date, rate_to_reporting AS fx_rate,
+           lead(rate_date) OVER (PARTITION BY currency ORDER BY rate_date) AS next_rate_date
+    FROM fx_rates
+"""
+
+
+def _rate_on(alias: str, day: str) -> str:
+    return (
+        f"r.currency = {alias}.currency AND {day} >= r.rate_date "
+        f"AND (r.next_rate_date IS NULL OR {day} < r.next_rate_date)"
+    )
+
+
 def gold_sql() -> dict[str, str]:
     """Spark's dialect of the DuckDB peer's SQL (same rules, see duckdb_gold)."""
     return {
         "dim_customer": """
-            SELECT stable_key(c.customer_id) AS customer_key, c.customer_id, c.email_token,
-                   c.birth_year, c.city, c.country, c.loyalty_tier, c.marketing_consent,
-                   c.is_deleted, c.created_at AS registered_at, f.first_order_date
+            SELECT stable_key(concat(c.customer_id, char(31), '1')) AS customer_key,
+                   c.customer_id, 1 AS version, c.created_at AS valid_from,
+                   TIMESTAMP '9999-12-31 00:00:00' AS valid_to, true AS is_current,
+                   c.loyalty_tier, c.country, c.email_token, c.birth_year, c.city,
+                   c.marketing_consent, c.is_deleted, c.created_at AS registered_at,
+                   f.first_order_date
             FROM customers c LEFT JOIN (
                 SELECT customer_id, min(order_date) AS first_order_date
                 FROM orders WHERE status <> 'cancelled' GROUP BY customer_id
@@ -59,42 +82,84 @@ def gold_sql() -> dict[str, str]:
         "dim_date": f"""
             SELECT {_date_key("d")} AS date_key, d AS date, year(d) AS year,
                    quarter(d) AS quarter, month(d) AS month, date_format(d, 'MMMM') AS month_name,
-                   dayofmonth(d) AS day_of_month, (dayofweek(d) + 5) % 7 + 1 AS day_of_week,
+                   date_format(d, 'yyyy-MM') AS year_month, dayofmonth(d) AS day_of_month,
+                   (dayofweek(d) + 5) % 7 + 1 AS day_of_week,
                    date_format(d, 'EEEE') AS day_name,
                    CAST(extract(YEAROFWEEK FROM d) AS INT) AS iso_year,
-                   weekofyear(d) AS iso_week, (dayofweek(d) + 5) % 7 + 1 >= 6 AS is_weekend
+                   weekofyear(d) AS iso_week,
+                   concat(CAST(extract(YEAROFWEEK FROM d) AS STRING), '-W',
+                          lpad(CAST(weekofyear(d) AS STRING), 2, '0')) AS iso_year_week,
+                   (dayofweek(d) + 5) % 7 + 1 >= 6 AS is_weekend,
+                   year(d) + CASE WHEN month(d) >= 2 THEN 1 ELSE 0 END AS fiscal_year,
+                   ((month(d) + 10) % 12) div 3 + 1 AS fiscal_quarter,
+                   (month(d) + 10) % 12 + 1 AS fiscal_month
             FROM (
-                SELECT explode(sequence(min(order_date), max(order_date), INTERVAL 1 DAY)) AS d
-                FROM orders
+                SELECT explode(sequence(min(d), max(d), INTERVAL 1 DAY)) AS d
+                FROM (
+                    SELECT order_date AS d FROM orders
+                    UNION ALL SELECT payment_date FROM payments
+                    UNION ALL SELECT invoice_date FROM partner_sales
+                )
             )
         """,
         "fact_order_lines": f"""
-            SELECT stable_key(concat(l.order_id, char(31), CAST(l.line_number AS STRING)))
+            WITH lines AS (
+                SELECT l.*, o.customer_id, o.channel, o.currency, o.created_at AS placed_at,
+                       CASE WHEN l.status IN ('cancelled', 'returned')
+                            THEN CAST(0 AS DECIMAL(18, 2)) ELSE l.line_amount END AS net_amount
+                FROM order_lines l LEFT JOIN orders o ON l.order_id = o.order_id
+            ),
+            keyed AS (
+                SELECT lines.*, d.customer_key
+                FROM lines LEFT JOIN dim_customer d
+                  ON d.customer_id = lines.customer_id
+                 AND ((placed_at >= d.valid_from AND placed_at < d.valid_to)
+                      OR (d.version = 1 AND placed_at < d.valid_from))
+            ),
+            converted AS (
+                SELECT k.*, r.fx_rate
+                FROM keyed k LEFT JOIN ({_RATE_PERIODS}) r ON {_rate_on("k", "k.order_date")}
+            )
+            SELECT stable_key(concat(order_id, char(31), CAST(line_number AS STRING)))
                        AS order_line_key,
-                   l.order_id, l.line_number, {_date_key("l.order_date")} AS date_key,
-                   stable_key(o.customer_id) AS customer_key,
-                   stable_key(l.product_id) AS product_key,
-                   o.channel, l.status, l.quantity, l.unit_price, l.discount,
-                   l.line_amount AS gross_amount,
-                   CASE WHEN l.status IN ('cancelled', 'returned')
-                        THEN CAST(0 AS DECIMAL(18, 2)) ELSE l.line_amount END AS net_amount,
-                   o.currency
-            FROM order_lines l
-            LEFT JOIN orders o ON l.order_id = o.order_id
+                   order_id, line_number, {_date_key("order_date")} AS date_key, customer_key,
+                   stable_key(product_id) AS product_key, channel, status, quantity,
+                   CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE quantity END
+                       AS net_quantity,
+                   unit_price, discount, line_amount AS gross_amount, net_amount, currency,
+                   fx_rate, {_reporting("line_amount")} AS gross_amount_reporting,
+                   {_reporting("net_amount")} AS net_amount_reporting
+            FROM converted
+        """,
+        "fact_payments": f"""
+            WITH converted AS (
+                SELECT p.*, r.fx_rate
+                FROM payments p
+                LEFT JOIN ({_RATE_PERIODS}) r ON {_rate_on("p", "p.payment_date")}
+            ),
+            reported AS (SELECT *, {_reporting("amount")} AS amount_reporting FROM converted)
+            SELECT stable_key(payment_id) AS payment_key, payment_id, order_id,
+                   {_date_key("payment_date")} AS date_key, method, status, amount, currency,
+                   fx_rate, amount_reporting,
+                   CAST(amount_reporting * CASE status WHEN 'captured' THEN 1
+                                                       WHEN 'refunded' THEN -1 ELSE 0 END
+                        AS DECIMAL(18, 2)) AS net_collected_reporting
+            FROM reported
         """,
         "kpi_daily": f"""
             WITH sales AS (
-                SELECT date_key, sum(net_amount) AS revenue,
+                SELECT date_key, sum(net_amount_reporting) AS revenue,
                        count(DISTINCT CASE WHEN status <> 'cancelled' THEN order_id END) AS orders
                 FROM fact_order_lines GROUP BY date_key
             ),
             customer_days AS (
-                SELECT DISTINCT date_key, customer_key FROM fact_order_lines
-                WHERE status <> 'cancelled'
+                SELECT DISTINCT c.customer_id, f.date_key
+                FROM fact_order_lines f JOIN dim_customer c ON f.customer_key = c.customer_key
+                WHERE f.status <> 'cancelled'
             ),
             first_days AS (
-                SELECT customer_key, min(date_key) AS first_date_key
-                FROM customer_days GROUP BY customer_key
+                SELECT customer_id, min(date_key) AS first_date_key
+                FROM customer_days GROUP BY customer_id
             ),
             customer_counts AS (
                 SELECT d.date_key,
@@ -102,16 +167,22 @@ def gold_sql() -> dict[str, str]:
                            AS new_customers,
                        sum(CASE WHEN d.date_key > f.first_date_key THEN 1 ELSE 0 END)
                            AS returning_customers
-                FROM customer_days d JOIN first_days f ON d.customer_key = f.customer_key
+                FROM customer_days d JOIN first_days f ON d.customer_id = f.customer_id
                 GROUP BY d.date_key
             ),
             attempts AS (
-                SELECT {_date_key("payment_date")} AS date_key,
+                SELECT date_key,
                        sum(CASE WHEN status = 'captured' THEN 1 ELSE 0 END) AS captured,
                        sum(CASE WHEN status = 'refunded' THEN 1 ELSE 0 END) AS refunded,
                        sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
                        count(*) AS attempts
-                FROM payments GROUP BY 1
+                FROM fact_payments GROUP BY date_key
+            ),
+            active AS (
+                SELECT min(date_key) AS first_day, max(date_key) AS last_day FROM (
+                    SELECT date_key FROM fact_order_lines
+                    UNION ALL SELECT date_key FROM fact_payments
+                )
             ),
             daily AS (
                 SELECT c.date_key, c.date,
@@ -122,6 +193,7 @@ def gold_sql() -> dict[str, str]:
                        coalesce(a.captured, 0) AS captured, coalesce(a.refunded, 0) AS refunded,
                        coalesce(a.failed, 0) AS failed, coalesce(a.attempts, 0) AS attempts
                 FROM dim_date c
+                JOIN active ON c.date_key BETWEEN active.first_day AND active.last_day
                 LEFT JOIN sales s ON c.date_key = s.date_key
                 LEFT JOIN customer_counts n ON c.date_key = n.date_key
                 LEFT JOIN attempts a ON c.date_key = a.date_key
