@@ -10,19 +10,25 @@ import polars as pl
 KEY_SEPARATOR = "\x1f"
 
 
-def _hash_to_int64(value: str | None) -> int | None:
-    if value is None:
-        return None
-    digest = hashlib.blake2b(value.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], byteorder="big", signed=True)
+def _hash_texts(texts: list[str | None]) -> list[int | None]:
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes  # local names: this loop is hot
+    return [
+        None
+        if text is None
+        else from_bytes(blake2b(text.encode("utf-8")).digest()[:8], byteorder="big", signed=True)
+        for text in texts
+    ]
 
 
 def _hash_series(values: pl.Series) -> pl.Series:
     # hashlib is used instead of Expr.hash because Polars' hash may change between versions,
     # while a surrogate key must be identical across runs, versions and machines.
-    return pl.Series(
-        values.name, [_hash_to_int64(value) for value in values.to_list()], dtype=pl.Int64
-    )
+    distinct = values.drop_nulls().unique()
+    if distinct.len() * 2 > values.len():  # mostly distinct (a fact's own key): hash in place
+        return pl.Series(values.name, _hash_texts(values.to_list()), dtype=pl.Int64)
+    # Each distinct value is hashed once (a fact repeats its product ids many times).
+    keys = pl.Series(_hash_texts(distinct.to_list()), dtype=pl.Int64)
+    return values.replace_strict(distinct, keys, default=None, return_dtype=pl.Int64)
 
 
 def stable_key(*columns: str) -> pl.Expr:
