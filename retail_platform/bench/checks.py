@@ -64,7 +64,11 @@ def _probe_silver_orders(context: PhaseContext) -> dict[str, Any]:
     """validate_order_versions and latest_versions on a sample of bronze order versions."""
     module = "retail_platform.transforms.silver.orders"
     validate = platform_function(module, "validate_order_versions", ("bronze_orders",))
-    latest = platform_function(module, "latest_versions", ("frame", "key", "version_column"))
+    latest = platform_function(
+        "retail_platform.transforms.silver.latest",
+        "latest_versions",
+        ("frame", "key", "version_column"),
+    )
     bronze = pl.read_delta(str(context.workspace.table_path("bronze", "orders")))
     sample = bronze.head(PROBE_SAMPLE_ROWS)
     validated: dict[str, pl.DataFrame] = {}

@@ -62,6 +62,7 @@ _JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
 _LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
 _DECODED_LINES = "_decoded_lines"
 _LINE_REASONS = "_line_reasons"
+_LINE = "_line"
 _LINES_TEXT = "_lines_text"
 _CANONICAL_LINES = "_canonical_lines"
 _ROW_INDEX = "_order_version_row"
@@ -86,13 +87,14 @@ class OrderVersionSchema(CheckedSchema):
         return pl.col("updated_at") >= pl.col("created_at")
 
 
-def _text_field(field: str) -> pl.Expr:
-    return pl.element().struct.field(field)
+def _text_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
+    """A text field of a line: the list element inside ``list.eval``, or the ``line`` column."""
+    return (pl.element() if line is None else line).struct.field(field)
 
 
-def _typed_field(field: str) -> pl.Expr:
+def _typed_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
     """Typed value of one line field, evaluated inside ``list.eval`` over text lines."""
-    text = _text_field(field)
+    text = _text_field(field, line)
     if field in ("line_number", "quantity"):
         return parse_integer(text)
     if field == "product_id":
@@ -110,8 +112,8 @@ def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl
     return (quantity * unit_price - discount).cast(MONEY)
 
 
-def _line_checks() -> list[tuple[pl.Expr, pl.Expr]]:
-    """(broken, message) of every rule of one line, evaluated inside ``list.eval``.
+def _line_checks(line: pl.Expr | None = None) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(broken, message) of every rule of one line (see ``_text_field`` for ``line``).
 
     Lines are addressed by position counting from 1, like line_number: lines[2] is the
     second line of the document.
@@ -128,39 +130,39 @@ def _line_checks() -> list[tuple[pl.Expr, pl.Expr]]:
         return pl.concat_str(parts)
 
     def missing(field: str) -> tuple[pl.Expr, pl.Expr]:
-        return clean_text(_text_field(field)).is_null(), message(field, "missing")
+        return clean_text(_text_field(field, line)).is_null(), message(field, "missing")
 
     def unparsed(field: str, expected: str) -> tuple[pl.Expr, pl.Expr]:
-        text = _text_field(field)
-        broken = clean_text(text).is_not_null() & _typed_field(field).is_null()
+        text = _text_field(field, line)
+        broken = clean_text(text).is_not_null() & _typed_field(field, line).is_null()
         return broken, message(field, f"not {expected}", text)
 
     quantity, unit_price, discount = (
-        _typed_field(name) for name in ("quantity", "unit_price", "discount")
+        _typed_field(name, line) for name in ("quantity", "unit_price", "discount")
     )
     return [
         missing("line_number"),
         unparsed("line_number", "an integer"),
         (
-            _typed_field("line_number") <= 0,
-            message("line_number", "not positive", _text_field("line_number")),
+            _typed_field("line_number", line) <= 0,
+            message("line_number", "not positive", _text_field("line_number", line)),
         ),
         missing("product_id"),
         missing("quantity"),
         unparsed("quantity", "an integer"),
-        (quantity <= 0, message("quantity", "not positive", _text_field("quantity"))),
+        (quantity <= 0, message("quantity", "not positive", _text_field("quantity", line))),
         missing("unit_price"),
         unparsed("unit_price", "a number"),
-        (unit_price < 0, message("unit_price", "negative", _text_field("unit_price"))),
+        (unit_price < 0, message("unit_price", "negative", _text_field("unit_price", line))),
         unparsed("discount", "a number"),
-        (discount < 0, message("discount", "negative", _text_field("discount"))),
+        (discount < 0, message("discount", "negative", _text_field("discount", line))),
         (
             # Only judged against a sound quantity and price, else it repeats their error.
             (discount >= 0)
             & (quantity > 0)
             & (unit_price >= 0)
             & (discount > quantity * unit_price),
-            message("discount", "exceeds quantity x unit_price", _text_field("discount")),
+            message("discount", "exceeds quantity x unit_price", _text_field("discount", line)),
         ),
     ]
 
@@ -173,13 +175,23 @@ def _line_rules() -> pl.Expr:
 def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
     """``frame`` with ``_line_reasons``: the messages of its broken lines, null when none broke.
 
-    Rules are first evaluated as booleans; messages are built only for the few rows with a
-    broken line (building them for every line was most of the silver orders' time).
+    The rules are first evaluated as plain column predicates on the exploded lines; messages
+    are built (in ``list.eval``) only for the few rows with a broken line. Building them for
+    every line of every row was most of the silver orders' time.
     """
     decoded = pl.col(_DECODED_LINES)
-    any_broken = pl.any_horizontal(broken for broken, _ in _line_checks()).fill_null(False)
     indexed = frame.with_row_index(_ROW_INDEX)
-    reasons = indexed.filter(decoded.list.eval(any_broken).list.any().fill_null(False)).select(
+    line = pl.col(_LINE)
+    any_broken = pl.any_horizontal(broken for broken, _ in _line_checks(line)).fill_null(False)
+    broken_rows = (
+        indexed.select(_ROW_INDEX, decoded.alias(_LINE))
+        # Null and empty lists have no lines to judge (their own rules report them).
+        .explode(_LINE, empty_as_null=False, keep_nulls=False)
+        .filter(any_broken)
+        .select(_ROW_INDEX)
+        .unique()
+    )
+    reasons = indexed.join(broken_rows, on=_ROW_INDEX, how="semi").select(
         _ROW_INDEX,
         decoded.list.eval(_line_rules()).list.drop_nulls().list.join("; ").alias(_LINE_REASONS),
     )
