@@ -35,15 +35,26 @@ def bronze_feeding_gold(definitions: dg.Definitions) -> list[str]:
 
 
 def layer_keys(
-    definitions: dg.Definitions, layer: str, landed_bronze: Collection[str]
+    definitions: dg.Definitions,
+    layer: str,
+    landed_bronze: Collection[str],
+    changed_bronze: Collection[str] | None = None,
 ) -> list[dg.AssetKey]:
-    """Assets of the `layer` group that do not depend on a bronze table missing from the lake."""
+    """Assets of the `layer` group that do not depend on a bronze table missing from the lake.
+
+    With `changed_bronze`, only those downstream of these bronze tables: what automation
+    would run after new data arrived in them.
+    """
     graph = definitions.resolve_asset_graph()
     bronze = dg.AssetSelection.groups("bronze").resolve(graph)
     missing = [key for key in bronze if key.path[-1] not in landed_bronze]
     selection = dg.AssetSelection.groups(layer)
     if missing:
         selection = selection - dg.AssetSelection.assets(*missing).downstream()
+    if changed_bronze is not None:
+        changed = [key for key in bronze if key.path[-1] in changed_bronze]
+        selection = selection & dg.AssetSelection.assets(*changed).downstream()
+        return sorted(selection.resolve(graph))
     keys = sorted(selection.resolve(graph))
     if layer == "gold":
         unreachable = sorted(set(GOLD_OUTPUTS) - {key.path[-1] for key in keys})
