@@ -7,7 +7,7 @@ list and ``_quarantine_reason``. The bronze text of each payload column is kept 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 import dataframely as dy
@@ -63,6 +63,7 @@ _LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\
 _DECODED_LINES = "_decoded_lines"
 _LINE_REASONS = "_line_reasons"
 _LINE = "_line"
+_TYPED_PREFIX = "_typed_"
 _LINES_TEXT = "_lines_text"
 _CANONICAL_LINES = "_canonical_lines"
 _ROW_INDEX = "_order_version_row"
@@ -112,8 +113,12 @@ def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl
     return (quantity * unit_price - discount).cast(MONEY)
 
 
-def _line_checks(line: pl.Expr | None = None) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(broken, message) of every rule of one line (see ``_text_field`` for ``line``).
+def _line_checks(
+    text_of: Callable[[str], pl.Expr] = _text_field,
+    typed_of: Callable[[str], pl.Expr] = _typed_field,
+) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(broken, message) of every rule of one line, from its fields' text and typed values
+    (by default the list element's, for ``list.eval``).
 
     Lines are addressed by position counting from 1, like line_number: lines[2] is the
     second line of the document.
@@ -130,39 +135,39 @@ def _line_checks(line: pl.Expr | None = None) -> list[tuple[pl.Expr, pl.Expr]]:
         return pl.concat_str(parts)
 
     def missing(field: str) -> tuple[pl.Expr, pl.Expr]:
-        return clean_text(_text_field(field, line)).is_null(), message(field, "missing")
+        return clean_text(text_of(field)).is_null(), message(field, "missing")
 
     def unparsed(field: str, expected: str) -> tuple[pl.Expr, pl.Expr]:
-        text = _text_field(field, line)
-        broken = clean_text(text).is_not_null() & _typed_field(field, line).is_null()
+        text = text_of(field)
+        broken = clean_text(text).is_not_null() & typed_of(field).is_null()
         return broken, message(field, f"not {expected}", text)
 
     quantity, unit_price, discount = (
-        _typed_field(name, line) for name in ("quantity", "unit_price", "discount")
+        typed_of(name) for name in ("quantity", "unit_price", "discount")
     )
     return [
         missing("line_number"),
         unparsed("line_number", "an integer"),
         (
-            _typed_field("line_number", line) <= 0,
-            message("line_number", "not positive", _text_field("line_number", line)),
+            typed_of("line_number") <= 0,
+            message("line_number", "not positive", text_of("line_number")),
         ),
         missing("product_id"),
         missing("quantity"),
         unparsed("quantity", "an integer"),
-        (quantity <= 0, message("quantity", "not positive", _text_field("quantity", line))),
+        (quantity <= 0, message("quantity", "not positive", text_of("quantity"))),
         missing("unit_price"),
         unparsed("unit_price", "a number"),
-        (unit_price < 0, message("unit_price", "negative", _text_field("unit_price", line))),
+        (unit_price < 0, message("unit_price", "negative", text_of("unit_price"))),
         unparsed("discount", "a number"),
-        (discount < 0, message("discount", "negative", _text_field("discount", line))),
+        (discount < 0, message("discount", "negative", text_of("discount"))),
         (
             # Only judged against a sound quantity and price, else it repeats their error.
             (discount >= 0)
             & (quantity > 0)
             & (unit_price >= 0)
             & (discount > quantity * unit_price),
-            message("discount", "exceeds quantity x unit_price", _text_field("discount", line)),
+            message("discount", "exceeds quantity x unit_price", text_of("discount")),
         ),
     ]
 
@@ -182,11 +187,18 @@ def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
     decoded = pl.col(_DECODED_LINES)
     indexed = frame.with_row_index(_ROW_INDEX)
     line = pl.col(_LINE)
-    any_broken = pl.any_horizontal(broken for broken, _ in _line_checks(line)).fill_null(False)
+    checks = _line_checks(
+        lambda field: _text_field(field, line), lambda field: pl.col(_TYPED_PREFIX + field)
+    )
+    any_broken = pl.any_horizontal(broken for broken, _ in checks).fill_null(False)
     broken_rows = (
         indexed.select(_ROW_INDEX, decoded.alias(_LINE))
         # Null and empty lists have no lines to judge (their own rules report them).
         .explode(_LINE, empty_as_null=False, keep_nulls=False)
+        # Each field is parsed once, as a column, for all the rules that read it.
+        .with_columns(
+            _typed_field(field, line).alias(_TYPED_PREFIX + field) for field in LINE_FIELDS
+        )
         .filter(any_broken)
         .select(_ROW_INDEX)
         .unique()
