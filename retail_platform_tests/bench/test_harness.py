@@ -60,6 +60,11 @@ def test_incremental_run_adds_the_new_day(results: dict) -> None:
     assert incremental["status"] == "ok"
     gold_rows = incremental["result"]["layers"]["gold"]["detail"]["rows"]
     assert gold_rows["gold/dim_date"] == 31
+    # Only what depends on the bronze tables that got the new day is run again.
+    silver_rows = incremental["result"]["layers"]["silver"]["detail"]["rows"]
+    assert {"silver/orders", "silver/order_lines", "silver/payments"} <= set(silver_rows)
+    assert "silver/partner_sales" not in silver_rows
+    assert "silver/customers" not in silver_rows
     delivered = results["land"]["incremental_delivery_rows"]
     assert incremental["result"]["landing"]["rows"] == delivered["orders"] + delivered["payments"]
 

@@ -94,7 +94,7 @@ def _text_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
 
 
 def _typed_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
-    """Typed value of one line field, evaluated inside ``list.eval`` over text lines."""
+    """Typed value of one line field (the list element's, or the ``line`` column's)."""
     text = _text_field(field, line)
     if field in ("line_number", "quantity"):
         return parse_integer(text)
