@@ -11,8 +11,6 @@ import polars as pl
 KEY_SEPARATOR = "\x1f"
 
 
-# Values looked at to choose between hashing in place and hashing distinct values once.
-_SAMPLE_SIZE = 4096
 # The first 8 bytes of a digest as a big-endian signed integer (faster than int.from_bytes
 # on a slice, and the same value).
 _FIRST_INT64 = struct.Struct(">q").unpack_from
@@ -29,9 +27,9 @@ def _hash_texts(texts: list[str | None]) -> list[int | None]:
 def _hash_series(values: pl.Series) -> pl.Series:
     # hashlib is used instead of Expr.hash because Polars' hash may change between versions,
     # while a surrogate key must be identical across runs, versions and machines.
-    # Both ways give the same keys; a sample only picks the faster one.
-    sample = values.head(_SAMPLE_SIZE)
-    if sample.n_unique() * 2 > sample.len():  # mostly distinct (a table's own key)
+    # Both ways give the same keys; counting distinct values (cheap next to hashing them)
+    # only picks the faster one.
+    if values.n_unique() * 2 > values.len():  # mostly distinct (a table's own key)
         return pl.Series(values.name, _hash_texts(values.to_list()), dtype=pl.Int64)
     # Each distinct value is hashed once (a fact repeats its product ids many times).
     distinct = values.drop_nulls().unique()
