@@ -8,8 +8,9 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export DAGSTER_HOME := $(CURDIR)/.local/dagster_home
 export RETAIL_PLATFORM_STATE_DIR ?= $(CURDIR)/.local
 SCALE ?= 1.0
+SF ?= 1
 
-.PHONY: help install demo dev test lint format stack-up stack-down stack-status clean \
+.PHONY: help install demo dev test bench lint format stack-up stack-down stack-status clean \
 	docker-build compose-up compose-down
 
 help: ## List the targets
@@ -31,6 +32,10 @@ dev: install ## Local stack + `dagster dev` on http://127.0.0.1:3000 (Ctrl-C sto
 
 test: install ## Run the whole test suite
 	$(UV) run pytest
+
+bench: $(UV) ## Benchmark against DuckDB, pandas, PySpark at SF (default 1); writes docs/benchmarks.md
+	$(UV) sync --locked --group bench
+	$(UV) run --group bench retail-platform bench --scale-factor $(SF)
 
 lint: install ## ruff check + format check
 	$(UV) run ruff check .

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field
-from pymongo import ASCENDING, MongoClient
+
+if TYPE_CHECKING:  # imported where used: loading the code location should not pay for it
+    from pymongo import MongoClient
+
+ASCENDING = 1  # pymongo.ASCENDING
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class MongoResource(dg.ConfigurableResource):
     batch_size: int = Field(default=2000, description="Documents per cursor batch.")
 
     def get_client(self) -> MongoClient:
+        from pymongo import MongoClient
+
         return MongoClient(self.uri, tz_aware=True, appname="retail-platform")
 
     def iter_batches(

@@ -15,12 +15,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import httpx
 import tenacity
 from pydantic import Field
+
+if TYPE_CHECKING:  # imported where used: loading the code location should not pay for it
+    import httpx
 
 
 class CommerceApiError(RuntimeError):
@@ -79,6 +81,8 @@ class CommerceApiResource(dg.ConfigurableResource):
         self, path: str, params: Mapping[str, str], stats: FetchStats | None = None
     ) -> Iterator[Page]:
         """Yields every page of a cursor-paginated endpoint, following next_page_token."""
+        import httpx
+
         stats = stats if stats is not None else FetchStats()
         query = {**params, "limit": str(self.page_size)}
         page_number = 1
@@ -126,6 +130,8 @@ class CommerceApiResource(dg.ConfigurableResource):
                 with attempt:
                     return _request_page(client, path, query, page_number)
         except TransientApiError as error:
+            import httpx
+
             attempts = retrying.statistics.get("attempt_number", 1)
             raise CommerceApiError(
                 f"GET {path} page {page_number} ({httpx.QueryParams(query)}) failed after "
@@ -138,6 +144,8 @@ class CommerceApiResource(dg.ConfigurableResource):
 def _request_page(
     client: httpx.Client, path: str, query: dict[str, str], page_number: int
 ) -> dict[str, Any]:
+    import httpx
+
     try:
         response = client.get(path, params=query)
     except httpx.TimeoutException as error:

@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-import boto3
 import dagster as dg
 from pydantic import Field
 
@@ -71,6 +70,8 @@ class PartnerDropsResource(dg.ConfigurableResource):
 @lru_cache(maxsize=16)
 def _client(endpoint_url: str | None, region: str, key_id: str | None, secret: str | None) -> Any:
     # One client per configuration: creating a boto3 client costs more than a small GET.
+    import boto3  # here, not at the top: loading the code location should not pay for it
+
     return boto3.client(
         "s3",
         endpoint_url=endpoint_url,

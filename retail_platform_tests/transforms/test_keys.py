@@ -22,6 +22,15 @@ def test_stable_key_is_the_first_8_bytes_of_blake2b_as_signed_big_endian_int64()
     assert keys["key"][0] == -563891096492079116
 
 
+def test_repeated_values_get_the_same_keys_as_distinct_ones() -> None:
+    # Mostly repeated values are hashed once per distinct value: the keys must not change.
+    frame = pl.LazyFrame({"customer_id": ["C1", "C2", None] * 4})
+
+    keys = frame.select(stable_key("customer_id")).collect().to_series().to_list()
+
+    assert keys == [-563891096492079116, blake2b_int64("C2"), None] * 4
+
+
 def test_composite_key_joins_values_with_the_unit_separator() -> None:
     frame = pl.LazyFrame({"order_id": ["O1"], "line_number": pl.Series([1], dtype=pl.Int32)})
 

@@ -106,21 +106,26 @@ def clean(
     masked = pii_masking.mask(bronze_rows, entity.bronze_table)
     rows_in = masked.select(pl.len()).collect().item()
     validated = entity.validate(masked).collect()
-    valid = validated.filter(pl.col(REASON).is_null())
-    rejected = validated.filter(pl.col(REASON).is_not_null())
-    latest = latest_versions(valid.lazy(), entity.key, entity.version_column).collect()
-    quarantined = quarantine_rows(rejected.lazy(), entity.source.polars_schema).collect()
+    # The valid and rejected rows stay lazy views of `validated`: no full copy of either.
+    is_valid = pl.col(REASON).is_null()
+    valid = validated.lazy().filter(is_valid)
+    rows_valid = validated.get_column(REASON).null_count()
+    latest = latest_versions(valid, entity.key, entity.version_column).collect()
+    quarantined = quarantine_rows(
+        validated.lazy().filter(~is_valid), entity.source.polars_schema
+    ).collect()
+    # Counted on the valid rows, independently of the deduplication that made `latest`.
+    distinct_keys = valid.select(entity.key).unique().select(pl.len()).collect().item()
     return Cleaned(
         latest=latest,
         quarantined=quarantined,
         counts={
             "rows_in": rows_in,
-            "rows_valid": valid.height,
-            "rows_quarantined": rejected.height,
-            # Counted on the valid rows, independently of the deduplication that made `latest`.
-            "distinct_keys": valid.select(entity.key).unique().height,
+            "rows_valid": rows_valid,
+            "rows_quarantined": validated.height - rows_valid,
+            "distinct_keys": distinct_keys,
             "rows_latest": latest.height,
-            "versions_superseded": valid.height - latest.height,
+            "versions_superseded": rows_valid - latest.height,
         },
     )
 

@@ -21,18 +21,18 @@ def with_fx_rate(frame: pl.LazyFrame, rates: pl.LazyFrame, on: str) -> pl.LazyFr
         pl.col("rate_date"),
         pl.col("rate_to_reporting").alias("fx_rate"),
     ).sort("rate_date")
-    return (
-        frame.sort(on)
-        .join_asof(
-            table,
-            left_on=on,
-            right_on="rate_date",
-            by="currency",
-            strategy="backward",
-            check_sortedness=False,  # both sides are sorted just above
-        )
-        .drop("rate_date")
-    )
+    # The as-of lookup runs once per distinct (currency, day), a few hundred pairs, and is
+    # joined back: sorting every row of a fact by date would cost far more.
+    pairs = frame.select("currency", on).unique().sort(on)
+    rated = pairs.join_asof(
+        table,
+        left_on=on,
+        right_on="rate_date",
+        by="currency",
+        strategy="backward",
+        check_sortedness=False,  # both sides are sorted just above
+    ).drop("rate_date")
+    return frame.join(rated, on=["currency", on], how="left")
 
 
 def to_reporting(amount: pl.Expr, rate: str = "fx_rate") -> pl.Expr:

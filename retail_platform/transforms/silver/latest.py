@@ -28,7 +28,11 @@ def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str
         for name, dtype in schema.items()
         if name != version_column and name not in key_columns and not dtype.is_nested()
     ]
-    ordered = frame.sort([version_column, *tie_breakers], descending=True, nulls_last=True)
+    # Only rows holding their key's highest version can win: the wide sort below (every
+    # column is a tie-breaker) then runs on about one row per key instead of every version.
+    highest = pl.col(version_column).max().over(key_columns)
+    candidates = frame.filter((pl.col(version_column) == highest) | highest.is_null())
+    ordered = candidates.sort([version_column, *tie_breakers], descending=True, nulls_last=True)
     return ordered.unique(subset=key_columns, keep="first", maintain_order=True)
 
 

@@ -77,15 +77,34 @@ def parse_timestamp(expr: pl.Expr) -> pl.Expr:
         .str.replace(r"^(\d{4}-\d{2}-\d{2})[ tT]", "${1}T")
         .str.replace(r"[zZ]$", "+00:00")
     )
-    aware = [
-        text.str.to_datetime(layout, time_unit="us", time_zone="UTC", strict=False)
-        for layout in _OFFSET_FORMATS
+    return text.map_batches(_first_layout_that_reads, return_dtype=TIMESTAMP, is_elementwise=True)
+
+
+def _first_layout_that_reads(text: pl.Series) -> pl.Series:
+    """Each value read with the first layout that reads it, as ``pl.coalesce`` over the
+    layouts would; a later layout only sees the values the earlier ones could not read (in
+    one expression, the normalised text would also be computed again for every layout)."""
+    parsers = [
+        *(
+            lambda values, layout=layout: values.str.to_datetime(
+                layout, time_unit="us", time_zone="UTC", strict=False
+            )
+            for layout in _OFFSET_FORMATS
+        ),
+        *(
+            lambda values, layout=layout: values.str.to_datetime(
+                layout, time_unit="us", strict=False
+            ).dt.replace_time_zone("UTC")
+            for layout in _NAIVE_FORMATS
+        ),
     ]
-    naive = [
-        text.str.to_datetime(layout, time_unit="us", strict=False).dt.replace_time_zone("UTC")
-        for layout in _NAIVE_FORMATS
-    ]
-    return pl.coalesce(*aware, *naive).cast(TIMESTAMP)
+    parsed = parsers[0](text)
+    for parse in parsers[1:]:
+        unread = (parsed.is_null() & text.is_not_null()).arg_true()
+        if unread.len() == 0:
+            break
+        parsed = parsed.scatter(unread, parse(text.gather(unread)))
+    return parsed.cast(TIMESTAMP)
 
 
 def parse_date(expr: pl.Expr) -> pl.Expr:
