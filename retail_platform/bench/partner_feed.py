@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from retail_platform.bench.order_feed import SECONDS_PER_DAY, choice, money_text
+from retail_platform.local.vocabulary import UCI_COUNTRY_NAMES
 
 PARTNER_SALES_ROWS_PER_SF = 750_000
 PARTNERS = (
@@ -22,15 +23,6 @@ PARTNERS = (
     ("PTN07", "Iberia Supply", "ES"),
     ("PTN08", "London Bazaar", "GB"),
 )
-UCI_COUNTRY_NAMES = {
-    "GB": "United Kingdom",
-    "DE": "Germany",
-    "FR": "France",
-    "NL": "Netherlands",
-    "AT": "Austria",
-    "IE": "EIRE",
-    "ES": "Spain",
-}
 
 
 def partners() -> pl.DataFrame:
