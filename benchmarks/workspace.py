@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retail_platform.bench.memory import PeakRssSampler
+from benchmarks.memory import PeakRssSampler
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from retail_platform.bench.order_feed import SECONDS_PER_DAY, choice, money_text
+from benchmarks.order_feed import SECONDS_PER_DAY, choice, money_text
 from retail_platform.local.vocabulary import UCI_COUNTRY_NAMES
 
 PARTNER_SALES_ROWS_PER_SF = 750_000

@@ -10,10 +10,10 @@ import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from retail_platform.bench.measure import measured
-from retail_platform.bench.peers.keys import KEY_SEPARATOR, stable_keys
-from retail_platform.bench.peers.silver_files import silver_parquet_files
-from retail_platform.bench.workspace import PhaseContext
+from benchmarks.measure import measured
+from benchmarks.peers.keys import KEY_SEPARATOR, stable_keys
+from benchmarks.peers.silver_files import silver_parquet_files
+from benchmarks.workspace import PhaseContext
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd  # the key UDF's type hints must resolve at module level for pyspark
 
-from retail_platform.bench.measure import Measurement, measured
-from retail_platform.bench.peers.keys import stable_keys
-from retail_platform.bench.peers.silver_files import silver_parquet_files
-from retail_platform.bench.workspace import PhaseContext
+from benchmarks.measure import Measurement, measured
+from benchmarks.peers.keys import stable_keys
+from benchmarks.peers.silver_files import silver_parquet_files
+from benchmarks.workspace import PhaseContext
 
 
 class SparkUnavailableError(RuntimeError):

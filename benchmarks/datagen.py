@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 import polars as pl
 
-from retail_platform.bench import order_feed, partner_feed
-from retail_platform.bench.order_feed import SECONDS_PER_DAY, choice, day_of, iso_text, padded_id
+from benchmarks import order_feed, partner_feed
+from benchmarks.order_feed import SECONDS_PER_DAY, choice, day_of, iso_text, padded_id
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 
@@ -112,7 +112,7 @@ def generate_bronze(
     if unknown_tables:
         raise UnknownBronzeTableError(
             f"the benchmark cannot generate bronze {unknown_tables} (it makes "
-            f"{sorted(CONTRACTS)}); extend retail_platform/bench/datagen.py"
+            f"{sorted(CONTRACTS)}); extend benchmarks/datagen.py"
         )
     counts = volumes(scale_factor)
     rng = np.random.default_rng(seed)

@@ -2,7 +2,7 @@ import subprocess
 import sys
 import time
 
-from retail_platform.bench.memory import PeakRssSampler, process_tree, tree_rss_bytes
+from benchmarks.memory import PeakRssSampler, process_tree, tree_rss_bytes
 
 MIB = 1024 * 1024
 # A child that holds 200 MiB of touched memory until it is told to stop (stdin closes).

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from retail_platform.bench.equality import compare_table
+from benchmarks.equality import compare_table
 
 REFERENCE = pl.DataFrame(
     {

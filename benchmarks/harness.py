@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from retail_platform.bench.datagen import FULL_DAYS, START_DATE
-from retail_platform.bench.machine import machine_info
-from retail_platform.bench.workspace import Workspace
+from benchmarks.datagen import FULL_DAYS, START_DATE
+from benchmarks.machine import machine_info
+from benchmarks.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ("polars", "duckdb", "pandas", "pyspark")
@@ -82,7 +82,7 @@ class Harness:
         started = time.monotonic()
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "retail_platform.bench.worker", request_path, result_path],
+                [sys.executable, "-m", "benchmarks.worker", request_path, result_path],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

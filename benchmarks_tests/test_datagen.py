@@ -3,7 +3,7 @@ from datetime import date
 
 import polars as pl
 
-from retail_platform.bench.datagen import generate_bronze, incremental_day, volumes
+from benchmarks.datagen import generate_bronze, incremental_day, volumes
 from retail_platform.contracts import bronze
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from retail_platform.bench.measure import measured
-from retail_platform.bench.peers.keys import stable_keys
-from retail_platform.bench.peers.silver_files import silver_parquet_files
-from retail_platform.bench.workspace import PhaseContext
+from benchmarks.measure import measured
+from benchmarks.peers.keys import stable_keys
+from benchmarks.peers.silver_files import silver_parquet_files
+from benchmarks.workspace import PhaseContext
 
 
 def _key_udf(texts: pa.Array) -> pa.Array:

@@ -1,11 +1,11 @@
-"""`retail-platform bench`: run the benchmark, write docs/benchmarks.md, print the targets."""
+"""`python -m benchmarks` (`make bench`): run it, write docs/benchmarks.md, print the targets."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from retail_platform.bench.harness import ENGINES, PROJECT_ROOT, BenchmarkError, BenchOptions
+from benchmarks.harness import ENGINES, PROJECT_ROOT, BenchmarkError, BenchOptions
 
 DEFAULT_REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
 
@@ -61,9 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from retail_platform.bench.harness import run_benchmark
-    from retail_platform.bench.report import write_report
-    from retail_platform.bench.summary import targets
+    from benchmarks.harness import run_benchmark
+    from benchmarks.report import write_report
+    from benchmarks.summary import targets
 
     options = BenchOptions(
         scale_factor=args.scale_factor,
@@ -88,11 +88,3 @@ def handle(args: argparse.Namespace) -> int:
         write_report(results, args.report)
         print(f"Report written to {args.report}")
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "bench", help="benchmark the platform against DuckDB, pandas and PySpark"
-    )
-    add_arguments(parser)
-    parser.set_defaults(handler=handle)

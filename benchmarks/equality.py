@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from retail_platform.bench.platform_api import GOLD_OUTPUTS, gold_primary_keys
+from benchmarks.platform_api import GOLD_OUTPUTS, gold_primary_keys
 
 
 def read_table(folder: Path, name: str, table_format: str) -> pl.DataFrame:

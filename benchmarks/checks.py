@@ -1,8 +1,8 @@
 """Worker phases that judge rather than build: peer equality, and hot-spot probes.
 
 The probes time single platform functions that the per-step profile of the full build points
-at, so the report can say which function costs what. They call public functions only and
-report "unavailable" (not fail) when one has moved: the platform is being reshaped.
+at, so the report can say which function costs what. They import the platform inside the
+phase, so the equality check's worker does not pay for it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from retail_platform.bench.equality import compare_gold
-from retail_platform.bench.platform_api import PlatformInterfaceError, platform_function
-from retail_platform.bench.workspace import PhaseContext
+from benchmarks.equality import compare_gold
+from benchmarks.workspace import PhaseContext
 
 PROBE_SAMPLE_ROWS = 100_000
 
@@ -38,7 +37,8 @@ def _timed(call: Any) -> float:
 
 def _probe_keys(context: PhaseContext) -> dict[str, Any]:
     """The fact's surrogate keys with `transforms.keys.stable_key`, over every order line."""
-    stable_key = platform_function("retail_platform.transforms.keys", "stable_key", ())
+    from retail_platform.transforms.keys import stable_key
+
     lines = pl.read_delta(str(context.workspace.table_path("silver", "order_lines")))
     lines = lines.select("order_id", "line_number", "product_id")
     # One distinct value per line: every line is hashed in Python.
@@ -55,13 +55,9 @@ def _probe_keys(context: PhaseContext) -> dict[str, Any]:
 
 def _probe_silver_orders(context: PhaseContext) -> dict[str, Any]:
     """validate_order_versions and latest_versions on a sample of bronze order versions."""
-    module = "retail_platform.transforms.silver.orders"
-    validate = platform_function(module, "validate_order_versions", ("bronze_orders",))
-    latest = platform_function(
-        "retail_platform.transforms.silver.latest",
-        "latest_versions",
-        ("frame", "key", "version_column"),
-    )
+    from retail_platform.transforms.silver.latest import latest_versions as latest
+    from retail_platform.transforms.silver.orders import validate_order_versions as validate
+
     bronze = pl.read_delta(str(context.workspace.table_path("bronze", "orders")))
     sample = bronze.head(PROBE_SAMPLE_ROWS)
     validated: dict[str, pl.DataFrame] = {}
@@ -81,10 +77,4 @@ def _probe_silver_orders(context: PhaseContext) -> dict[str, Any]:
 
 def hot_spot_probes(context: PhaseContext) -> dict[str, Any]:
     probes = {"stable_key": _probe_keys, "silver_orders": _probe_silver_orders}
-    results = {}
-    for name, probe in probes.items():
-        try:
-            results[name] = probe(context)
-        except PlatformInterfaceError as error:
-            results[name] = {"unavailable": str(error)}
-    return {"probes": results}
+    return {"probes": {name: probe(context) for name, probe in probes.items()}}

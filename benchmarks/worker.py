@@ -1,4 +1,4 @@
-"""One benchmark phase in a fresh process: `python -m retail_platform.bench.worker REQ RESULT`.
+"""One benchmark phase in a fresh process: `python -m benchmarks.worker REQ RESULT`.
 
 A fresh process per phase gives every engine the same cold start, keeps one phase's memory
 out of the next one's peak, and lets the sampler see exactly this phase's process tree (the
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from retail_platform.bench.memory import PeakRssSampler
-from retail_platform.bench.workspace import PhaseContext, Workspace
+from benchmarks.memory import PeakRssSampler
+from benchmarks.workspace import PhaseContext, Workspace
 
 # Phase name -> "module:function"; modules load lazily so a phase imports only what it needs
 # (the Definitions load time must not include what another phase imported).
@@ -44,7 +44,7 @@ def resolve(phase: str) -> Callable[[PhaseContext], dict[str, Any]]:
     if phase not in PHASES:
         raise KeyError(f"unknown benchmark phase {phase!r}; known: {', '.join(sorted(PHASES))}")
     module, function = PHASES[phase].split(":")
-    return getattr(importlib.import_module(f"retail_platform.bench.{module}"), function)
+    return getattr(importlib.import_module(f"benchmarks.{module}"), function)
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from retail_platform.bench.pipeline import LAKE_LAYERS
-from retail_platform.bench.summary import incremental_share, pipeline_peak_bytes
+from benchmarks.pipeline import LAKE_LAYERS
+from benchmarks.summary import incremental_share, pipeline_peak_bytes
 
 GIB = 1024**3
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from retail_platform.bench.measure import Measurement, measured
-from retail_platform.bench.memory import PeakRssSampler
-from retail_platform.bench.platform_api import GOLD_OUTPUTS
+from benchmarks.measure import Measurement, measured
+from benchmarks.memory import PeakRssSampler
+from benchmarks.platform_api import GOLD_OUTPUTS
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 LAKE_LAYERS = ("silver", "gold")
@@ -61,7 +61,7 @@ def layer_keys(
         if unreachable:
             raise LayerSelectionError(
                 f"gold tables {unreachable} need bronze tables the benchmark does not generate "
-                f"(generated: {sorted(landed_bronze)}); extend retail_platform/bench/datagen.py"
+                f"(generated: {sorted(landed_bronze)}); extend benchmarks/datagen.py"
             )
     return keys
 

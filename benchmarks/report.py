@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from retail_platform.bench.findings import hot_spots, top_steps
-from retail_platform.bench.summary import (
+from benchmarks.findings import hot_spots, top_steps
+from benchmarks.summary import (
     GIB,
     PLATFORM_ENGINE,
     engine_results,
@@ -42,12 +42,12 @@ machines, so the tables give ratios; seconds are in the raw results at the end o
 ```bash
 make bench          # SF1 (~1 million order lines); rewrites the SF1 section of this page
 make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
-uv run retail-platform bench --help   # engines, repeats, warehouse, sources sample, work dir
+.venv/bin/python -m benchmarks --help    # engines, repeats, warehouse, sources sample, work dir
 ```
 
 ## Method
 
-- **Data.** `retail_platform/bench/datagen.py` generates bronze tables shaped to the bronze
+- **Data.** `benchmarks/datagen.py` generates bronze tables shaped to the bronze
   contracts with vectorised NumPy/Polars: SF1 = 400,000 orders over 30 days, about 730,000
   order versions (status changes, 0.1% of each kind of malformed version, 0.2% delivered twice),
   about 1 million order lines, 420,000 payment attempts, 44,000 customers with raw PII and 6,600

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from deltalake import DeltaTable
 
-from retail_platform.bench.platform_api import SILVER_INPUTS
-from retail_platform.bench.workspace import Workspace
+from benchmarks.platform_api import SILVER_INPUTS
+from benchmarks.workspace import Workspace
 
 
 def silver_parquet_files(workspace: Workspace) -> dict[str, list[str]]:

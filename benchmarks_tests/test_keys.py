@@ -1,6 +1,6 @@
 import polars as pl
 
-from retail_platform.bench.peers.keys import KEY_SEPARATOR, stable_key_text, stable_keys
+from benchmarks.peers.keys import KEY_SEPARATOR, stable_key_text, stable_keys
 from retail_platform.transforms.keys import stable_key
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from retail_platform.bench.harness import BenchOptions, run_benchmark
-from retail_platform.bench.report import previous_results, write_report
-from retail_platform.bench.summary import engine_results, targets
+from benchmarks.harness import BenchOptions, run_benchmark
+from benchmarks.report import previous_results, write_report
+from benchmarks.summary import engine_results, targets
 
 SMOKE_SCALE = 0.005  # ~2,000 orders
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from retail_platform.bench.memory import PeakRssSampler
+from benchmarks.memory import PeakRssSampler
 
 
 @dataclass
