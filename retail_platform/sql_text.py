@@ -1,7 +1,9 @@
-"""SQL text primitives for Snowflake: validated identifiers, string literals and column types.
+"""SQL text primitives: the one place that decides how an identifier or a literal is written.
 
-Only identifiers that pass ``validate_identifier`` and literals built by ``string_literal`` are
-ever spliced into SQL text; every data value travels as a bound parameter (qmark style).
+Used by the lake (Delta predicates and merge conditions, DataFusion SQL), the warehouse loader
+and governance (Snowflake). Only identifiers that pass ``plain_identifier`` and literals built
+here are ever spliced into SQL text; every other data value travels as a bound parameter.
+Pure: no Dagster, no connection, so governance and the resources can both import it.
 """
 
 from __future__ import annotations
@@ -33,23 +35,37 @@ _TYPE_BY_BASE_DTYPE: dict[type[pl.DataType], str] = {
 
 
 class InvalidIdentifierError(ValueError):
-    """A table or column name that is not a plain Snowflake identifier."""
+    """A table or column name that is not a plain identifier (letters, digits, underscore)."""
 
 
 class UnsupportedColumnTypeError(TypeError):
     """A frame column whose polars dtype has no Snowflake mapping here."""
 
 
-def validate_identifier(name: str) -> str:
-    """The upper-cased identifier, or InvalidIdentifierError; only these reach SQL text."""
+def plain_identifier(name: str) -> str:
+    """The name as it is, if it needs no quoting anywhere; else InvalidIdentifierError."""
     if not isinstance(name, str) or not IDENTIFIER_PATTERN.fullmatch(name):
-        raise InvalidIdentifierError(f"invalid Snowflake identifier: {name!r}")
-    return name.upper()
+        raise InvalidIdentifierError(f"{name!r} is not a plain identifier (column or table name)")
+    return name
+
+
+def validate_identifier(name: str) -> str:
+    """Snowflake: the upper-cased plain identifier (unquoted names resolve upper case)."""
+    return plain_identifier(name).upper()
 
 
 def quote_identifier(*names: str) -> str:
     """Validated, upper-cased and double-quoted, dotted when several: "DB"."SCHEMA"."T"."""
     return ".".join(f'"{validate_identifier(name)}"' for name in names)
+
+
+def sql_literal(value: str) -> str:
+    """A standard SQL string literal, quotes doubled: the value can never end it early.
+
+    Exact for any value in DataFusion (Delta predicates), and in Snowflake for values without
+    a backslash (Snowflake reads backslash escapes): the validated names governance probes bind.
+    """
+    return "'" + value.replace("'", "''") + "'"
 
 
 def string_literal(text: str) -> str:
