@@ -26,7 +26,7 @@ from benchmarks.datagen import FULL_DAYS, START_DATE
 from benchmarks.machine import machine_info
 from benchmarks.workspace import Workspace
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("polars", "duckdb", "pandas", "pyspark")
 STATE_DIR_VARIABLE = "RETAIL_PLATFORM_STATE_DIR"
 LOG_TAIL_LINES = 15
@@ -128,8 +128,13 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _local_stack(options: BenchOptions, workspace: Workspace) -> Iterator[None]:
-    """The local stand-ins, when the sources sample or the warehouse layer needs them."""
+def _local_stack(
+    options: BenchOptions, workspace: Workspace, results: dict[str, Any]
+) -> Iterator[None]:
+    """The local stand-ins, when the sources sample or the warehouse layer needs them.
+
+    How long `stack up` took (all services answering) goes into results["stack_up"].
+    """
     if not (options.warehouse or options.source_scale > 0):
         yield
         return
@@ -137,7 +142,9 @@ def _local_stack(options: BenchOptions, workspace: Workspace) -> Iterator[None]:
 
     scale = options.source_scale if options.source_scale > 0 else 0.01
     config = StackConfig(state_dir=workspace.root, seed=options.seed, scale=scale)
+    started = time.monotonic()
     with running_stack(config):
+        results["stack_up"] = {"scale": scale, "seconds": time.monotonic() - started}
         yield
 
 
@@ -151,8 +158,9 @@ def run_benchmark(options: BenchOptions, echo: Printer = print) -> dict[str, Any
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     echo(f"Benchmark at SF{options.scale_factor:g} in {harness.workspace.root}")
-    with _local_stack(options, harness.workspace):
+    with _local_stack(options, harness.workspace, results):
         if options.source_scale > 0:
+            results["local_generator"] = harness.worker("local_generator", "local_generator")
             results["sources"] = harness.worker(
                 "sources",
                 "sources",

@@ -34,19 +34,22 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+CODE_FOLDERS = ("retail_platform", "benchmarks")  # what a benchmark result depends on
+
+
 def code_revision() -> str:
     """The commit the benchmarked code is at, marked dirty when the work tree has changes."""
-    package = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(
-            ["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
             timeout=10,
         ).stdout.strip()
         changes = subprocess.run(
-            ["git", "-C", str(package), "status", "--porcelain", "--", "."],
+            ["git", "-C", str(root), "status", "--porcelain", "--", *CODE_FOLDERS],
             capture_output=True,
             text=True,
             check=True,

@@ -98,6 +98,16 @@ def pipeline_peak_bytes(results: dict[str, Any]) -> int:
     return max((layer["peak_rss_bytes"] for layer in layers.values()), default=0)
 
 
+def local_generator_seconds(results: dict[str, Any]) -> float | None:
+    outcome = _ok(results.get("local_generator"))
+    return outcome["seconds"] if outcome else None
+
+
+def stack_up_seconds(results: dict[str, Any]) -> float | None:
+    stack_up = results.get("stack_up")
+    return stack_up["seconds"] if stack_up else None
+
+
 def _ratio_target(name: str, goal: str, value: float | None, met: Any, fmt: str) -> Target:
     if value is None:
         return Target(name, goal, "not measured (see below)", None)
@@ -160,6 +170,20 @@ def targets(results: dict[str, Any]) -> list[Target]:
             "< 3 s",
             definitions_load_seconds(results),
             lambda v: v < 3,
+            "{:.1f} s",
+        ),
+        _ratio_target(
+            "local generator at scale 1",
+            "< 10 s",
+            local_generator_seconds(results),
+            lambda v: v < 10,
+            "{:.1f} s",
+        ),
+        _ratio_target(
+            "local stack up",
+            "< 120 s",
+            stack_up_seconds(results),
+            lambda v: v < 120,
             "{:.1f} s",
         ),
     ]

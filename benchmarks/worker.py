@@ -35,6 +35,7 @@ PHASES: dict[str, str] = {
     "definitions_load": "overhead:definitions_load",
     "noop_assets": "overhead:noop_assets",
     "probes": "checks:hot_spot_probes",
+    "local_generator": "local_sources:generator",
 }
 # Exceptions (by class name) that mean "this peer cannot run here", reported as skipped.
 SKIP_ERRORS = {"SparkUnavailableError"}

@@ -10,7 +10,6 @@ from retail_platform.automation.maintenance import (
     LakeMaintenancePolicy,
     build_lake_maintenance_job,
     maintain_table,
-    stored_files,
 )
 from retail_platform.resources.lake import LakeResource
 
@@ -49,6 +48,7 @@ def test_compaction_then_vacuum_at_zero_retention_leaves_one_file(tmp_path: Path
 def test_files_inside_the_retention_period_are_kept(tmp_path: Path) -> None:
     uri = str(tmp_path / "bronze" / "products")
     _append_rows(uri, 1, 2)
+    before = {p.name for p in Path(uri).glob("*.parquet")}
     report = maintain_table(
         "bronze.products", uri, {}, retention_hours=168, target_file_size_bytes=1 << 20
     )
@@ -56,7 +56,9 @@ def test_files_inside_the_retention_period_are_kept(tmp_path: Path) -> None:
     assert (report.files_before, report.files_after) == (2, 3)
     assert (report.live_files_before, report.live_files_after) == (2, 1)
     assert report.files_vacuumed == 0
-    assert stored_files(uri, {}).files == 3
+    on_disk = {p.name for p in Path(uri).glob("*.parquet")}
+    assert len(on_disk) == 3 and before < on_disk  # both originals kept, one file added
+    assert report.bytes_after == _parquet_on_disk(Path(uri))[1]
 
 
 def test_the_job_maintains_existing_tables_and_records_the_report_on_each_asset(
