@@ -34,37 +34,27 @@ def build_gold(silver: dict[str, pl.LazyFrame], scratch: Path) -> dict[str, pl.D
     """The gold tables from silver, computed by the platform's own gold assets.
 
     Each asset of `retail_platform/assets/gold/star.py` is invoked directly (Dagster's public
-    direct invocation), so the inputs, their order and every rule between them (which silver
-    dates span dim_date, what dim_customer starts from) are the assets' own, not a copy. Facts
-    and KPIs read the collected dimensions and facts, as the assets read them back from the lake.
-    `scratch` is an empty lake root: dim_customer finds no previous version there (a first
-    build).
+    direct invocation), with the inputs its definition declares: a silver input from `silver`,
+    a gold one from the tables built before it, as the assets read them back from the lake. So
+    the inputs and every rule between them (which silver dates span dim_date, what dim_customer
+    starts from) are the assets' own, not a copy. `scratch` is an empty lake root: dim_customer
+    finds no previous version there (a first build).
     """
     from retail_platform.assets.gold import star
 
-    lake = lake_resource(str(scratch))
-    orders, payments, fx_rates = silver["orders"], silver["payments"], silver["fx_rates"]
-    gold = {
-        "dim_customer": star.dim_customer(customers=silver["customers"], orders=orders, lake=lake),
-        "dim_product": star.dim_product(products=silver["products"]),
-        "dim_date": star.dim_date(
-            orders=orders, payments=payments, partner_sales=silver["partner_sales"]
-        ),
-    }
-    frames: dict[str, pl.DataFrame] = {name: output.value for name, output in gold.items()}
-    frames["fact_order_lines"] = star.fact_order_lines(
-        order_lines=silver["order_lines"],
-        orders=orders,
-        customers=frames["dim_customer"].lazy(),
-        fx_rates=fx_rates,
-    ).value
-    frames["fact_payments"] = star.fact_payments(payments=payments, fx_rates=fx_rates).value
-    frames["kpi_daily"] = star.kpi_daily(
-        facts=frames["fact_order_lines"].lazy(),
-        payments=frames["fact_payments"].lazy(),
-        customers=frames["dim_customer"].lazy(),
-        calendar=frames["dim_date"].lazy(),
-    ).value
+    resources = {"lake": lake_resource(str(scratch))}
+    frames: dict[str, pl.DataFrame] = {}
+    for name in GOLD_OUTPUTS:  # in dependency order
+        asset = getattr(star, name)
+        inputs: dict[str, Any] = {}
+        for parameter, key in asset.keys_by_input_name.items():
+            if asset.op.ins[parameter].dagster_type.is_nothing:
+                continue  # an ordering dependency (`deps=`), not an argument
+            layer, table = key.path
+            inputs[parameter] = silver[table] if layer == "silver" else frames[table].lazy()
+        # Resources the asset's function takes (the lake); the IO manager is not called here.
+        needed = {key: resources[key] for key in asset.required_resource_keys if key in resources}
+        frames[name] = asset(**inputs, **needed).value
     return frames
 
 
