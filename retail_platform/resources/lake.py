@@ -24,6 +24,7 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
+from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
 from retail_platform.sql_text import plain_identifier, sql_literal
 
 PARTITION_COLUMN = "_partition_date"
@@ -188,6 +189,18 @@ class LakeResource(dg.ConfigurableResource):
             frame.to_arrow(),
             mode="overwrite",
             storage_options=self._options() or None,
+        )
+
+    def maintain(
+        self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int
+    ) -> TableMaintenance:
+        """Compact the table, vacuum files replaced more than `retention_hours` ago; report."""
+        return maintain_table(
+            f"{layer}.{table}",
+            self.table_uri(layer, table),
+            self._options(),
+            retention_hours,
+            target_file_size_bytes,
         )
 
     def _options(self) -> dict[str, str]:
