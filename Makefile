@@ -20,8 +20,8 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
 	.tools/bin/python -m pip install --quiet uv
 
-install: $(UV) ## Install the locked dependencies into .venv
-	$(UV) sync --locked
+install: $(UV) ## Install the locked dependencies (with the local stand-ins' extra) into .venv
+	$(UV) sync --locked --extra local
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: install ## Start the local stack, materialize everything end to end, print KPIs, stop
@@ -34,8 +34,8 @@ test: install ## Run the whole test suite
 	$(UV) run pytest
 
 bench: $(UV) ## Benchmark against DuckDB, pandas, PySpark at SF (default 1); writes docs/benchmarks.md
-	$(UV) sync --locked --group bench
-	$(UV) run --group bench retail-platform bench --scale-factor $(SF)
+	$(UV) sync --locked --extra local --group bench
+	.venv/bin/python -m benchmarks --scale-factor $(SF)
 
 lint: install ## ruff check + format check
 	$(UV) run ruff check .

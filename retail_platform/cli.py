@@ -175,18 +175,11 @@ def register_powerbi(subparsers: argparse._SubParsersAction) -> None:
     powerbi.set_defaults(handler=handle_powerbi)
 
 
-def register_bench(subparsers: argparse._SubParsersAction) -> None:
-    from retail_platform.bench.cli import register
-
-    register(subparsers)
-
-
 COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_stack,
     register_demo,
     register_dev,
     register_powerbi,
-    register_bench,
 ]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 
+from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.model import TableContract
 from retail_platform.transforms.bronze import Ingestion
 
@@ -20,7 +21,7 @@ def asset_kwargs(layer: str, contract: TableContract, kinds: Set[str]) -> dict[s
         "key": dg.AssetKey([layer, contract.name]),
         "group_name": layer,
         "description": contract.description,
-        "metadata": contract.asset_metadata(),
+        "metadata": asset_metadata(contract),
         "tags": contract.asset_tags(),
         "kinds": set(kinds),
     }
@@ -32,7 +33,7 @@ def asset_out(layer: str, contract: TableContract, kinds: Set[str]) -> dg.AssetO
         key=dg.AssetKey([layer, contract.name]),
         group_name=layer,
         description=contract.description,
-        metadata=contract.asset_metadata(),
+        metadata=asset_metadata(contract),
         tags=contract.asset_tags(),
         kinds=set(kinds),
         io_manager_key="io_manager",

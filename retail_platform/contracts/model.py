@@ -1,8 +1,9 @@
 """Table contracts: one declaration per table that every layer reads.
 
 A contract names each column, its Polars type, what it means and whether it holds PII. Assets
-publish it as Dagster column schema metadata, transforms cast to it, and the warehouse loader
-takes its descriptions as column comments, so the three can never drift apart.
+publish it as Dagster column schema metadata (rendered by `assets/contract_metadata.py`: this
+package imports no Dagster), transforms cast to it, and the warehouse loader takes its
+descriptions as column comments, so the three can never drift apart.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import dagster as dg
 import polars as pl
 
 MONEY = pl.Decimal(18, 2)
@@ -55,39 +55,6 @@ class TableContract:
                 return column
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
-    def dagster_column_schema(self) -> dg.TableSchema:
-        return dg.TableSchema(
-            columns=[
-                dg.TableColumn(
-                    name=column.name,
-                    type=str(column.dtype),
-                    description=column.description,
-                    tags=_column_tags(column),
-                    constraints=dg.TableColumnConstraints(
-                        nullable=column.nullable,
-                        unique=self.primary_key == (column.name,),
-                    ),
-                )
-                for column in self.columns
-            ]
-        )
-
-    def column_lineage(self) -> dg.TableColumnLineage | None:
-        """Dagster column lineage from each column's ``lineage``; None when none is declared."""
-        deps = {
-            column.name: [_column_dep(reference) for reference in column.lineage]
-            for column in self.columns
-            if column.lineage
-        }
-        return dg.TableColumnLineage(deps_by_column=deps) if deps else None
-
-    def asset_metadata(self) -> dict[str, object]:
-        """Definition-time metadata that the Dagster UI shows on the asset's page."""
-        metadata: dict[str, object] = {"dagster/column_schema": self.dagster_column_schema()}
-        if self.primary_key:
-            metadata["primary_key"] = ", ".join(self.primary_key)
-        return metadata
-
     def asset_tags(self) -> dict[str, str]:
         """Asset-level tags: whether any column carries PII, and which classes."""
         classes = sorted({column.pii for column in self.columns if column.pii})
@@ -96,27 +63,13 @@ class TableContract:
         return {"pii": "masked" if all(c.masking for c in self.columns if c.pii) else "raw"}
 
 
-def parse_column_reference(reference: str) -> tuple[dg.AssetKey, str]:
-    """'silver/order_lines.line_amount' -> (AssetKey(['silver', 'order_lines']), 'line_amount')."""
+def parse_column_reference(reference: str) -> tuple[str, str, str]:
+    """'silver/order_lines.line_amount' -> ('silver', 'order_lines', 'line_amount')."""
     table, _, column = reference.partition(".")
     layer, _, name = table.partition("/")
     if not (layer and name and column):
         raise ValueError(f"column reference {reference!r} is not '<layer>/<table>.<column>'")
-    return dg.AssetKey([layer, name]), column
-
-
-def _column_dep(reference: str) -> dg.TableColumnDep:
-    asset_key, column = parse_column_reference(reference)
-    return dg.TableColumnDep(asset_key=asset_key, column_name=column)
-
-
-def _column_tags(column: Column) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    if column.pii:
-        tags["pii"] = column.pii
-    if column.masking:
-        tags["pii_masking"] = column.masking
-    return tags
+    return layer, name, column
 
 
 def columns(*specs: Column) -> tuple[Column, ...]:

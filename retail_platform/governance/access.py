@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from retail_platform.contracts.model import TableContract
 from retail_platform.governance.model import GovernanceConfig, Statement
-from retail_platform.resources.warehouse.sql import quote_identifier, string_literal
+from retail_platform.sql_text import quote_identifier, string_literal
 
 
 def role_statements(config: GovernanceConfig) -> list[Statement]:

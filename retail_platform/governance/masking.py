@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from retail_platform.contracts.model import Column, TableContract
 from retail_platform.governance.model import GovernanceConfig, Statement
-from retail_platform.resources.warehouse.sql import (
+from retail_platform.sql_text import (
     quote_identifier,
     snowflake_type,
     string_literal,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from retail_platform.sql_text import sql_literal
+
 STATEMENT_SEPARATOR = ";\n\n"
+# The roles governance creates; the one place their names are defined (Power BI connects as the
+# reader, the resource and the docs take them from here).
+BI_READER_ROLE = "RETAIL_BI_READER"
+PII_ADMIN_ROLE = "RETAIL_PII_ADMIN"
 
 
 @dataclass(frozen=True)
@@ -15,8 +21,8 @@ class GovernanceConfig:
     database: str = "RETAIL"
     schema: str = "GOLD"
     warehouse: str = "COMPUTE_WH"  # the warehouse BI readers run their queries on
-    reader_role: str = "RETAIL_BI_READER"
-    pii_admin_role: str = "RETAIL_PII_ADMIN"
+    reader_role: str = BI_READER_ROLE
+    pii_admin_role: str = PII_ADMIN_ROLE
     policy_schema: str = "GOVERNANCE"  # masking policies live apart from the data they mask
 
 
@@ -35,7 +41,7 @@ class Probe:
         """The probe with its (validated identifier) parameters written in as literals."""
         text = self.sql
         for value in self.params:
-            text = text.replace("?", "'" + value.replace("'", "''") + "'", 1)
+            text = text.replace("?", sql_literal(value), 1)
         return text
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from retail_platform.contracts.model import Column, TableContract
 from retail_platform.governance.keys import ForeignKey
 from retail_platform.governance.model import GovernanceConfig, Probe, Statement
-from retail_platform.resources.warehouse.sql import quote_identifier, string_literal
+from retail_platform.sql_text import quote_identifier, string_literal
 
 
 def foreign_key_statements(

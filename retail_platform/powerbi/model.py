@@ -15,6 +15,7 @@ import polars as pl
 
 from retail_platform.contracts.model import Column, TableContract
 from retail_platform.governance.keys import resolve_foreign_keys
+from retail_platform.governance.model import BI_READER_ROLE
 from retail_platform.powerbi.measures import MEASURES, UnresolvedReferenceError, resolve
 from retail_platform.powerbi.naming import (
     dax_column,
@@ -48,7 +49,7 @@ class SnowflakeConnection:
 
     server: str = "your-account.snowflakecomputing.com"
     warehouse: str = "COMPUTE_WH"
-    role: str = "RETAIL_BI_READER"
+    role: str = BI_READER_ROLE
     database: str = "RETAIL"
     schema: str = "GOLD"
 

@@ -15,7 +15,6 @@ sees the table before or after it, never half of it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
@@ -24,6 +23,9 @@ import polars as pl
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
+
+from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
+from retail_platform.sql_text import plain_identifier, sql_literal
 
 PARTITION_COLUMN = "_partition_date"
 
@@ -115,12 +117,12 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        literals = ", ".join(_sql_literal(key) for key in wanted)
+        literals = ", ".join(sql_literal(key) for key in wanted)
         write_deltalake(
             self.table_uri(layer, table),
             frame.to_arrow(),
             mode="overwrite",
-            predicate=f"{_identifier(column)} IN ({literals})",
+            predicate=f"{plain_identifier(column)} IN ({literals})",
             schema_mode="merge",
             storage_options=self._options() or None,
         )
@@ -143,7 +145,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        matches = " AND ".join(f"t.{_identifier(c)} = s.{_identifier(c)}" for c in key)
+        matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
         (
             table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
@@ -165,8 +167,8 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, kept)
             return {"inserted": kept.height, "updated": 0, "deleted": 0}
-        matches = " AND ".join(f"t.{_identifier(c)} = s.{_identifier(c)}" for c in key)
-        flag = f"s.{_identifier(delete_flag)}"
+        matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
+        flag = f"s.{plain_identifier(delete_flag)}"
         table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
         metrics = (
             table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
@@ -189,22 +191,20 @@ class LakeResource(dg.ConfigurableResource):
             storage_options=self._options() or None,
         )
 
+    def maintain(
+        self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int
+    ) -> TableMaintenance:
+        """Compact the table, vacuum files replaced more than `retention_hours` ago; report."""
+        return maintain_table(
+            f"{layer}.{table}",
+            self.table_uri(layer, table),
+            self._options(),
+            retention_hours,
+            target_file_size_bytes,
+        )
+
     def _options(self) -> dict[str, str]:
         return dict(self.storage_options)
-
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _identifier(name: str) -> str:
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"{name!r} is not a plain column name")
-    return name
-
-
-def _sql_literal(value: str) -> str:
-    """A SQL string literal: quotes doubled, so a key can never end the literal early."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 class DeltaLakeIOManager(dg.ConfigurableIOManager):

@@ -10,6 +10,12 @@ from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract, parse_column_reference
 
+
+def _key(reference: str) -> tuple[dg.AssetKey, str]:
+    layer, table, column = parse_column_reference(reference)
+    return dg.AssetKey([layer, table]), column
+
+
 CONTRACTS: dict[dg.AssetKey, TableContract] = {
     **{dg.AssetKey(["gold", c.name]): c for c in gold.GOLD_TABLES},
     **{
@@ -51,7 +57,7 @@ def test_every_lineage_reference_is_an_upstream_column(
     upstream = ancestors(parents, dg.AssetKey(["gold", contract.name]))
     for column in contract.columns:
         for ref in column.lineage:
-            asset_key, name = parse_column_reference(ref)
+            asset_key, name = _key(ref)
             assert asset_key in upstream, f"{contract.name}.{column.name}: {ref}"
             assert name in CONTRACTS[asset_key].column_names, f"{contract.name}: {ref}"
 
@@ -60,7 +66,7 @@ def test_every_kpi_measure_traces_back_to_silver_columns() -> None:
     """Following the lineage from each KPI down reaches the silver columns that feed it."""
 
     def silver_sources(reference: str) -> set[str]:
-        asset_key, name = parse_column_reference(reference)
+        asset_key, name = _key(reference)
         if asset_key.path[0] == "silver":
             return {reference}
         column = CONTRACTS[asset_key].column(name)
@@ -80,3 +86,11 @@ def test_every_kpi_measure_traces_back_to_silver_columns() -> None:
 def test_a_malformed_reference_is_refused() -> None:
     with pytest.raises(ValueError, match=r"not '<layer>/<table>\.<column>'"):
         parse_column_reference("order_lines.line_amount")
+
+
+def test_a_reference_splits_into_layer_table_and_column() -> None:
+    assert parse_column_reference("silver/order_lines.line_amount") == (
+        "silver",
+        "order_lines",
+        "line_amount",
+    )

@@ -48,9 +48,9 @@ def test_different_seed_gives_different_output() -> None:
     assert _as_json(generate(seed=3, scale=0.05)) != _as_json(generate(seed=4, scale=0.05))
 
 
-def test_full_scale_volumes_and_speed(full: tuple[RetailDataset, float]) -> None:
-    dataset, seconds = full
-    assert seconds < 10
+def test_full_scale_volumes(full: tuple[RetailDataset, float]) -> None:
+    # The generator's speed is reported by `make bench` (benchmarks/local_sources.py).
+    dataset, _ = full
     assert len(dataset.customers) == 2000
     assert len(dataset.products) == 300
     assert len(dataset.partners) == 8

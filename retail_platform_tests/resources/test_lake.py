@@ -166,5 +166,5 @@ def test_upsert_updates_by_key_and_inserts_the_rest(lake: LakeResource) -> None:
 
 def test_a_column_name_that_is_not_plain_is_refused(lake: LakeResource) -> None:
     lake.replace_keys("bronze", "sales", _object_rows("k1", ["1"]), "_source_key", ["k1"])
-    with pytest.raises(ValueError, match="is not a plain column name"):
+    with pytest.raises(ValueError, match="is not a plain identifier"):
         lake.upsert("bronze", "sales", _object_rows("k1", ["2"]), ["_source_key OR 1=1"])

@@ -9,6 +9,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+import tenacity.nap
 
 from retail_platform.local.generator import generate
 from retail_platform.resources.rest import (
@@ -67,22 +68,29 @@ def test_every_record_arrives_once_through_5xx_timeouts_and_a_dropped_connection
 
 
 def test_429_waits_for_retry_after_and_gives_up_after_the_budget_naming_endpoint_and_page(
-    rate_limited_api: str,
+    rate_limited_api: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stats = FetchStats()
     # Budget 2.5 s with Retry-After 1: attempts at 0 s, 1 s and 2 s; a 4th would start at 3 s.
     api = _api(rate_limited_api, max_retry_seconds=2.5)
-    started = time.monotonic()
+    waits: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:  # still sleeps: the budget is real time
+        waits.append(seconds)
+        real_sleep(seconds)
+
+    # tenacity's default sleep strategy calls time.sleep: what the client decided to wait.
+    monkeypatch.setattr(tenacity.nap.time, "sleep", recording_sleep)
 
     with pytest.raises(CommerceApiError) as error:
         list(api.iter_pages("/v1/payments", {"date": "2026-10-02"}, stats))
 
-    elapsed = time.monotonic() - started
     message = str(error.value)
     assert message.startswith("GET /v1/payments page 1 (date=2026-10-02&limit=100) failed after 3")
     assert "429 Too Many Requests" in message
     assert stats.retries == 2 and stats.retries_by_cause["429"] == 2
-    assert 2.0 <= elapsed < 3.5  # two waits of exactly Retry-After, not a 0.01 s backoff
+    assert waits == [1.0, 1.0]  # exactly Retry-After each time, not the 0.01 s backoff
 
 
 def test_a_wrong_token_fails_at_once_without_retrying(flaky_api: str) -> None:

@@ -1,7 +1,9 @@
 """silver -> gold: the star schema (dimensions and facts) and the marts (retention, daily KPIs).
 
-Every gold asset publishes its column lineage (declared in contracts/gold*.py) both on the
-definition and on each materialization, so the UI shows which silver columns feed a KPI.
+Every gold asset publishes its column lineage (declared in contracts/gold*.py) as
+`dagster/column_lineage` on the definition and on each materialization (Dagster+ draws it);
+the column schema's descriptions name the same upstream columns (assets/contract_metadata.py),
+which is what the open-source UI shows.
 """
 
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.contract_metadata import column_lineage
 from retail_platform.assets.specs import asset_kwargs
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
@@ -45,7 +48,7 @@ def _dims(*tables: str) -> list[dg.AssetKey]:
 def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
     """`@dg.asset` arguments of a gold table, its column lineage included."""
     kwargs = asset_kwargs("gold", contract, KINDS)
-    lineage = contract.column_lineage()
+    lineage = column_lineage(contract)
     if lineage is not None:
         kwargs["metadata"] = {**kwargs["metadata"], "dagster/column_lineage": lineage}
     return {**kwargs, **extra}
@@ -54,7 +57,7 @@ def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
 def gold_output(
     contract: TableContract, frame: pl.DataFrame, **metadata: object
 ) -> dg.Output[pl.DataFrame]:
-    lineage = contract.column_lineage()
+    lineage = column_lineage(contract)
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
     return dg.Output(frame, metadata=metadata)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.model import TableContract
 from retail_platform.contracts.silver import quarantine_of
 from retail_platform.resources.lake import LakeResource
@@ -85,7 +86,7 @@ def _spec(contract: TableContract, bronze_key: dg.AssetKey) -> dg.AssetSpec:
         deps=[bronze_key],
         group_name="silver",
         description=contract.description,
-        metadata=contract.asset_metadata(),
+        metadata=asset_metadata(contract),
         tags=contract.asset_tags(),
         kinds=set(KINDS),
     )

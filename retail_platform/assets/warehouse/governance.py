@@ -8,6 +8,7 @@ policies, so they are re-applied each time). Where the resource cannot run the s
 import dagster as dg
 
 from retail_platform.contracts.gold import GOLD_TABLES
+from retail_platform.governance.model import BI_READER_ROLE, PII_ADMIN_ROLE
 from retail_platform.governance.plan import governance_plan
 from retail_platform.resources.warehouse import SnowflakeGovernance
 
@@ -27,7 +28,7 @@ STATEMENT_SCHEMA = dg.TableSchema(
     kinds={"snowflake"},
     description=(
         "Access control for the gold schema as code: masking policies on every PII column "
-        "(values visible to RETAIL_PII_ADMIN only), the RETAIL_BI_READER role with SELECT on "
+        f"(values visible to {PII_ADMIN_ROLE} only), the {BI_READER_ROLE} role with SELECT on "
         "the gold tables, declared foreign keys and comments. Idempotent statements, applied "
         "on Snowflake; rendered to a SQL file where the server cannot run them."
     ),

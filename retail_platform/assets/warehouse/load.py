@@ -9,6 +9,7 @@ never finds a fact row whose dimension row is not there yet.
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.warehouse import LoadResult, SnowflakeWarehouse, WarehouseColumn
@@ -69,7 +70,7 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
         group_name="warehouse",
         kinds={"snowflake", "polars"},
         description=f"{contract.description} Loaded into Snowflake as {contract.name.upper()}.",
-        metadata={**contract.asset_metadata(), "load_mode": mode},
+        metadata={**asset_metadata(contract), "load_mode": mode},
         tags=contract.asset_tags(),
         ins={"gold_table": dg.AssetIn(key=["gold", contract.name])},
         deps=[dg.AssetKey(["warehouse", name]) for name in dimensions],

@@ -24,7 +24,7 @@ from retail_platform.resources.warehouse.plan import (
 )
 from retail_platform.resources.warehouse.resource import LoadResult, SnowflakeWarehouse
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
-from retail_platform.resources.warehouse.sql import (
+from retail_platform.sql_text import (
     InvalidIdentifierError,
     UnsupportedColumnTypeError,
     quote_identifier,

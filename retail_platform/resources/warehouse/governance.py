@@ -17,10 +17,16 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from retail_platform.governance.model import GovernanceConfig, Statement, render_sql
+from retail_platform.governance.model import (
+    BI_READER_ROLE,
+    PII_ADMIN_ROLE,
+    GovernanceConfig,
+    Statement,
+    render_sql,
+)
 from retail_platform.resources.warehouse.resource import SnowflakeWarehouse
 from retail_platform.resources.warehouse.runner import StatementRunner
-from retail_platform.resources.warehouse.sql import validate_identifier
+from retail_platform.sql_text import validate_identifier
 
 __all__ = ["GovernanceOutcome", "SnowflakeGovernance", "Statement", "render_sql"]
 
@@ -43,8 +49,8 @@ class SnowflakeGovernance(dg.ConfigurableResource):
     )
     render_path: str | None = Field(default=None, description="where rendered SQL is written")
     bi_warehouse: str = Field(default="COMPUTE_WH", description="the warehouse BI readers may use")
-    reader_role: str = "RETAIL_BI_READER"
-    pii_admin_role: str = "RETAIL_PII_ADMIN"
+    reader_role: str = BI_READER_ROLE
+    pii_admin_role: str = PII_ADMIN_ROLE
     policy_schema: str = "GOVERNANCE"
     admin_role: str | None = Field(
         default=None,

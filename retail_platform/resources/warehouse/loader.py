@@ -40,7 +40,7 @@ from retail_platform.resources.warehouse.plan import (
     partition_value,
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
-from retail_platform.resources.warehouse.sql import (
+from retail_platform.sql_text import (
     quote_identifier,
     validate_identifier,
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from retail_platform.resources.warehouse.plan import STAGE_TABLE_SUFFIX
 from retail_platform.resources.warehouse.runner import StatementRunner
-from retail_platform.resources.warehouse.sql import (
+from retail_platform.sql_text import (
     info_schema_type,
     quote_identifier,
     validate_identifier,

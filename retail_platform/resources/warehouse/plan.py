@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import polars.selectors as cs
 
-from retail_platform.resources.warehouse.sql import (
+from retail_platform.sql_text import (
     InvalidIdentifierError,
     quote_identifier,
     snowflake_type,

@@ -25,7 +25,7 @@ from retail_platform.resources.warehouse.plan import (
     plan_load,
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
-from retail_platform.resources.warehouse.sql import quote_identifier, validate_identifier
+from retail_platform.sql_text import quote_identifier, validate_identifier
 
 LOCAL_NETWORK_TIMEOUT_S = 15
 _AUDIT_NAMES = {name for name, _ in AUDIT_COLUMNS}

@@ -1,0 +1,215 @@
+"""Bronze tables at a scale factor, generated with vectorised NumPy/Polars (no row loops).
+
+SF1 is about one million silver order lines over 30 days (400,000 orders, ~700,000 order
+versions, 44,000 customers, 6,600 products); SF10 ten times that. The data follows the rules
+of the local stack's generator (`retail_platform.local.generator`, pure Python and too slow
+past ~50,000 lines): see `order_feed`.
+
+Rows are shaped to the bronze contracts (`retail_platform.contracts.bronze`): every payload
+value is text, nested lines are JSON text, ingestion columns are filled as a bronze asset fills
+them. A contract column this generator does not know is left null and named in
+`BronzeData.unknown_columns`, so the benchmark keeps running while the contracts grow.
+
+The window has one day more than the full build uses: that day's partitions are the new data
+of the incremental run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import polars as pl
+
+from benchmarks import order_feed, partner_feed
+from benchmarks.order_feed import SECONDS_PER_DAY, choice, day_of, iso_text, padded_id
+from retail_platform.contracts import bronze
+from retail_platform.contracts.model import TableContract
+
+START_DATE = date(2026, 10, 1)
+FULL_DAYS = 30  # the full build; the day after is the incremental delivery
+ORDERS_PER_SF = 400_000
+CUSTOMERS_PER_SF = 44_000
+PRODUCTS_PER_SF = 6_600
+TIERS, TIER_WEIGHTS = ("bronze", "silver", "gold", "platinum"), (55, 28, 13, 4)
+COUNTRIES = ("DE", "FR", "NL", "AT", "GB")
+CITIES = ("Berlin", "Paris", "Amsterdam", "Vienna", "London")
+CATEGORIES = ("apparel", "home", "garden", "toys", "sports", "beauty", "books", "electronics")
+BRANDS = ("Nordlicht", "Maison Claire", "Vlinder", "Alpenwerk", "Thistle & Co")
+BATCH_ID = "bench"
+PARTITION = bronze.PARTITION_DATE.name
+CONTRACTS: dict[str, TableContract] = {
+    "orders": bronze.ORDERS,
+    "payments": bronze.PAYMENTS,
+    "customers": bronze.CUSTOMERS,
+    "products": bronze.PRODUCTS,
+    "partner_sales": bronze.PARTNER_SALES,
+    "partners": bronze.PARTNERS,
+}
+# What the platform needed from the start; partner data only when its gold reads it.
+CORE_TABLES = ("orders", "payments", "customers", "products")
+SOURCES = {
+    "orders": "rest:/v1/orders",
+    "payments": "rest:/v1/payments",
+    "customers": "mongodb:customers",
+    "products": "s3:catalog",
+    "partner_sales": "s3:partner_sales",
+    "partners": "s3:partners",
+}
+
+
+def incremental_day() -> date:
+    return START_DATE + timedelta(days=FULL_DAYS)
+
+
+@dataclass(frozen=True)
+class BronzeData:
+    """Bronze tables by name, the scale factor, and contract columns left null."""
+
+    scale_factor: float
+    tables: dict[str, pl.DataFrame]
+    unknown_columns: dict[str, list[str]]
+
+    def full_build(self) -> dict[str, pl.DataFrame]:
+        """Every table without the incremental day's partitions."""
+        return {
+            name: frame.filter(pl.col(PARTITION) < incremental_day())
+            if PARTITION in frame.columns
+            else frame
+            for name, frame in self.tables.items()
+        }
+
+    def incremental_delivery(self) -> dict[str, pl.DataFrame]:
+        """The incremental day's partition of each daily-partitioned table."""
+        return {
+            name: frame.filter(pl.col(PARTITION) == incremental_day())
+            for name, frame in self.tables.items()
+            if PARTITION in frame.columns
+        }
+
+
+def volumes(scale_factor: float) -> dict[str, int]:
+    """Orders over the whole window (full build + incremental day), customers, products."""
+    if scale_factor <= 0:
+        raise ValueError(f"scale factor must be positive, got {scale_factor}")
+    days = FULL_DAYS + 1
+    return {
+        "orders": max(20, round(ORDERS_PER_SF * scale_factor * days / FULL_DAYS)),
+        "customers": max(20, round(CUSTOMERS_PER_SF * scale_factor)),
+        "products": max(10, round(PRODUCTS_PER_SF * scale_factor)),
+    }
+
+
+class UnknownBronzeTableError(ValueError):
+    """The platform needs a bronze table this generator cannot make."""
+
+
+def generate_bronze(
+    scale_factor: float, seed: int = 42, tables: tuple[str, ...] = CORE_TABLES
+) -> BronzeData:
+    unknown_tables = sorted(set(tables) - set(CONTRACTS))
+    if unknown_tables:
+        raise UnknownBronzeTableError(
+            f"the benchmark cannot generate bronze {unknown_tables} (it makes "
+            f"{sorted(CONTRACTS)}); extend benchmarks/datagen.py"
+        )
+    counts = volumes(scale_factor)
+    rng = np.random.default_rng(seed)
+    days = FULL_DAYS + 1
+    start_s = int(datetime.combine(START_DATE, time(), tzinfo=UTC).timestamp())
+    end_s = start_s + days * SECONDS_PER_DAY
+    products, prices_cents = _products(rng, counts["products"], start_s)
+    orders, totals_cents, history = order_feed.order_versions(
+        rng, counts["orders"], counts["customers"], prices_cents, start_s, days
+    )
+    payments = order_feed.payments(rng, history, totals_cents, end_s)
+    raw = {
+        "orders": orders.with_columns(day_of(pl.col("_updated_s")).alias(PARTITION)),
+        "payments": payments.with_columns(day_of(pl.col("_created_s")).alias(PARTITION)),
+        "customers": _customers(rng, counts["customers"], start_s, end_s),
+        "products": products,
+    }
+    if "partner_sales" in tables:  # files of the full build's days only (not partitioned)
+        raw["partner_sales"] = partner_feed.partner_sales(
+            rng, scale_factor, products, prices_cents, start_s, FULL_DAYS
+        )
+    if "partners" in tables:
+        raw["partners"] = partner_feed.partners()
+    ingested_at = datetime.now(UTC)
+    generated, unknown = {}, {}
+    for name in tables:
+        generated[name], missing = _to_contract(raw[name], name, ingested_at)
+        if missing:
+            unknown[name] = missing
+    return BronzeData(scale_factor, generated, unknown)
+
+
+def _to_contract(
+    frame: pl.DataFrame, name: str, ingested_at: datetime
+) -> tuple[pl.DataFrame, list[str]]:
+    """The frame with exactly the contract's columns and types; unknown ones null."""
+    contract = CONTRACTS[name]
+    key = (
+        pl.format(f"bench:{name}/{{}}", pl.col(PARTITION).cast(pl.String))
+        if PARTITION in frame.columns
+        else pl.lit(f"bench:{name}")
+    )
+    frame = frame.with_columns(
+        _source=pl.lit(SOURCES[name]),
+        _batch_id=pl.lit(BATCH_ID),
+        _ingested_at=pl.lit(ingested_at),
+        _source_key=key,
+    )
+    for column in ("_error", "_raw"):
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    missing = [column for column in contract.column_names if column not in frame.columns]
+    frame = frame.with_columns(pl.lit(None).alias(column) for column in missing)
+    return frame.select(contract.column_names).cast(dict(contract.polars_schema)), missing
+
+
+def _products(rng: np.random.Generator, n: int, start_s: int) -> tuple[pl.DataFrame, np.ndarray]:
+    prices_cents = rng.integers(3, 250, n) * 100 + choice(rng, (49, 95, 99, 50), (1, 1, 2, 1), n)
+    index = pl.col("_index")
+    frame = pl.DataFrame({"_index": np.arange(1, n + 1)}).with_columns(
+        product_id=padded_id("P", index, 6),
+        sku=pl.format("SKU-{}", index + 100_000),
+        name=pl.format("Product {}", index),
+        category=pl.Series(choice(rng, CATEGORIES, (1,) * len(CATEGORIES), n)),
+        brand=pl.Series(choice(rng, BRANDS, (1,) * len(BRANDS), n)),
+        unit_price=order_feed.money_text(pl.Series(prices_cents)),
+        currency=pl.lit("EUR"),
+        active=pl.Series(np.where(rng.random(n) < 0.95, "true", "false")),
+        updated_at=iso_text(pl.Series(start_s - rng.integers(1, 400 * SECONDS_PER_DAY, n))),
+    )
+    return frame.drop("_index"), prices_cents
+
+
+def _customers(rng: np.random.Generator, n: int, start_s: int, end_s: int) -> pl.DataFrame:
+    created = start_s - rng.integers(1, 3 * 365 * SECONDS_PER_DAY, n)
+    changed = rng.random(n) < 0.15  # ~15% change during the window
+    updated = np.where(changed, rng.integers(start_s, end_s, n), created + 1)
+    country = rng.integers(0, len(COUNTRIES), n)
+    index = pl.col("_index")
+    frame = pl.DataFrame({"_index": np.arange(1, n + 1)}).with_columns(
+        customer_id=padded_id("C", index, 7),
+        first_name=pl.lit("Anna"),
+        last_name=pl.format("Muster{}", index),
+        email=pl.format("Anna.Muster{}@Example.com", index),
+        phone=pl.format("+49 30 {}", index + 1_000_000),
+        birth_date=(
+            pl.lit(date(1945, 1, 1)) + pl.duration(days=pl.Series(rng.integers(0, 61 * 365, n)))
+        ).cast(pl.String),
+        address_street=pl.format("{} Hauptstrasse", index % 180 + 1),
+        address_city=pl.Series(np.asarray(CITIES)[country]),
+        address_postcode=pl.Series(rng.integers(10_000, 99_999, n)).cast(pl.String),
+        address_country=pl.Series(np.asarray(COUNTRIES)[country]),
+        consent_marketing=pl.Series(np.where(rng.random(n) < 0.55, "true", "false")),
+        consent_updated_at=iso_text(pl.Series(created)),
+        loyalty_tier=pl.Series(choice(rng, TIERS, TIER_WEIGHTS, n)),
+        created_at=iso_text(pl.Series(created)),
+        updated_at=iso_text(pl.Series(updated)),
+        is_deleted=pl.Series(np.where(rng.random(n) < 0.005, "true", "false")),
+    )
+    return frame.drop("_index")

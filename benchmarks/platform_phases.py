@@ -1,0 +1,173 @@
+"""Worker phases that run the platform: land bronze, full build, incremental run, I/O floor.
+
+Each phase runs in its own worker process (see `worker`) and returns JSON-ready results.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from deltalake import write_deltalake
+
+from benchmarks import platform_api
+from benchmarks.datagen import (
+    CORE_TABLES,
+    FULL_DAYS,
+    START_DATE,
+    generate_bronze,
+    incremental_day,
+)
+from benchmarks.measure import Measurement, combined, measured
+from benchmarks.pipeline import (
+    LAKE_LAYERS,
+    bronze_feeding_gold,
+    layer_keys,
+    materialize,
+    record_landed_bronze,
+)
+from benchmarks.workspace import PhaseContext
+
+FULL_BUILD_DAYS = (START_DATE, START_DATE + timedelta(days=FULL_DAYS - 1))
+
+
+def landed_bronze(context: PhaseContext) -> list[str]:
+    bronze = context.workspace.lake / "bronze"
+    return sorted(path.name for path in bronze.iterdir()) if bronze.exists() else []
+
+
+def land(context: PhaseContext) -> dict[str, Any]:
+    """Generate bronze at the scale factor and write the full build's part to the lake."""
+    workspace = context.workspace
+    shutil.rmtree(workspace.lake, ignore_errors=True)
+    needed = bronze_feeding_gold(platform_api.build_definitions())
+    tables = tuple(dict.fromkeys([*CORE_TABLES, *needed]))
+    with measured(context.sampler) as generation:
+        data = generate_bronze(context.scale_factor, context.seed, tables)
+    lake = platform_api.lake_resource(str(workspace.lake))
+    with measured(context.sampler) as landing:
+        for name, frame in data.full_build().items():
+            lake.replace_table("bronze", name, frame)
+            landing.detail[name] = frame.height
+            landing.rows += frame.height
+    workspace.incremental_delivery.mkdir(parents=True, exist_ok=True)
+    delivery_rows = {}
+    for name, frame in data.incremental_delivery().items():
+        frame.write_parquet(workspace.incremental_delivery / f"{name}.parquet")
+        delivery_rows[name] = frame.height
+    return {
+        "generation": generation.to_json(),
+        "landing": landing.to_json(),
+        "incremental_delivery_rows": delivery_rows,
+        "unknown_columns": data.unknown_columns,
+    }
+
+
+def full_build(context: PhaseContext) -> dict[str, Any]:
+    """silver and gold (and the warehouse when asked) through Dagster, one layer at a time."""
+    layers = [*LAKE_LAYERS, *(["warehouse"] if context.options.get("warehouse") else [])]
+    return _run_layers(context, layers, FULL_BUILD_DAYS)
+
+
+def incremental(context: PhaseContext) -> dict[str, Any]:
+    """Add the next day's partitions to bronze, then run what depends on them.
+
+    Every silver and gold asset downstream of the bronze tables that got the new partitions is
+    re-run (daily-partitioned ones for the new day only), as automation would after the
+    delivery; what that costs against the full build is the measurement.
+    """
+    day = incremental_day()
+    lake = platform_api.lake_resource(str(context.workspace.lake))
+    delivered = sorted(context.workspace.incremental_delivery.glob("*.parquet"))
+    with measured(context.sampler) as landing:
+        for path in delivered:
+            frame = pl.read_parquet(path)
+            lake.replace_date_window("bronze", path.stem, frame, day, day + timedelta(days=1))
+            landing.rows += frame.height
+    changed = [path.stem for path in delivered]
+    result = _run_layers(context, list(LAKE_LAYERS), (day, day), changed)
+    return result | {"landing": landing.to_json()}
+
+
+def _run_layers(
+    context: PhaseContext,
+    layers: list[str],
+    days: tuple[date, date],
+    changed_bronze: list[str] | None = None,
+) -> dict[str, Any]:
+    with measured(context.sampler) as loading:
+        definitions = platform_api.build_definitions()
+        definitions.resolve_implicit_global_asset_job_def()
+    landed = landed_bronze(context)
+    measurements: dict[str, Measurement] = {}
+    with dg.DagsterInstance.ephemeral() as instance:
+        record_landed_bronze(definitions, instance, context.workspace.lake, landed)
+        for layer in layers:
+            keys = layer_keys(definitions, layer, landed, changed_bronze)
+            measurements[layer] = materialize(definitions, instance, keys, days, context.sampler)
+    lake_total = combined([measurements[layer] for layer in LAKE_LAYERS])
+    return {
+        "definitions_load": loading.to_json(),
+        "layers": {layer: m.to_json() for layer, m in measurements.items()},
+        "lake_total": lake_total.to_json(),
+    }
+
+
+def sources_sample(context: PhaseContext) -> dict[str, Any]:
+    """Every stage of the demo pipeline over the running local stack (its own small dataset)."""
+    stages = platform_api.demo_stages()
+    definitions = platform_api.build_definitions()
+    first_day = date.fromisoformat(context.options["first_day"])
+    days = (first_day, first_day + timedelta(days=int(context.options["days"]) - 1))
+    results = {}
+    with dg.DagsterInstance.ephemeral() as instance:
+        graph = definitions.resolve_asset_graph()
+        for stage in stages:
+            keys = sorted(stage.selection.resolve(graph))
+            results[stage.title] = materialize(
+                definitions, instance, keys, days, context.sampler
+            ).to_json()
+    return {"stages": results}
+
+
+def gold_with_transforms(context: PhaseContext) -> dict[str, Any]:
+    """The gold build with the platform's pure transforms: scan silver, build, write Delta."""
+    workspace = context.workspace
+    output = workspace.engine_output("polars")
+    shutil.rmtree(output, ignore_errors=True)
+    lake = platform_api.lake_resource(str(output))
+    with measured(context.sampler) as build:
+        silver = {
+            name: pl.scan_delta(str(workspace.table_path("silver", name)))
+            for name in platform_api.SILVER_INPUTS
+        }
+        # The output folder is empty here: dim_customer builds as on a first run.
+        for name, frame in platform_api.build_gold(silver, output).items():
+            lake.replace_table("gold", name, frame)
+            build.rows += frame.height
+    return {"build": build.to_json(), "format": "delta", "path": str(output / "gold")}
+
+
+def io_floor(context: PhaseContext) -> dict[str, Any]:
+    """Read the inputs the lake layers read and write the tables they write; no transformation.
+
+    The outputs are the full build's own silver and gold tables, loaded (untimed) beforehand,
+    written with the same Delta writer the platform uses.
+    """
+    workspace = context.workspace
+    outputs = {
+        f"{layer}/{path.name}": pl.read_delta(str(path))
+        for layer in LAKE_LAYERS
+        for path in sorted((workspace.lake / layer).iterdir())
+    }
+    shutil.rmtree(workspace.floor_output, ignore_errors=True)
+    with measured(context.sampler) as floor:
+        for name in landed_bronze(context):
+            floor.rows += pl.read_delta(str(workspace.table_path("bronze", name))).height
+        for name, frame in outputs.items():
+            write_deltalake(str(workspace.floor_output / name), frame.to_arrow(), mode="overwrite")
+    floor.detail = {"tables_written": len(outputs), "bronze_rows_read": floor.rows}
+    return {"floor": floor.to_json()}

@@ -1,4 +1,0 @@
-"""The benchmark: the platform against the engines users would pick instead (`make bench`).
-
-See docs/benchmarks.md for the method; `retail-platform bench --help` for the options.
-"""
