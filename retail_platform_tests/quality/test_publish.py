@@ -12,24 +12,26 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 
 from retail_platform.assets.gold import star
 from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.assets.warehouse.load import warehouse_assets
+from retail_platform.contracts import gold
 from retail_platform.environment import local_resources
 from retail_platform.local.demo import QUIET
 from retail_platform.quality.checks import build_asset_checks
-from retail_platform.quality.publish import AuditedDeltaIOManager
-from retail_platform.resources.lake import REJECTED, LakeResource
+from retail_platform.quality.publish import AuditedDeltaIOManager, NotAuditedError, audited_version
+from retail_platform.resources.lake import PUBLISHED, REJECTED, AuditRecord, LakeResource
 from retail_platform.resources.warehouse import SnowflakeWarehouse
 from retail_platform_tests.conftest import PipelineRun
+from retail_platform_tests.quality.tables import table
 from retail_platform_tests.resources.test_warehouse import local_warehouse
-
-pytestmark = pytest.mark.integration
 
 SCHEMA = "WAP_TESTS"
 FACT = "fact_order_lines"
@@ -119,6 +121,7 @@ def broken(platform: Platform) -> Iterator[dict[str, object]]:
     yield before | {"repeated": repeated.row(0, named=True)}
 
 
+@pytest.mark.integration
 def test_a_failed_gold_audit_commits_nothing_and_names_check_and_keys(
     platform: Platform, broken: dict[str, object]
 ) -> None:
@@ -149,6 +152,7 @@ def test_a_failed_gold_audit_commits_nothing_and_names_check_and_keys(
     assert f"order_line_key={fact_key} occurrences=2" in message
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "tags",
     [
@@ -178,6 +182,7 @@ def test_a_later_load_refuses_and_snowflake_keeps_its_last_good_load(
     )
 
 
+@pytest.mark.integration
 def test_once_the_data_is_fixed_the_next_runs_publish_and_load(
     platform: Platform, broken: dict[str, object]
 ) -> None:
@@ -192,3 +197,48 @@ def test_once_the_data_is_fixed_the_next_runs_publish_and_load(
     assert lake.audit_log("gold", FACT)[-1].status == "published"
     rows = lake.scan("gold", FACT).select(pl.len()).collect().item()
     assert platform.warehouse.table_row_count(FACT) == rows == broken["gold_rows"]
+
+
+# --- the loader's question, on small hand-made tables -------------------------------------------
+
+
+def _products(keys: list[int]) -> pl.DataFrame:
+    return table(gold.DIM_PRODUCT, product_key=keys)
+
+
+def test_only_an_audited_version_is_publishable(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", "dim_product", _products([1]))  # written around the audit
+    lake.append("gold", "dim_product", _products([2]))  # a second file, for compaction below
+    with pytest.raises(NotAuditedError, match=r"gold.dim_product version 1: check "
+                       r"write_audit_publish has no record of it"):  # fmt: skip
+        audited_version(lake, "gold", "dim_product")
+
+    lake.record_audit("gold", "dim_product", AuditRecord(PUBLISHED, 1, "run-1", "checks"))
+    assert audited_version(lake, "gold", "dim_product").version == 1
+
+    # Compaction rewrites files, not rows: still the audited data.
+    DeltaTable(lake.table_uri("gold", "dim_product")).optimize.compact()
+    assert audited_version(lake, "gold", "dim_product").version == 2
+
+    lake.replace_table("gold", "dim_product", _products([3]))  # a write that skipped the audit
+    with pytest.raises(NotAuditedError, match=r"version 3: .* \(WRITE after audited version 1\)"):
+        audited_version(lake, "gold", "dim_product")
+
+
+def test_a_rejected_newest_build_is_refused_naming_check_and_kept_version(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", "dim_product", _products([1]))
+    lake.record_audit("gold", "dim_product", AuditRecord(PUBLISHED, 0, "run-1", "checks"))
+    lake.record_audit(
+        "gold",
+        "dim_product",
+        AuditRecord(REJECTED, 0, "run-2", "checks", "required_columns_present", "detail"),
+    )
+    with pytest.raises(NotAuditedError) as refused:
+        audited_version(lake, "gold", "dim_product")
+    assert str(refused.value.description) == (
+        "refusing to load gold.dim_product: its newest build (run run-2) failed blocking check(s) "
+        "required_columns_present and was not published; gold.dim_product keeps version 0, "
+        "Snowflake keeps its last good load. detail"
+    )
