@@ -14,8 +14,9 @@ from typing import Any
 import dagster as dg
 
 from retail_platform.automation.maintenance import LakeMaintenancePolicy
+from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.alerts import AlertWebhookResource
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.mongo import MongoResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.resources.rest import CommerceApiResource
@@ -99,7 +100,7 @@ def prod_resources() -> dict[str, Any]:
     )
     return {
         "lake": lake,
-        "io_manager": DeltaLakeIOManager(lake=lake),
+        "io_manager": AuditedDeltaIOManager(lake=lake),
         "commerce_api": CommerceApiResource(
             base_url=dg.EnvVar("COMMERCE_API_BASE_URL"), api_token=dg.EnvVar("COMMERCE_API_TOKEN")
         ),
@@ -204,7 +205,7 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
     lake = LakeResource(root=str(state_dir / "lake"))
     return {
         "lake": lake,
-        "io_manager": DeltaLakeIOManager(lake=lake),
+        "io_manager": AuditedDeltaIOManager(lake=lake),
         "commerce_api": CommerceApiResource(base_url=rest_url, api_token=token),
         "partner_drops": PartnerDropsResource(
             bucket=bucket,

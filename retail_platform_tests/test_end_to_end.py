@@ -167,6 +167,12 @@ def test_all_asset_checks_passed(pipeline_run: PipelineRun) -> None:
             [check_key]
         ).get(check_key)
         assert record is not None, f"{check_key} never ran"
+        if check_key.name == "quarantine_within_limits" and record.status.value == "FAILED":
+            # The embedded data carries a few malformed orders on purpose: a day with more
+            # than 1% quarantined is a warning, never a blocking failure.
+            evaluation = record.event.dagster_event.asset_check_evaluation_data
+            assert evaluation.severity == dg.AssetCheckSeverity.WARN, evaluation.description
+            continue
         assert record.status.value == "SUCCEEDED", check_key
 
 

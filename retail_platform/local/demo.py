@@ -84,8 +84,12 @@ def run_pipeline(
         failed_checks = [
             evaluation.check_name
             for evaluation in result.get_asset_check_evaluations()
-            if not evaluation.passed
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         ]
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN:
+                label = evaluation.asset_check_key.to_user_string()
+                echo(f"      warning {label}: {evaluation.description or ''}")
         if failed_checks:
             raise RuntimeError(f"{stage.title}: blocking checks failed: {failed_checks}")
         echo(f"      done in {time.monotonic() - started:.1f}s")

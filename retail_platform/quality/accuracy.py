@@ -9,7 +9,8 @@ mis-nets a line fails them.
 import dagster as dg
 import polars as pl
 
-from retail_platform.quality.rules import amount_mismatches, markdown_table, totals_mismatches
+from retail_platform.quality.outcome import RuleOutcome
+from retail_platform.quality.rules import amount_mismatches, totals_mismatches
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.currency import to_reporting, with_fx_rate
 from retail_platform.transforms.gold.facts import ZERO_NET_STATUSES
@@ -17,10 +18,6 @@ from retail_platform.transforms.keys import date_key
 
 SILVER = "silver"
 GOLD = "gold"
-
-
-def _sample(frame: pl.DataFrame, columns: list[str]) -> dg.MetadataValue:
-    return dg.MetadataValue.md(markdown_table(frame.select(columns)))
 
 
 def line_arithmetic(quantity: str, unit_price: str, discount: str) -> pl.Expr:
@@ -43,6 +40,17 @@ def silver_revenue_lines(
     )
 
 
+def line_amounts_outcome(lines: pl.LazyFrame) -> RuleOutcome:
+    expected = line_arithmetic("quantity", "unit_price", "discount")
+    wrong = amount_mismatches(lines, "line_amount", expected).collect()
+    return RuleOutcome(
+        "line_amounts_add_up",
+        wrong.is_empty(),
+        {"wrong_lines": wrong.height},
+        wrong.select("order_id", "line_number", "line_amount", "_difference"),
+    )
+
+
 @dg.asset_check(
     asset=dg.AssetKey([SILVER, "order_lines"]),
     name="line_amounts_add_up",
@@ -50,15 +58,29 @@ def silver_revenue_lines(
     blocking=True,
 )
 def silver_line_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
-    lines = lake.scan(SILVER, "order_lines")
-    expected = line_arithmetic("quantity", "unit_price", "discount")
-    wrong = amount_mismatches(lines, "line_amount", expected).collect()
-    return dg.AssetCheckResult(
-        passed=wrong.is_empty(),
-        metadata={
-            "wrong_lines": wrong.height,
-            "sample": _sample(wrong, ["order_id", "line_number", "line_amount", "_difference"]),
-        },
+    return line_amounts_outcome(lake.scan(SILVER, "order_lines")).check_result()
+
+
+def fact_amounts_outcome(facts: pl.LazyFrame) -> RuleOutcome:
+    expectations = {
+        "gross_amount": line_arithmetic("quantity", "unit_price", "discount"),
+        "gross_amount_reporting": pl.col("gross_amount") * pl.col("fx_rate"),
+        "net_amount_reporting": pl.col("net_amount") * pl.col("fx_rate"),
+    }
+    wrong = {
+        column: amount_mismatches(facts, column, expected).collect()
+        for column, expected in expectations.items()
+    }
+    samples = [
+        frame.select("order_id", "line_number", pl.lit(column).alias("column"), "_difference")
+        for column, frame in wrong.items()
+        if not frame.is_empty()
+    ]
+    return RuleOutcome(
+        "amounts_add_up",
+        not samples,
+        {f"wrong_{column}": frame.height for column, frame in wrong.items()},
+        pl.concat(samples) if samples else pl.DataFrame(),
     )
 
 
@@ -70,26 +92,24 @@ def silver_line_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
     blocking=True,
 )
 def fact_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
-    facts = lake.scan(GOLD, "fact_order_lines")
-    expectations = {
-        "gross_amount": line_arithmetic("quantity", "unit_price", "discount"),
-        "gross_amount_reporting": pl.col("gross_amount") * pl.col("fx_rate"),
-        "net_amount_reporting": pl.col("net_amount") * pl.col("fx_rate"),
-    }
-    wrong = {
-        column: amount_mismatches(facts, column, expected).collect()
-        for column, expected in expectations.items()
-    }
-    first_wrong = next((frame for frame in wrong.values() if not frame.is_empty()), None)
-    return dg.AssetCheckResult(
-        passed=first_wrong is None,
-        metadata={
-            **{f"wrong_{column}": frame.height for column, frame in wrong.items()},
-            "sample": _sample(
-                first_wrong if first_wrong is not None else wrong["gross_amount"],
-                ["order_id", "line_number", "_difference"],
-            ),
-        },
+    return fact_amounts_outcome(lake.scan(GOLD, "fact_order_lines")).check_result()
+
+
+def silver_lines_of(lake: LakeResource) -> pl.LazyFrame:
+    return silver_revenue_lines(
+        lake.scan(SILVER, "order_lines"), lake.scan(SILVER, "orders"), lake.scan(SILVER, "fx_rates")
+    )
+
+
+def fact_reconciles_outcome(facts: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleOutcome:
+    mismatches = totals_mismatches(
+        facts, silver_lines, ["date_key", "currency"], "net_amount"
+    ).collect()
+    return RuleOutcome(
+        "net_amount_reconciles_with_silver",
+        mismatches.is_empty(),
+        {"mismatched_days": mismatches.height},
+        mismatches,
     )
 
 
@@ -102,19 +122,26 @@ def fact_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
     additional_deps=[dg.AssetKey([SILVER, "order_lines"]), dg.AssetKey([SILVER, "orders"])],
 )
 def fact_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
-    silver_lines = silver_revenue_lines(
-        lake.scan(SILVER, "order_lines"), lake.scan(SILVER, "orders"), lake.scan(SILVER, "fx_rates")
-    )
     facts = lake.scan(GOLD, "fact_order_lines")
-    mismatches = totals_mismatches(
-        facts, silver_lines, ["date_key", "currency"], "net_amount"
-    ).collect()
-    return dg.AssetCheckResult(
-        passed=mismatches.is_empty(),
-        metadata={
+    return fact_reconciles_outcome(facts, silver_lines_of(lake)).check_result()
+
+
+def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleOutcome:
+    revenue = silver_lines.select("date_key", pl.col("net_amount_reporting").alias("revenue"))
+    kpis = kpis.select("date_key", "revenue")
+    mismatches = totals_mismatches(kpis, revenue, ["date_key"], "revenue").collect()
+    totals = {
+        "gold_revenue": kpis.select(pl.col("revenue").sum()).collect().item(),
+        "silver_revenue": revenue.select(pl.col("revenue").sum()).collect().item(),
+    }
+    return RuleOutcome(
+        "revenue_reconciles_with_silver",
+        mismatches.is_empty(),
+        {
             "mismatched_days": mismatches.height,
-            "sample": _sample(mismatches, mismatches.columns),
+            **{name: float(value or 0) for name, value in totals.items()},
         },
+        mismatches,
     )
 
 
@@ -131,23 +158,8 @@ def fact_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
     ],
 )
 def kpi_revenue_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
-    silver_lines = silver_revenue_lines(
-        lake.scan(SILVER, "order_lines"), lake.scan(SILVER, "orders"), lake.scan(SILVER, "fx_rates")
-    ).select("date_key", pl.col("net_amount_reporting").alias("revenue"))
-    kpis = lake.scan(GOLD, "kpi_daily").select("date_key", "revenue")
-    mismatches = totals_mismatches(kpis, silver_lines, ["date_key"], "revenue").collect()
-    totals = {
-        "gold_revenue": kpis.select(pl.col("revenue").sum()).collect().item(),
-        "silver_revenue": silver_lines.select(pl.col("revenue").sum()).collect().item(),
-    }
-    return dg.AssetCheckResult(
-        passed=mismatches.is_empty(),
-        metadata={
-            "mismatched_days": mismatches.height,
-            **{name: float(value or 0) for name, value in totals.items()},
-            "sample": _sample(mismatches, mismatches.columns),
-        },
-    )
+    kpis = lake.scan(GOLD, "kpi_daily")
+    return kpi_revenue_outcome(kpis, silver_lines_of(lake)).check_result()
 
 
 CHECKS = [

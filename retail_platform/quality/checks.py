@@ -12,7 +12,7 @@ Blocking checks stop downstream assets in the same run from building on bad data
 silver check stops gold, a failed gold check stops the warehouse load.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 import polars as pl
@@ -20,6 +20,7 @@ import polars as pl
 from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality import accuracy, coverage
+from retail_platform.quality.outcome import SAMPLE_SIZE, RuleOutcome
 from retail_platform.quality.rules import (
     duplicate_keys,
     markdown_table,
@@ -46,21 +47,91 @@ KEYED_TABLES: tuple[tuple[str, TableContract], ...] = (
     *(("gold", contract) for contract in gold.GOLD_TABLES),
 )
 GOLD_BY_NAME = {contract.name: contract for contract in gold.GOLD_TABLES}
-SAMPLE_SIZE = 5
 PRIMARY_KEY = "primary_key_unique_and_present"
 REQUIRED_COLUMNS = "required_columns_present"
+FOREIGN_KEYS = "foreign_keys_resolve"
 
 
 def markdown(frame: pl.DataFrame) -> dg.MetadataValue:
-    """A few offending rows as a markdown table for the check's metadata ('none' if empty)."""
+    """Up to SAMPLE_SIZE offending rows as a markdown table for a check ('none' if empty)."""
     return dg.MetadataValue.md(markdown_table(frame, SAMPLE_SIZE))
+
+
+def required_columns(contract: TableContract) -> list[str]:
+    return [column.name for column in contract.columns if not column.nullable]
+
+
+def primary_key_outcome(frame: pl.LazyFrame, key: Sequence[str]) -> RuleOutcome:
+    """Uniqueness: the key is never null and never repeats; sample: the offending keys."""
+    missing_rows = null_keys(frame, key)
+    missing = missing_rows.select(pl.len()).collect().item()
+    duplicates = duplicate_keys(frame, key).collect()
+    sample = (
+        duplicates
+        if not duplicates.is_empty()
+        else missing_rows.select(key).head(SAMPLE_SIZE).collect()
+    )
+    return RuleOutcome(
+        PRIMARY_KEY,
+        missing == 0 and duplicates.height == 0,
+        {"null_keys": missing, "duplicated_keys": duplicates.height},
+        sample,
+    )
+
+
+def required_columns_outcome(
+    frame: pl.LazyFrame, key: Sequence[str], required: Sequence[str]
+) -> RuleOutcome:
+    """Completeness: no null in a required column; sample: keys of rows with a null there."""
+    present = set(frame.collect_schema().names())
+    absent = [name for name in required if name not in present]
+    nulls = null_counts(frame, [name for name in required if name in present])
+    shown = [name for name in key if name in present]
+    sample = (
+        frame.filter(pl.any_horizontal([pl.col(name).is_null() for name in nulls]))
+        .select(*shown, *(name for name in nulls if name not in shown))
+        .head(SAMPLE_SIZE)
+        .collect()
+        if nulls
+        else pl.DataFrame()
+    )
+    return RuleOutcome(
+        REQUIRED_COLUMNS,
+        not nulls and not absent,
+        {
+            "columns_checked": len(required),
+            "null_cells": sum(nulls.values()),
+            "columns_with_nulls": ", ".join(f"{name} ({n})" for name, n in nulls.items()) or "none",
+            "absent_columns": ", ".join(absent) or "none",
+        },
+        sample,
+    )
+
+
+def foreign_keys_outcome(
+    fact: pl.LazyFrame, contract: TableContract, dimension: Callable[[str], pl.LazyFrame]
+) -> RuleOutcome:
+    """Consistency: every foreign key has its dimension row; sample: the orphan keys with the
+    fact's primary key. ``dimension(name)`` gives the (published) dimension table."""
+    counts: dict[str, int] = {}
+    samples: list[pl.DataFrame] = []
+    key = list(contract.primary_key)
+    for foreign_key, dimension_name in contract.foreign_keys.items():
+        primary_key = GOLD_BY_NAME[dimension_name].primary_key[0]
+        orphaned = orphans(fact, foreign_key, dimension(dimension_name), primary_key)
+        counts[f"orphan_{foreign_key}"] = orphaned.select(pl.len()).collect().item()
+        if counts[f"orphan_{foreign_key}"]:
+            shown = [*key, *([foreign_key] if foreign_key not in key else [])]
+            samples.append(orphaned.select(shown).head(SAMPLE_SIZE).collect())
+    sample = pl.concat(samples, how="diagonal") if samples else pl.DataFrame()
+    return RuleOutcome(FOREIGN_KEYS, not any(counts.values()), counts, sample)
 
 
 def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefinition:
     """Uniqueness and completeness of one table, evaluated in one step."""
     asset_key = dg.AssetKey([layer, contract.name])
     key = list(contract.primary_key)
-    required = [column.name for column in contract.columns if not column.nullable]
+    required = required_columns(contract)
 
     @dg.multi_asset_check(
         name=f"{layer}_{contract.name}_table_checks",
@@ -81,33 +152,8 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
     )
     def _checks(lake: LakeResource) -> Iterable[dg.AssetCheckResult]:
         frame = lake.scan(layer, contract.name)
-        missing = null_keys(frame, key).select(pl.len()).collect().item()
-        duplicates = duplicate_keys(frame, key).collect()
-        yield dg.AssetCheckResult(
-            asset_key=asset_key,
-            check_name=PRIMARY_KEY,
-            passed=missing == 0 and duplicates.height == 0,
-            metadata={
-                "null_keys": missing,
-                "duplicated_keys": duplicates.height,
-                "sample": markdown(duplicates),
-            },
-        )
-        present = set(frame.collect_schema().names())
-        absent = [name for name in required if name not in present]
-        nulls = null_counts(frame, [name for name in required if name in present])
-        yield dg.AssetCheckResult(
-            asset_key=asset_key,
-            check_name=REQUIRED_COLUMNS,
-            passed=not nulls and not absent,
-            metadata={
-                "columns_checked": len(required),
-                "null_cells": sum(nulls.values()),
-                "columns_with_nulls": ", ".join(f"{name} ({n})" for name, n in nulls.items())
-                or "none",
-                "absent_columns": ", ".join(absent) or "none",
-            },
-        )
+        yield primary_key_outcome(frame, key).check_result(asset_key)
+        yield required_columns_outcome(frame, key, required).check_result(asset_key)
 
     return _checks
 
@@ -115,7 +161,7 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
 def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["gold", contract.name]),
-        name="foreign_keys_resolve",
+        name=FOREIGN_KEYS,
         description="Consistency: every foreign key resolves to a dimension row: "
         + ", ".join(f"{fk} -> {dim}" for fk, dim in contract.foreign_keys.items()),
         blocking=True,
@@ -123,20 +169,20 @@ def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
     )
     def _check(lake: LakeResource) -> dg.AssetCheckResult:
         fact = lake.scan("gold", contract.name)
-        counts: dict[str, int] = {}
-        for foreign_key, dimension_name in contract.foreign_keys.items():
-            dimension = GOLD_BY_NAME[dimension_name]
-            counts[f"orphan_{foreign_key}"] = (
-                orphans(
-                    fact, foreign_key, lake.scan("gold", dimension_name), dimension.primary_key[0]
-                )
-                .select(pl.len())
-                .collect()
-                .item()
-            )
-        return dg.AssetCheckResult(passed=not any(counts.values()), metadata=counts)
+        outcome = foreign_keys_outcome(fact, contract, lambda name: lake.scan("gold", name))
+        return outcome.check_result()
 
     return _check
+
+
+def lines_have_orders_outcome(lines: pl.LazyFrame, orders: pl.LazyFrame) -> RuleOutcome:
+    orphaned = orphans(lines, "order_id", orders, "order_id")
+    return RuleOutcome(
+        "every_line_has_its_order",
+        (count := orphaned.select(pl.len()).collect().item()) == 0,
+        {"orphan_lines": count},
+        orphaned.select("order_id", "line_number").head(SAMPLE_SIZE).collect(),
+    )
 
 
 @dg.asset_check(
@@ -148,14 +194,7 @@ def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
 )
 def every_line_has_its_order(lake: LakeResource) -> dg.AssetCheckResult:
     lines = lake.scan("silver", "order_lines")
-    orphaned = orphans(lines, "order_id", lake.scan("silver", "orders"), "order_id").collect()
-    return dg.AssetCheckResult(
-        passed=orphaned.is_empty(),
-        metadata={
-            "orphan_lines": orphaned.height,
-            "sample": markdown(orphaned.select("order_id", "line_number")),
-        },
-    )
+    return lines_have_orders_outcome(lines, lake.scan("silver", "orders")).check_result()
 
 
 def build_asset_checks() -> list[dg.AssetChecksDefinition]:

@@ -9,6 +9,7 @@ gold and the warehouse were refreshed is watched by the freshness SLAs in freshn
 import dagster as dg
 import polars as pl
 
+from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.rules import missing_days, missing_partitions
 from retail_platform.resources.lake import LakeResource
 
@@ -46,6 +47,16 @@ def _partitions_check(table: str) -> dg.AssetChecksDefinition:
     return _check
 
 
+def dates_contiguous_outcome(calendar: pl.LazyFrame) -> RuleOutcome:
+    gaps = missing_days(calendar, "date")
+    return RuleOutcome(
+        "dates_contiguous",
+        not gaps,
+        {"missing_days": len(gaps), "missing": _days([d.isoformat() for d in gaps]) or "none"},
+        pl.DataFrame({"missing_date": gaps}, schema={"missing_date": pl.Date}),
+    )
+
+
 @dg.asset_check(
     asset=dg.AssetKey(["gold", "dim_date"]),
     name="dates_contiguous",
@@ -53,14 +64,7 @@ def _partitions_check(table: str) -> dg.AssetChecksDefinition:
     blocking=True,
 )
 def dim_date_contiguous(lake: LakeResource) -> dg.AssetCheckResult:
-    gaps = missing_days(lake.scan("gold", "dim_date"), "date")
-    return dg.AssetCheckResult(
-        passed=not gaps,
-        metadata={
-            "missing_days": len(gaps),
-            "missing": _days([d.isoformat() for d in gaps]) or "none",
-        },
-    )
+    return dates_contiguous_outcome(lake.scan("gold", "dim_date")).check_result()
 
 
 def _newest(frame: pl.LazyFrame, column: pl.Expr) -> object:

@@ -11,12 +11,18 @@ Bronze assets that write themselves use the same guarded paths: `replace_keys` (
 rows), `replace_date_window` (one day of an API feed), `append` (a batch past a watermark) and
 `upsert` (the S3 manifest). Each is one Delta commit: a reader, or a process killed mid-write,
 sees the table before or after it, never half of it.
+
+The lake also keeps an audit log per table (`<root>/_audit/<layer>/<table>`, a Delta table):
+one row per audit of a candidate version (published or rejected, run id, checks), written by
+the table's own writer (under its pool), so the warehouse loader can tell whether the version
+it is about to load passed its audit (write-audit-publish, docs/data-model.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import polars as pl
@@ -28,6 +34,38 @@ from retail_platform.resources.lake_maintenance import TableMaintenance, maintai
 from retail_platform.sql_text import plain_identifier, sql_literal
 
 PARTITION_COLUMN = "_partition_date"
+AUDIT_FOLDER = "_audit"
+PUBLISHED, REJECTED = "published", "rejected"
+# Commits that rewrite files without changing a table's rows (automation/maintenance.py).
+DATA_PRESERVING_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+AUDIT_SCHEMA = pl.Schema(
+    {
+        "status": pl.String,
+        "version": pl.Int64,
+        "run_id": pl.String,
+        "checks": pl.String,
+        "failed_checks": pl.String,
+        "detail": pl.String,
+        "rows": pl.Int64,
+        "inputs": pl.String,
+        "audited_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit of a candidate version of a table."""
+
+    status: str  # PUBLISHED (committed as `version`) or REJECTED (nothing committed)
+    version: int | None  # the committed version; for a rejection, the version readers keep
+    run_id: str
+    checks: str  # the blocking checks run, comma-separated
+    failed_checks: str = ""
+    detail: str = ""  # for a rejection: the one-line failure message
+    rows: int = 0
+    inputs: str = ""  # published versions of the tables the audit compared with, "t=v, ..."
+    audited_at: datetime | None = None
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -44,13 +82,51 @@ class LakeResource(dg.ConfigurableResource):
     def exists(self, layer: str, table: str) -> bool:
         return DeltaTable.is_deltatable(self.table_uri(layer, table), self._options())
 
-    def scan(self, layer: str, table: str) -> pl.LazyFrame:
+    def scan(self, layer: str, table: str, version: int | None = None) -> pl.LazyFrame:
+        """The table's current version, or the given one (time travel)."""
         uri = self.table_uri(layer, table)
         if not self.exists(layer, table):
             raise TableNotFoundError(
                 f"Delta table {layer}.{table} does not exist yet at {uri}: materialize it first"
             )
-        return pl.scan_delta(uri, storage_options=self._options() or None)
+        return pl.scan_delta(uri, version=version, storage_options=self._options() or None)
+
+    def commits_after(self, layer: str, table: str, version: int) -> list[tuple[int, str]]:
+        """(version, operation) of every commit after ``version``, oldest first."""
+        history = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        return sorted(
+            (int(entry["version"]), str(entry.get("operation", "?")))
+            for entry in history.history()
+            if int(entry["version"]) > version
+        )
+
+    def record_audit(self, layer: str, table: str, record: AuditRecord) -> None:
+        """Append one audit record to the table's audit log (one commit)."""
+        row = {
+            "status": record.status,
+            "version": record.version,
+            "run_id": record.run_id,
+            "checks": record.checks,
+            "failed_checks": record.failed_checks,
+            "detail": record.detail,
+            "rows": record.rows,
+            "inputs": record.inputs,
+            "audited_at": record.audited_at or datetime.now(UTC),
+        }
+        frame = pl.DataFrame([row], schema=AUDIT_SCHEMA)
+        write_deltalake(
+            self.table_uri(AUDIT_FOLDER, f"{layer}/{table}"),
+            frame.to_arrow(),
+            mode="append",
+            storage_options=self._options() or None,
+        )
+
+    def audit_log(self, layer: str, table: str) -> list[AuditRecord]:
+        """The table's audit records, oldest first (empty when it was never audited)."""
+        if not self.exists(AUDIT_FOLDER, f"{layer}/{table}"):
+            return []
+        rows = self.scan(AUDIT_FOLDER, f"{layer}/{table}").sort("audited_at").collect()
+        return [AuditRecord(**row) for row in rows.rows(named=True)]
 
     def version(self, layer: str, table: str) -> int:
         return DeltaTable(self.table_uri(layer, table), storage_options=self._options()).version()

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from retail_platform.assets.silver.products import silver_products_assets
@@ -17,8 +18,13 @@ from retail_platform.automation.alerts import (
     failure_payload,
     run_failure_alerts,
 )
+from retail_platform.contracts import gold
 from retail_platform.environment import local_resources
+from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.alerts import AlertDeliveryError, AlertWebhookResource
+from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.quality.run_check import run_check
+from retail_platform_tests.quality.tables import table
 
 
 @dataclass
@@ -144,3 +150,67 @@ def test_payload_lists_at_most_five_steps_and_cuts_long_errors() -> None:
     assert lines[:2] == ["*Run* `r-1`", "*Assets* `bronze/orders`"]
     assert lines[2] == "• `step_0`: " + "x" * 299 + "…"
     assert lines[3:] == [f"• `step_{n}`: boom" for n in range(1, 5)] + ["… and 2 more failed steps"]
+
+
+def _failed_alert(
+    instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult, receiver: Receiver
+) -> dict:
+    assert not result.success
+    run = instance.get_run_by_id(result.run_id)
+    run_failure_alerts(_failure_context(instance, run, AlertWebhookResource(url=receiver.url)))
+    [body] = receiver.bodies
+    return body
+
+
+def test_a_refused_gold_audit_alerts_with_table_check_counts_and_sample(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """A gold candidate with product_key 7 twice: the audit refuses it before the commit."""
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    products = table(gold.DIM_PRODUCT, product_key=[7, 7, 8], name=["Mug", "Mug", "Cup"])
+
+    @dg.asset(key=["gold", "dim_product"])
+    def dim_product() -> pl.DataFrame:
+        return products
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [dim_product],
+            instance=instance,
+            resources={"io_manager": AuditedDeltaIOManager(lake=lake)},
+            raise_on_error=False,
+        )
+        body = _failed_alert(instance, result, receiver)
+
+    assert not lake.exists("gold", "dim_product")  # nothing was published
+    assert body["text"].endswith(
+        f": gold/dim_product primary_key_unique_and_present (run {result.run_id})"
+    )
+    checks = body["blocks"][-1]["text"]["text"]
+    assert checks == (
+        "*Failed checks*\n• `gold/dim_product` *primary_key_unique_and_present* failed "
+        "(null_keys=0, duplicated_keys=1); sample: product_key=7 occurrences=2"
+    )
+    failure = result.get_step_failure_events()[0].step_failure_data
+    assert failure.user_failure_data.metadata[
+        "primary_key_unique_and_present.sample_text"
+    ].value == ("product_key=7 occurrences=2")
+
+
+def test_a_failed_blocking_check_alerts_with_its_sample_of_orphan_keys(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", "dim_date", table(gold.DIM_DATE, date_key=[20261001]))
+    lake.replace_table("gold", "kpi_daily", table(gold.KPI_DAILY, date_key=[20261001, 20261002]))
+
+    with dg.instance_for_test() as instance:
+        run_check(lake, dg.AssetKey(["gold", "kpi_daily"]), "foreign_keys_resolve", instance)
+        [run] = instance.get_runs()
+        run_failure_alerts(_failure_context(instance, run, AlertWebhookResource(url=receiver.url)))
+
+    [body] = receiver.bodies
+    assert body["blocks"][-1]["text"]["text"] == (
+        "*Failed checks*\n• `gold/kpi_daily` *foreign_keys_resolve* failed "
+        "(orphan_date_key=1); sample: date_key=20261002"
+    )

@@ -124,6 +124,9 @@ def test_fact_rows_that_all_resolve_pass(lake: LakeResource) -> None:
         "orphan_date_key": 0,
         "orphan_customer_key": 0,
         "orphan_product_key": 0,
+        "sample": "none",
+        "sample_rows": 0,
+        "sample_text": "none",
     }
 
 
@@ -138,6 +141,10 @@ def test_an_orphan_customer_key_fails_foreign_keys_resolve(lake: LakeResource) -
         "orphan_date_key": 0,
         "orphan_customer_key": 1,
         "orphan_product_key": 0,
+        # The offending key with the fact row's own key: line 2 points at customer 999.
+        "sample": "| order_line_key | customer_key |\n|---|---|\n| 2 | 999 |",
+        "sample_rows": 1,
+        "sample_text": "order_line_key=2 customer_key=999",
     }
 
 
@@ -160,11 +167,14 @@ def test_each_foreign_key_is_counted_separately(lake: LakeResource) -> None:
     run = _run_check(lake, FACT_ORDER_LINES, FOREIGN_KEYS)
 
     assert run.passed is False
-    assert run.metadata == {
-        "orphan_date_key": 2,
-        "orphan_customer_key": 0,
-        "orphan_product_key": 1,
-    }
+    counts = {name: run.metadata[name] for name in run.metadata if name.startswith("orphan_")}
+    assert counts == {"orphan_date_key": 2, "orphan_customer_key": 0, "orphan_product_key": 1}
+    # Lines 2 and 3 are dated 2026-12-31 (not in dim_date); line 3 has product 777.
+    assert run.metadata["sample_text"] == (
+        "order_line_key=2 date_key=20261231 product_key=None | "
+        "order_line_key=3 date_key=20261231 product_key=None | "
+        "order_line_key=3 date_key=None product_key=777"
+    )
 
 
 def test_kpi_daily_dates_must_resolve_to_dim_date(lake: LakeResource) -> None:
@@ -174,7 +184,8 @@ def test_kpi_daily_dates_must_resolve_to_dim_date(lake: LakeResource) -> None:
     run = _run_check(lake, KPI_DAILY, FOREIGN_KEYS)
 
     assert run.passed is False
-    assert run.metadata == {"orphan_date_key": 1}
+    assert run.metadata["orphan_date_key"] == 1
+    assert run.metadata["sample_text"] == "date_key=20261002"
 
 
 # --- completeness: required columns -----------------------------------------------------------

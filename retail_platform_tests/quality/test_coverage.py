@@ -75,7 +75,11 @@ def test_dim_date_with_a_gap_fails(lake: LakeResource) -> None:
     run = run_check(lake, dg.AssetKey(["gold", "dim_date"]), "dates_contiguous")
 
     assert run.passed is False
-    assert run.metadata == {"missing_days": 1, "missing": "2026-10-03"}
+    assert {name: run.metadata[name] for name in ("missing_days", "missing")} == {
+        "missing_days": 1,
+        "missing": "2026-10-03",
+    }
+    assert run.metadata["sample_text"] == "missing_date=2026-10-03"
 
 
 def stamp(day: int) -> datetime:

@@ -10,6 +10,12 @@
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
 and "deduplication kept exactly one row per distinct key".
+
+Write-audit-publish: the rows about to be merged are audited (key present and unique, required
+columns filled, line arithmetic) before the merge commit; a failure commits nothing. The
+blocking ``quarantine_within_limits`` check on the quarantine table warns above 1% and fails
+above 50% of a source's rows quarantined (quality/quarantine.py): the valid rows of the other
+sources are still merged, and the run fails, naming the file or partition.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +27,13 @@ import polars as pl
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.model import TableContract
 from retail_platform.contracts.silver import quarantine_of
+from retail_platform.quality.audit import AuditFailedError, audit_silver_candidate, failed
+from retail_platform.quality.quarantine import (
+    QUARANTINE_CHECK,
+    QuarantineLimits,
+    quarantine_by_source,
+    quarantine_check_result,
+)
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.transforms.silver.latest import (
@@ -47,6 +60,8 @@ class SilverEntity:
     """Conforms the latest valid rows to the silver contract."""
     version_column: str
     extra_outputs: Sequence[TableContract] = field(default_factory=tuple)
+    quarantine_limits: QuarantineLimits = field(default_factory=QuarantineLimits)
+    """Quarantined share per source (file, partition, batch) that warns, and that fails."""
 
     @property
     def bronze_table(self) -> str:
@@ -76,7 +91,17 @@ class SilverEntity:
                 "holds rows_quarantined rows, and deduplication kept exactly one row per "
                 "distinct key: nothing read from bronze is lost.",
                 blocking=True,
-            )
+            ),
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=dg.AssetKey(["silver", self.quarantine.name]),
+                description="The share of quarantined rows, per source file, daily partition or "
+                f"batch and for the whole table: a warning above "
+                f"{self.quarantine_limits.warn_share:.0%}, a failure above "
+                f"{self.quarantine_limits.fail_share:.0%}, naming the source and its three most "
+                "frequent reasons.",
+                blocking=True,
+            ),
         ]
 
 
@@ -98,6 +123,8 @@ class Cleaned:
     """The latest valid version of each key, before conforming (orders explode lines from it)."""
     quarantined: pl.DataFrame
     counts: dict[str, int]
+    by_source: pl.DataFrame
+    """Rows and quarantined rows per source and for the whole table (quality/quarantine.py)."""
 
 
 def clean(
@@ -128,6 +155,7 @@ def clean(
             "rows_latest": latest.height,
             "versions_superseded": rows_valid - latest.height,
         },
+        by_source=quarantine_by_source(validated.lazy()),
     )
 
 
@@ -152,6 +180,7 @@ def merge_latest(
     replaces the table by ``frame``, which is complete because silver reads all of bronze.
     """
     key = list(contract.primary_key)
+    require_audited(contract, frame, lake)
     current = None if rebuild else _current(lake, "silver", contract.name, frame.schema)
     if current is None:
         lake.replace_table("silver", contract.name, frame)
@@ -175,6 +204,7 @@ def merge_children(
     lake: LakeResource, contract: TableContract, children: pl.DataFrame, parent_key: Sequence[str]
 ) -> dict[str, object]:
     """Replace the children of the merged parents (new ones in, vanished ones out)."""
+    require_audited(contract, children, lake)
     current = _current(lake, "silver", contract.name, children.schema)
     if current is None:
         lake.replace_table("silver", contract.name, children)
@@ -186,6 +216,20 @@ def merge_children(
         "silver", contract.name, source, list(contract.primary_key), DELETE_FLAG
     )
     return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}
+
+
+def require_audited(contract: TableContract, candidate: pl.DataFrame, lake: LakeResource) -> None:
+    """Write-audit-publish for silver: the rows about to be merged pass the table's blocking
+    rules, or nothing is committed (the published table was audited, so the merge of audited
+    rows keyed on the primary key is too)."""
+    broken = failed(audit_silver_candidate(contract, candidate.lazy()))
+    if broken:
+        exists = lake.exists("silver", contract.name)
+        raise AuditFailedError(
+            f"silver.{contract.name}",
+            broken,
+            lake.version("silver", contract.name) if exists else None,
+        )
 
 
 def is_current_schema(lake: LakeResource, contract: TableContract) -> bool:
@@ -235,6 +279,11 @@ def finish_entity(
         *extra,
         materialized(lake, entity.quarantine, {"rows": cleaned.quarantined.height}),
         accounting_check(entity, counts, table_rows(lake, "silver", entity.quarantine.name)),
+        quarantine_check_result(
+            dg.AssetKey(["silver", entity.quarantine.name]),
+            cleaned.by_source,
+            entity.quarantine_limits,
+        ),
     ]
 
 

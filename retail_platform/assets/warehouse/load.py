@@ -4,17 +4,27 @@ Facts with a foreign key to dim_date load incrementally: only the dates whose ro
 are staged and merged on the primary key. Every other table is replaced whole when (and only
 when) its content changed. Facts wait for the dimensions they reference, so a BI refresh
 never finds a fact row whose dimension row is not there yet.
+
+Only audited gold is published (write-audit-publish, docs/data-model.md): before anything
+touches Snowflake, the loader asks the lake's audit log whether the gold version it is about
+to load passed every blocking check (`quality/publish.py`), and refuses otherwise with a
+message naming the table, the check and the version; Snowflake keeps its last good load. It
+then reads exactly that version. A fact also refuses while Snowflake holds one of its
+dimensions from an older gold version than the one the fact was audited against, so a fact
+and its dimensions in Snowflake always come from audited builds that agree.
 """
 
 import dagster as dg
-import polars as pl
 
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import TableContract
+from retail_platform.quality.publish import NotAuditedError, audited_version
+from retail_platform.resources.lake import PUBLISHED, AuditRecord, LakeResource
 from retail_platform.resources.warehouse import LoadResult, SnowflakeWarehouse, WarehouseColumn
 
 DATE_DIMENSION = "dim_date"
+GOLD, WAREHOUSE = "gold", "warehouse"
 MAX_LISTED_PARTITIONS = 20
 
 
@@ -72,13 +82,17 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
         description=f"{contract.description} Loaded into Snowflake as {contract.name.upper()}.",
         metadata={**asset_metadata(contract), "load_mode": mode},
         tags=contract.asset_tags(),
-        ins={"gold_table": dg.AssetIn(key=["gold", contract.name])},
-        deps=[dg.AssetKey(["warehouse", name]) for name in dimensions],
+        deps=[
+            dg.AssetKey([GOLD, contract.name]),
+            *(dg.AssetKey([WAREHOUSE, name]) for name in dimensions),
+        ],
     )
     def _load(
-        context: dg.AssetExecutionContext, gold_table: pl.LazyFrame, warehouse: SnowflakeWarehouse
+        context: dg.AssetExecutionContext, lake: LakeResource, warehouse: SnowflakeWarehouse
     ) -> dg.MaterializeResult:
-        frame = gold_table.collect()
+        audited = audited_version(lake, GOLD, contract.name)
+        _require_dimensions_loaded(lake, contract.name, audited.input_versions())
+        frame = lake.scan(GOLD, contract.name, version=audited.version).collect()
         result = warehouse.load_table(
             contract.name,
             frame,
@@ -97,9 +111,43 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
                 f"({len(result.partitions_loaded)} partitions): {result.rows_inserted} inserted, "
                 f"{result.rows_updated} updated, {result.rows_deleted} deleted"
             )
-        return dg.MaterializeResult(metadata=load_metadata(result))
+        # What Snowflake now holds, for the facts that reference this table (same pool only).
+        lake.record_audit(
+            WAREHOUSE,
+            contract.name,
+            AuditRecord(
+                status=PUBLISHED,
+                version=audited.version,
+                run_id=context.run.run_id,
+                checks=audited.record.checks,
+                rows=result.row_count,
+            ),
+        )
+        return dg.MaterializeResult(
+            metadata={
+                **load_metadata(result),
+                "gold_version": audited.version,
+                "audited_by_run": audited.record.run_id,
+            }
+        )
 
     return _load
+
+
+def _require_dimensions_loaded(
+    lake: LakeResource, table: str, audited_against: dict[str, int]
+) -> None:
+    """Refuse a fact while Snowflake holds a dimension older than the one it was audited on."""
+    for dimension, version in sorted(audited_against.items()):
+        loads = lake.audit_log(WAREHOUSE, dimension)
+        loaded = loads[-1].version if loads else None
+        if loaded is None or loaded < version:
+            raise NotAuditedError(
+                f"refusing to load {GOLD}.{table}: it was audited (check foreign_keys_resolve) "
+                f"against {GOLD}.{dimension} version {version}, but Snowflake holds "
+                f"{dimension} from version {loaded if loaded is not None else 'none'}; "
+                f"load {WAREHOUSE}/{dimension} first"
+            )
 
 
 warehouse_assets = [build_warehouse_asset(contract) for contract in GOLD_TABLES]

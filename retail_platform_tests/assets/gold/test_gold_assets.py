@@ -60,8 +60,11 @@ def test_clean_silver_builds_gold_with_hand_computed_kpis_and_every_check_passes
     result = run_silver_and_gold(lake, instance)
 
     assert result.success
-    failed = [e.asset_check_key for e in result.get_asset_check_evaluations() if not e.passed]
-    assert failed == []
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    # Only a warning: the small lake's malformed order O4 is 1 of 6 order versions.
+    assert [(e.asset_check_key.to_user_string(), e.severity) for e in failed] == [
+        ("silver/orders_quarantine:quarantine_within_limits", dg.AssetCheckSeverity.WARN)
+    ]
     assert len(result.get_asset_check_evaluations()) >= 45
     kpis = lake.scan("gold", "kpi_daily").sort("date_key").collect()  # a lake read has no order
     assert kpis.drop("date_key").rows() == [
@@ -113,7 +116,7 @@ def test_a_blocking_silver_check_stops_gold_built_on_that_silver(
     failed = {
         e.asset_check_key.to_user_string()
         for e in result.get_asset_check_evaluations()
-        if not e.passed
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     }
     assert failed == {
         "silver/orders:bronze_partitions_complete",

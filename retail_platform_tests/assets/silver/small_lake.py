@@ -16,7 +16,8 @@ import polars as pl
 
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.quality.publish import AuditedDeltaIOManager
+from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 
 SECRET = "test-secret"
@@ -162,7 +163,7 @@ def report_bronze_days(instance: dg.DagsterInstance, days: Sequence[str]) -> Non
 def resources(lake: LakeResource, secret: str = SECRET) -> dict[str, Any]:
     return {
         "lake": lake,
-        "io_manager": DeltaLakeIOManager(lake=lake),
+        "io_manager": AuditedDeltaIOManager(lake=lake),
         "pii_masking": PiiMaskingResource(hmac_secret=secret),
     }
 

@@ -74,9 +74,19 @@ def test_orders_reach_silver_with_every_row_accounted_for(
                     "versions_superseded", "rows_out")
     } == {"rows_in": 6, "rows_valid": 5, "rows_quarantined": 1, "distinct_keys": 3,
           "versions_superseded": 2, "rows_out": 3}  # fmt: skip
-    (check,) = result.get_asset_check_evaluations()
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    check = checks["rows_accounted_for"]
     assert (check.check_name, check.passed) == ("rows_accounted_for", True)
     assert check.metadata["failed"].value == "none"
+    # O4 is 1 of the 2 versions of Oct 3 (50%, not above the 50% failure) and 1 of 6 rows
+    # (16.67%) of the table: over the 1% warning only, naming its day first.
+    quarantine = checks["quarantine_within_limits"]
+    assert (quarantine.passed, quarantine.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert quarantine.metadata["share_quarantined"].value == 0.1667
+    assert quarantine.description.startswith(
+        "partition 2026-10-03: 1 of 2 rows quarantined (50.0%)"
+    )
+    assert "created_at: not an ISO-8601 timestamp (1)" in quarantine.description
     orders = silver(lake, "orders").sort("order_id")
     assert orders.select("order_id", "status").rows() == [
         ("O1", "shipped"),

@@ -4,16 +4,21 @@ materialization reports, over the session's pipeline run against the local serve
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
-from retail_platform.assets.warehouse.load import incremental_partition_column
+from retail_platform.assets.warehouse.load import incremental_partition_column, warehouse_assets
+from retail_platform.contracts import gold
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import Column, TableContract
 from retail_platform.local.demo import QUIET
+from retail_platform.resources.lake import PUBLISHED, AuditRecord, LakeResource
+from retail_platform.resources.warehouse import SnowflakeWarehouse
 from retail_platform_tests.conftest import PipelineRun
+from retail_platform_tests.quality.tables import table as contract_table
 
 KEY = pl.Int64
 
@@ -137,3 +142,29 @@ def test_materializing_the_warehouse_again_changes_nothing(pipeline_run: Pipelin
         assert (after["rows_loaded"], after["rows_merged"], after["rows_deleted"]) == (0, 0, 0)
         assert after["checksum"] == before[table]["checksum"], table
         assert after["dagster/row_count"] == before[table]["dagster/row_count"], table
+
+
+def test_a_fact_waits_until_snowflake_holds_the_dimension_it_was_audited_against(
+    tmp_path: Path,
+) -> None:
+    """kpi_daily was audited against gold dim_date version 3; Snowflake has version 2 of it."""
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", "kpi_daily", contract_table(gold.KPI_DAILY, date_key=[20261001]))
+    audited = AuditRecord(PUBLISHED, 0, "run-gold", "checks", inputs="dim_date=3")
+    lake.record_audit("gold", "kpi_daily", audited)
+    lake.record_audit("warehouse", "dim_date", AuditRecord(PUBLISHED, 2, "run-load", "checks"))
+    # Never reached: the refusal comes before any connection.
+    nowhere = SnowflakeWarehouse(account="x", user="y", host="127.0.0.1", port=9, protocol="http")
+    load = next(a for a in warehouse_assets if dg.AssetKey(["warehouse", "kpi_daily"]) in a.keys)
+
+    result = dg.materialize(
+        [load], resources={"lake": lake, "warehouse": nowhere}, raise_on_error=False
+    )
+
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    assert (
+        "refusing to load gold.kpi_daily: it was audited (check foreign_keys_resolve) against "
+        "gold.dim_date version 3, but Snowflake holds dim_date from version 2; load "
+        "warehouse/dim_date first"
+    ) in error.message

@@ -1,0 +1,148 @@
+"""Publishing gold: audit the candidate, commit only what passed, and verify before loading.
+
+`AuditedDeltaIOManager` is the lake IO manager with write-audit-publish for gold: every gold
+table's new version is audited (quality/audit.py) before its Delta commit, whatever launched
+the run (UI, backfill, schedule, sensor, automation, CLI), because every materialization of a
+gold asset goes through it. A failed audit raises `AuditFailedError` (the step fails, nothing
+is committed, readers keep the previous audited version) and is recorded in the table's audit
+log; a passed one is committed and recorded with its Delta version.
+
+`audited_version` is what the warehouse loader asks before it loads a gold table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+
+from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
+from retail_platform.quality.checks import GOLD_BY_NAME
+from retail_platform.resources.lake import (
+    DATA_PRESERVING_OPERATIONS,
+    PUBLISHED,
+    REJECTED,
+    AuditRecord,
+    DeltaLakeIOManager,
+    LakeResource,
+)
+
+AUDITED_LAYER = "gold"
+AUDIT = "write_audit_publish"  # names the audit itself when a version has no record at all
+
+
+class AuditedDeltaIOManager(DeltaLakeIOManager):
+    """DeltaLakeIOManager that audits each gold table's candidate before committing it."""
+
+    def handle_output(
+        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
+    ) -> None:
+        layer, table = context.asset_key.path[0], context.asset_key.path[-1]
+        if obj is None or layer != AUDITED_LAYER or table not in GOLD_RULES:
+            super().handle_output(context, obj)
+            return
+        frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
+        outcomes = audit_gold(table, frame.lazy(), self.lake)
+        checks = ", ".join(outcome.check for outcome in outcomes)
+        inputs = _input_versions(self.lake, table)
+        broken = failed(outcomes)
+        if broken:
+            kept = self.lake.version(layer, table) if self.lake.exists(layer, table) else None
+            error = AuditFailedError(f"{layer}.{table}", broken, kept)
+            self.lake.record_audit(
+                layer,
+                table,
+                AuditRecord(
+                    status=REJECTED,
+                    version=kept,
+                    run_id=context.run_id,
+                    checks=checks,
+                    failed_checks=", ".join(outcome.check for outcome in broken),
+                    detail=error.description or "",
+                    rows=frame.height,
+                    inputs=inputs,
+                ),
+            )
+            raise error
+        super().handle_output(context, frame)
+        version = self.lake.version(layer, table)
+        self.lake.record_audit(
+            layer,
+            table,
+            AuditRecord(
+                status=PUBLISHED,
+                version=version,
+                run_id=context.run_id,
+                checks=checks,
+                rows=frame.height,
+                inputs=inputs,
+            ),
+        )
+        context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
+
+
+def _input_versions(lake: LakeResource, table: str) -> str:
+    """The published versions of the dimensions the candidate's foreign keys were checked on."""
+    contract = GOLD_BY_NAME[table]
+    versions = [
+        f"{name}={lake.version(AUDITED_LAYER, name)}"
+        for name in sorted(set(contract.foreign_keys.values()))
+        if name != table and lake.exists(AUDITED_LAYER, name)
+    ]
+    return ", ".join(versions)
+
+
+class NotAuditedError(dg.Failure):
+    """The loader refuses a table version that did not pass its audit."""
+
+
+@dataclass(frozen=True)
+class AuditedVersion:
+    version: int  # the table's current version: the audited one, or a compaction of it
+    record: AuditRecord
+
+    def input_versions(self) -> dict[str, int]:
+        pairs = (item.split("=") for item in self.record.inputs.split(", ") if item)
+        return {name: int(version) for name, version in pairs}
+
+
+def audited_version(lake: LakeResource, layer: str, table: str) -> AuditedVersion:
+    """The current version of ``layer.table`` if it passed its audit; else `NotAuditedError`
+    naming the table, the check and the version.
+
+    Refused: a table without an audit record; a table whose newest audit was a rejection (its
+    last build failed: loading the version it kept would hide that); a version written after
+    the last passed audit by anything but compaction or vacuum.
+    """
+    name = f"{layer}.{table}"
+    if not lake.exists(layer, table):
+        raise NotAuditedError(f"refusing to load {name}: the table does not exist yet")
+    current = lake.version(layer, table)
+    log = lake.audit_log(layer, table)
+    if not log:
+        raise NotAuditedError(
+            f"refusing to load {name} version {current}: check {AUDIT} has no record of it "
+            "(it was written without passing its audit); rebuild it"
+        )
+    newest = log[-1]
+    if newest.status == REJECTED:
+        raise NotAuditedError(
+            f"refusing to load {name}: its newest build (run {newest.run_id}) failed blocking "
+            f"check(s) {newest.failed_checks} and was not published; {name} keeps version "
+            f"{newest.version}, Snowflake keeps its last good load. {newest.detail}",
+            metadata={"table": name, "failed_checks": newest.failed_checks,
+                      "kept_version": str(newest.version), "run_id": newest.run_id},
+        )  # fmt: skip
+    unaudited = [
+        (version, operation)
+        for version, operation in lake.commits_after(layer, table, int(newest.version or 0))
+        if operation not in DATA_PRESERVING_OPERATIONS
+    ]
+    if unaudited:
+        version, operation = unaudited[-1]
+        raise NotAuditedError(
+            f"refusing to load {name} version {version}: check {AUDIT} has no record of it "
+            f"({operation} after audited version {newest.version}); rebuild it"
+        )
+    return AuditedVersion(current, newest)
