@@ -29,6 +29,7 @@ from retail_platform.transforms.bronze import (
     json_array_to_frame,
     parquet_to_frame,
     payload_columns,
+    rejected_file_frame,
     rejected_file_reason,
 )
 
@@ -166,7 +167,7 @@ def ingest_feed(
         frames, manifest_rows = [], []
         for listed_object in todo[first : first + step]:
             content, version = drops.read_object(listed_object.key)
-            frame = feed.parse(content, batch, drops.uri(version.key), version.key)
+            frame = parse_object(feed, content, batch, drops.uri(version.key), version.key)
             reason = rejected_file_reason(frame)
             if reason:
                 rejected.append(reason)
@@ -192,6 +193,27 @@ def ingest_feed(
             "latest_object_modified": _latest_modified(todo),
         }
     )
+
+
+def parse_object(
+    feed: S3Feed, content: bytes, batch: Ingestion, source_key: str, key: str
+) -> pl.DataFrame:
+    """The object's bronze rows; any failure to read it rejects this object alone.
+
+    A problem in one file (a parse error, a header polars refuses, a bug meeting an odd file)
+    is a property of that file: retrying cannot fix it and it must not stop the others, so it
+    becomes the file's rejection, by name, in the manifest and the metadata.
+    """
+    try:
+        return feed.parse(content, batch, source_key, key)
+    except Exception as error:
+        return rejected_file_frame(
+            feed.contract,
+            ingestion=batch,
+            source_key=source_key,
+            content=content,
+            reason=f"{type(error).__name__}: {error}",
+        )
 
 
 def manifest_etags(lake: LakeResource, table: str) -> dict[str, str]:
