@@ -12,7 +12,7 @@ so a run killed in between re-ingests those objects on the next run, replacing, 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Literal
+from typing import Any, Literal
 
 import dagster as dg
 import polars as pl
@@ -21,6 +21,7 @@ from pydantic import Field
 from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
+from retail_platform.feeds.profiles import feed_profiles_metadata, shipped_profiles
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.s3 import PartnerDropsResource, S3Object
 from retail_platform.transforms.bronze import (
@@ -59,6 +60,8 @@ class S3Feed:
     rename: Mapping[str, str] = field(default_factory=dict)
     """Delivered column -> contract column; every one must be present in each file."""
     constants_from_key: Callable[[str], dict[str, str]] = lambda _key: {}
+    csv_options_from_key: Callable[[str], dict[str, Any]] = lambda _key: {}
+    """Delimiter, encoding and header aliases of the file's sender (its feed profile)."""
 
     def matches(self, key: str) -> bool:
         return key.startswith(self.prefix) and key.endswith(self.suffixes)
@@ -75,6 +78,7 @@ class S3Feed:
             rename=self.rename,
             constants=self.constants_from_key(key),
             **options,
+            **self.csv_options_from_key(key),
         )
 
 
@@ -86,6 +90,10 @@ def _partner_of(key: str) -> dict[str, str]:
     return {"partner_id": key.removeprefix("partner_sales/").split("/")[0]}
 
 
+def _profile_csv_options(key: str) -> dict[str, Any]:
+    return shipped_profiles().for_partner(_partner_of(key)["partner_id"]).csv_options()
+
+
 FEEDS: dict[str, S3Feed] = {
     "products": S3Feed(
         bronze.PRODUCTS, "catalog/", "csv", (".csv", ".csv.gz"), ("product_id",),
@@ -94,7 +102,7 @@ FEEDS: dict[str, S3Feed] = {
     "partners": S3Feed(bronze.PARTNERS, "partners/", "json", (".json",), ("partner_id",)),
     "partner_sales": S3Feed(
         bronze.PARTNER_SALES, "partner_sales/", "csv", (".csv", ".csv.gz"),
-        ("invoice_no", "stock_code"), UCI_COLUMNS, _partner_of,
+        ("invoice_no", "stock_code"), UCI_COLUMNS, _partner_of, _profile_csv_options,
     ),
     "inventory": S3Feed(
         bronze.INVENTORY, "inventory/", "parquet", (".parquet",),
@@ -118,7 +126,11 @@ class S3ObjectsConfig(dg.Config):
 
 
 def _feed_asset(feed: S3Feed) -> dg.AssetsDefinition:
-    @dg.asset(**asset_kwargs("bronze", feed.contract, KINDS))
+    kwargs = asset_kwargs("bronze", feed.contract, KINDS)
+    if feed.contract is bronze.PARTNER_SALES:  # how each partner's files are read, in the UI
+        kwargs["metadata"] = {**kwargs["metadata"], **feed_profiles_metadata()}
+
+    @dg.asset(**kwargs)
     def _asset(
         context: dg.AssetExecutionContext,
         config: S3ObjectsConfig,
