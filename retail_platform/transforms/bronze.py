@@ -76,14 +76,14 @@ def records_to_frame(
         problems: list[str] = []
         for name, path in paths.items():
             value, problem = _lookup(record, path)
-            row[name] = _as_json(value) if name in json_columns else _as_text(value)
+            row[name] = _as_json(value) if name in json_columns else as_text(value)
             if problem:
                 problems.append(problem)
         missing = [name for name in required if row.get(name) in (None, "")]
         if missing:
             problems.insert(0, f"missing required field(s): {', '.join(missing)}")
         if problems:
-            row |= {"_error": "; ".join(dict.fromkeys(problems)), "_raw": _dump(record)}
+            row |= {"_error": "; ".join(dict.fromkeys(problems)), "_raw": dump(record)}
         else:
             row |= {"_error": None, "_raw": None}
         rows.append(row)
@@ -195,7 +195,7 @@ def parquet_to_frame(
         required=required,
         file_kind="Parquet",
         whole_file=lambda: _base64(content),
-        raw_row=lambda values: _dump(list(values)),
+        raw_row=lambda values: dump(list(values)),
     )
 
 
@@ -333,7 +333,7 @@ def _lookup(record: Mapping[str, Any], path: str) -> tuple[Any, str | None]:
     return value, None
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -344,19 +344,19 @@ def _as_text(value: Any) -> str | None:
         return repr(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    return _dump(value)
+    return dump(value)
 
 
 def _as_json(value: Any) -> str | None:
-    return None if value is None else _dump(value)
+    return None if value is None else dump(value)
 
 
-def _dump(value: Any) -> str:
+def dump(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
 def _malformed_row(columns: Sequence[str], record: Any, reason: str) -> dict[str, str | None]:
-    raw = record if isinstance(record, str) else _dump(record)
+    raw = record if isinstance(record, str) else dump(record)
     return {name: None for name in columns} | {"_error": reason, "_raw": raw}
 
 
