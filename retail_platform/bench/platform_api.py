@@ -70,7 +70,7 @@ def build_gold(silver: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
     fact = platform_function(
         f"{GOLD}.facts",
         "build_fact_order_lines",
-        ("order_lines", "orders", "dim_customer", "fx_rates"),
+        ("order_lines", "orders", "dim_customer", "fx_rates", "products"),
     )
     payments = platform_function(f"{GOLD}.facts", "build_fact_payments", ("payments", "fx_rates"))
     kpis = platform_function(
@@ -88,13 +88,16 @@ def build_gold(silver: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
     )
     gold = {
         "dim_customer": dim_customer(silver["customers"], orders, None).collect(),
-        "dim_product": dim_product(silver["products"]).collect(),
+        # The peers build no unknown member (key -1): compared without it.
+        "dim_product": dim_product(silver["products"])
+        .filter(pl.col("product_key") != -1)
+        .collect(),
         "dim_date": dim_date(dates).collect(),
     }
     if gold["dim_date"].is_empty():
         raise ValueError("silver orders, payments and partner sales are empty: no dim_date")
     gold["fact_order_lines"] = fact(
-        silver["order_lines"], orders, gold["dim_customer"].lazy(), fx_rates
+        silver["order_lines"], orders, gold["dim_customer"].lazy(), fx_rates, silver["products"]
     ).collect()
     gold["fact_payments"] = payments(silver["payments"], fx_rates).collect()
     gold["kpi_daily"] = kpis(
