@@ -236,7 +236,7 @@ FACT_CUSTOMER_RETENTION = TableContract(
 KPI_DAILY = TableContract(
     "kpi_daily",
     "Daily business KPIs for every day from the first to the last order or payment; money in "
-    "the reporting currency (EUR).",
+    "the reporting currency (RETAIL_REPORTING_CURRENCY, EUR by default).",
     (
         derived("date_key", pl.Int32, "-> dim_date.", "gold/dim_date.date_key"),
         derived("date", pl.Date, "Calendar date.", "gold/dim_date.date"),

@@ -7,7 +7,8 @@ import polars as pl
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import MONEY, PRICE, RATE, TIMESTAMP, Column, TableContract
 
-FX_RATE = pl.Decimal(18, 6)
+# Cross rates keep 10 decimals: 1 JPY = 0.0056921676 EUR still converts large amounts exactly.
+FX_RATE = pl.Decimal(20, 10)
 INGESTED_AT = Column(
     "ingested_at",
     TIMESTAMP,
@@ -254,8 +255,8 @@ INVENTORY = TableContract(
 
 FX_RATES = TableContract(
     "fx_rates",
-    "Reference exchange rates: the value of one unit of a currency in the reporting currency, "
-    "from a date on (reference data shipped with the platform).",
+    "Exchange rates: the value of one unit of a currency in the reporting currency, from a "
+    "date on; cross rates through EUR of the ECB euro reference rates (resources/fx.py).",
     (
         Column("currency", pl.String, "ISO-4217 currency converted from.", nullable=False),
         Column("rate_date", pl.Date, "First day the rate applies.", nullable=False),
