@@ -192,6 +192,7 @@ def _present(options_to_variables: dict[str, str]) -> dict[str, str]:
 def local_resources(state_dir: Path) -> dict[str, Any]:
     """The embedded stack: endpoints from the running stack's state file, data under state_dir."""
     from retail_platform.local.fx_feed import FEED_PATH as FX_FEED_PATH
+    from retail_platform.local.fx_feed import SNAPSHOT as FX_SNAPSHOT
     from retail_platform.local.mongo import EmbeddedMongoResource
     from retail_platform.local.stack import LOCAL_ONLY_API_TOKEN, StackConfig, load_state
 
@@ -226,8 +227,10 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             aws_secret_access_key="local-stack",
         ),
         "customer_db": EmbeddedMongoResource(seed=seed, scale=scale),
+        # The stand-in serves the shipped snapshot; without a running stack (benchmarks, a
+        # materialization from the CLI) the same snapshot is read from the package.
         "fx_feed": FxRatesFeedResource(
-            url=(fx_service.url if fx_service else f"http://{STACK_NOT_RUNNING}") + FX_FEED_PATH,
+            url=fx_service.url + FX_FEED_PATH if fx_service else FX_SNAPSHOT.as_uri(),
             reporting_currency=reporting_currency(),
         ),
         # The embedded data is synthetic; a real key comes from RETAIL_PII_HMAC_KEY in prod.
