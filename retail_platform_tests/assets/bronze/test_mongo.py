@@ -127,7 +127,12 @@ def test_a_new_field_reaches_bronze_and_stops_silver_and_mixed_ids_keep_the_wate
     customers.insert_many(
         [
             {"_id": 7, "customer_id": "N7", "updated_at": LATER, "national_id": "756.1"},
-            {"_id": "N8", "customer_id": "N8", "updated_at": LATER, "address": {"city": "Ulm"}},
+            {
+                "_id": "N8",
+                "customer_id": "N8",
+                "updated_at": LATER,
+                "address": {"city": "Ulm", "geo": {"lat": 48.4}},
+            },
         ]
     )
 
@@ -138,6 +143,8 @@ def test_a_new_field_reaches_bronze_and_stops_silver_and_mixed_ids_keep_the_wate
     assert again["rows"] == 0
     stored = lake.scan("bronze", "customers").filter(pl.col("customer_id") == "N7").collect()
     assert stored.get_column("national_id").to_list() == ["756.1"]
+    n8 = lake.scan("bronze", "customers").filter(pl.col("customer_id") == "N8").collect()
+    assert n8.get_column("address_geo").to_list() == ['{"lat": 48.4}']
     result = dg.materialize(
         [silver_customers_assets],
         resources={"lake": lake, "pii_masking": PiiMaskingResource(hmac_secret="k")},
@@ -145,7 +152,7 @@ def test_a_new_field_reaches_bronze_and_stops_silver_and_mixed_ids_keep_the_wate
     )
     assert not result.success
     (failure,) = result.get_step_failure_events()
-    assert "column(s) not classified in the PII policy: national_id" in (
+    assert "column(s) not classified in the PII policy: national_id, address_geo" in (
         failure.step_failure_data.error.cause.message
     )
 
