@@ -87,8 +87,10 @@ def build_gold(silver: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
         ]
     )
     gold = {
-        "dim_customer": dim_customer(silver["customers"], orders, None).collect(),
-        # The peers build no unknown member (key -1): compared without it.
+        "dim_customer": dim_customer(silver["customers"], orders, None)
+        .filter(pl.col("customer_key") != -1)
+        .collect(),
+        # The peers build no unknown members (key -1): compared without them.
         "dim_product": dim_product(silver["products"])
         .filter(pl.col("product_key") != -1)
         .collect(),

@@ -1,7 +1,8 @@
 """Unknown members: fact rows that point to a dimension's unknown row (key -1), per source.
 
-A sku missing from the catalog, or a partner missing from the directory, does not stop a fact
-from loading (transforms/gold/facts.py points it to the unknown member). These checks count
+A sku or product missing from the catalog, a partner missing from the directory, or a customer
+without a dim_customer version does not stop a fact from loading (transforms/gold/facts.py
+points it to the unknown member). These checks count
 such rows per source, with sample natural keys, so someone can fix the catalog or directory.
 They pass while the share of such rows stays at or below ``max_unknown_share`` (run config,
 default 5 %) and fail, blocking what reads the fact, only above it.
@@ -14,6 +15,7 @@ import polars as pl
 from pydantic import Field
 
 from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.dimensions import UNKNOWN_ID
 
 DEFAULT_MAX_UNKNOWN_SHARE = 0.05
 SAMPLES = 5
@@ -37,7 +39,22 @@ class UnknownKeys:
     natural_key: str
     """Column of the fact's silver source holding the natural key."""
     known: str
-    """silver table and column listing the keys the dimension holds, 'table.column'."""
+    """Table and column listing the keys the dimension holds, 'layer/table.column'."""
+
+    def known_keys(self, lake: LakeResource) -> pl.LazyFrame:
+        table, column = self.known.split(".")
+        layer, name = table.split("/")
+        keys = lake.scan(layer, name).select(pl.col(column).alias(self.natural_key))
+        return keys.filter(pl.col(self.natural_key) != UNKNOWN_ID)  # a dimension's own
+
+
+@dataclass(frozen=True)
+class Attach:
+    """A column the source lacks, taken from another silver table (a line's order's customer)."""
+
+    table: str
+    on: str
+    column: str
 
 
 def unknown_rows(
@@ -107,9 +124,15 @@ def _report(
 
 
 def _check(
-    fact: str, silver_source: str, source_column: str | None, lookups: tuple[UnknownKeys, ...]
+    fact: str,
+    silver_source: str,
+    source_column: str | None,
+    lookups: tuple[UnknownKeys, ...],
+    attach: Attach | None = None,
 ) -> dg.AssetChecksDefinition:
-    tables = sorted({silver_source, *(lookup.known.split(".")[0] for lookup in lookups)})
+    tables = {f"silver/{silver_source}", *(lookup.known.split(".")[0] for lookup in lookups)}
+    if attach is not None:
+        tables.add(f"silver/{attach.table}")
 
     @dg.asset_check(
         asset=dg.AssetKey(["gold", fact]),
@@ -118,14 +141,16 @@ def _check(
         + ", ".join(f"{u.natural_key} not in {u.known}" for u in lookups)
         + "), counted per source with sample keys; fails only above max_unknown_share.",
         blocking=True,
-        additional_deps=[dg.AssetKey(["silver", table]) for table in tables],
+        additional_deps=[dg.AssetKey(table.split("/")) for table in sorted(tables)],
     )
     def _unknown_members(config: UnknownMembersConfig, lake: LakeResource) -> dg.AssetCheckResult:
         rows = lake.scan("silver", silver_source)
+        if attach is not None:
+            other = lake.scan("silver", attach.table).select(attach.on, attach.column)
+            rows = rows.join(other.unique(attach.on), on=attach.on, how="left")
         per_source, known_keys = {}, {}
         for lookup in lookups:
-            table, column = lookup.known.split(".")
-            known = lake.scan("silver", table).select(pl.col(column).alias(lookup.natural_key))
+            known = lookup.known_keys(lake)
             known_keys[lookup.natural_key] = known
             per_source[lookup.dimension] = unknown_rows(
                 rows, known, lookup.natural_key, source_column
@@ -143,14 +168,19 @@ CHECKS = [
         "partner_sales",
         "partner_id",
         (
-            UnknownKeys("dim_product", "stock_code", "products.sku"),
-            UnknownKeys("dim_partner", "partner_id", "partners.partner_id"),
+            UnknownKeys("dim_product", "stock_code", "silver/products.sku"),
+            UnknownKeys("dim_partner", "partner_id", "silver/partners.partner_id"),
         ),
     ),
     _check(
         "fact_order_lines",
         "order_lines",
         None,
-        (UnknownKeys("dim_product", "product_id", "products.product_id"),),
+        (
+            UnknownKeys("dim_product", "product_id", "silver/products.product_id"),
+            # dim_customer keeps customers gone from silver: their orders still resolve.
+            UnknownKeys("dim_customer", "customer_id", "gold/dim_customer.customer_id"),
+        ),
+        Attach("orders", "order_id", "customer_id"),
     ),
 ]

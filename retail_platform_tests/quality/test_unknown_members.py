@@ -34,8 +34,10 @@ def lake(tmp_path: Path) -> LakeResource:
     return lake
 
 
-def _run(lake: LakeResource, **config: Any) -> dg.AssetCheckEvaluation:
-    (check,) = [c for c in build_asset_checks() if CHECK in c.check_keys]
+def _run(
+    lake: LakeResource, key: dg.AssetCheckKey = CHECK, **config: Any
+) -> dg.AssetCheckEvaluation:
+    (check,) = [c for c in build_asset_checks() if key in c.check_keys]
     upstream = {*(key.asset_key for key in check.check_keys), *check.keys_by_input_name.values()}
     definitions = dg.Definitions(
         assets=[dg.AssetSpec(key) for key in upstream],
@@ -77,8 +79,43 @@ def test_the_check_is_declared_blocking_on_both_facts() -> None:
         if key.name == "unknown_members_within_share"
     }
 
+    order_lines = specs[dg.AssetCheckKey(dg.AssetKey(["gold", "fact_order_lines"]), CHECK.name)]
+    assert "customer_id not in gold/dim_customer.customer_id" in order_lines.description
     assert set(specs) == {
         CHECK,
         dg.AssetCheckKey(dg.AssetKey(["gold", "fact_order_lines"]), CHECK.name),
     }
     assert all(spec.blocking for spec in specs.values())
+
+
+def test_order_lines_count_unknown_products_and_customers_of_their_orders(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lines = [("O1", "P1"), ("O1", "P2"), ("O2", "P1"), ("O3", "P9")]
+    lake.replace_table(
+        "silver",
+        "order_lines",
+        pl.DataFrame(lines, schema=["order_id", "product_id"], orient="row"),
+    )
+    lake.replace_table(
+        "silver",
+        "orders",
+        pl.DataFrame({"order_id": ["O1", "O2", "O3"], "customer_id": ["C1", "C9", "C1"]}),
+    )
+    lake.replace_table("silver", "products", pl.DataFrame({"product_id": ["P1", "P2"]}))
+    # the unknown member's own row does not make '<unknown>' a known customer
+    lake.replace_table(
+        "gold",
+        "dim_customer",
+        pl.DataFrame({"customer_key": [7, -1], "customer_id": ["C1", "<unknown>"]}),
+    )
+    key = dg.AssetCheckKey(dg.AssetKey(["gold", "fact_order_lines"]), CHECK.name)
+
+    evaluation = _run(lake, key=key, max_unknown_share=0.5)
+
+    metadata = {name: value.value for name, value in evaluation.metadata.items()}
+    assert evaluation.passed  # 2 of 4 lines (O2 of C9, O3's P9) = 0.5, at the limit
+    assert (metadata["rows"], metadata["rows_with_unknown_member"]) == (4, 2)
+    assert metadata["by_source"].splitlines()[2:] == [
+        "| dim_product | all | 4 | 1 | P9 |",
+        "| dim_customer | all | 4 | 1 | C9 |",
+    ]

@@ -76,7 +76,7 @@ def dim_customer(
         if stored.collect_schema() == gold.DIM_CUSTOMER.polars_schema:
             previous = stored.collect().lazy()
     frame = build_dim_customer(customers, orders, previous).collect()
-    current = frame.filter(pl.col("is_current"))
+    current = frame.filter(pl.col("is_current") & (pl.col("customer_key") != -1))  # not unknown
     return gold_output(
         gold.DIM_CUSTOMER,
         frame,
