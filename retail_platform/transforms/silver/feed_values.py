@@ -25,6 +25,13 @@ ISO_FORMATS = (
     "%Y-%m-%dT%H:%M",
     "%Y-%m-%d",
 )
+# With Z or an offset: converted to UTC (without one, a time is taken as UTC).
+ISO_ZONED_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.fZ",
+    "%Y-%m-%d %H:%M:%S%.fZ",
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+)
 UCI_FORMAT = "%m/%d/%Y %H:%M"
 DAY_FIRST_FORMAT = "%d/%m/%Y %H:%M"
 PRICE_DECIMALS = 4
@@ -34,13 +41,16 @@ _PRICE_LIMIT = 10**14  # Decimal(18, 4) holds 14 integer digits
 
 
 def _read(text: pl.Expr, layout: str) -> pl.Expr:
+    if layout.endswith(("Z", "%z")):
+        return text.str.to_datetime(layout, time_unit="us", time_zone="UTC", strict=False)
     return text.str.to_datetime(layout, time_unit="us", strict=False).dt.replace_time_zone("UTC")
 
 
 def auto_datetime(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(value, message) for ``auto``: ISO-8601 or the UCI form; a value that reads only
     day-first is named as such, since the UCI form is month-first."""
-    value = pl.coalesce(*(_read(text, layout) for layout in (*ISO_FORMATS, UCI_FORMAT)))
+    layouts = (*ISO_FORMATS, *ISO_ZONED_FORMATS, UCI_FORMAT)
+    value = pl.coalesce(*(_read(text, layout) for layout in layouts))
     day_first = _read(text, DAY_FIRST_FORMAT).is_not_null()
     unread = text.is_not_null() & value.is_null()
     message = (

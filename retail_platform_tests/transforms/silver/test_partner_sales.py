@@ -123,11 +123,16 @@ def test_a_us_profile_reads_iso_times_alphanumeric_invoices_and_dollars() -> Non
         sale(partner_id="US1", invoice_no="cd000003", invoice_date="1998-06-30T17:45:10"),
         # the default profile (C prefix) still reads CD000002 as an invoice: no digit after C
         sale(invoice_no="CD000004", invoice_date="1997-01-02"),
+        sale(partner_id="US1", invoice_no="CD5", invoice_date="1997-01-02T09:00:00-05:00"),
         feeds=feeds,
     )
 
-    assert reasons(validated) == [None, None, None]
-    assert validated.select("invoice_no", "currency", "is_cancellation", "invoice_at").rows() == [
+    assert reasons(validated) == [None, None, None, None]
+    # an offset is converted to UTC: 09:00 at -05:00 is 14:00 UTC
+    assert validated["invoice_at"].to_list()[3] == datetime(1997, 1, 2, 14, tzinfo=UTC)
+    assert validated.head(3).select(
+        "invoice_no", "currency", "is_cancellation", "invoice_at"
+    ).rows() == [
         ("CD000002", "USD", False, datetime(1997, 1, 1, tzinfo=UTC)),
         ("CD000003", "USD", False, datetime(1998, 6, 30, 17, 45, 10, tzinfo=UTC)),
         ("CD000004", "EUR", False, datetime(1997, 1, 2, tzinfo=UTC)),
