@@ -4,9 +4,12 @@ Each S3 object is the unit of ingestion. The manifest table `bronze.s3_manifest`
 bronze table and key, the ETag last ingested: an object already there with the same ETag is not
 read again; a corrected object (same key, new ETag) replaces exactly that object's rows (its
 `_source_key`); nothing else in the table is touched. A file that cannot be ingested (unreadable,
-or missing a required column) is kept as one error row naming the file and the column, marked
-`rejected` in the manifest, and the rest of the batch lands. Data is written before the manifest,
-so a run killed in between re-ingests those objects on the next run, replacing, not doubling.
+undecodable, colliding or missing headers, any error while reading it) is kept as one error row
+naming the file and the problem, marked `rejected` in the manifest, and the rest of the batch
+lands; such a file is not retried. Partner sales files are read with the sender's feed profile
+(delimiter, encoding, header aliases: feeds/partner_feeds.yaml). Data is written before the
+manifest, so a run killed in between re-ingests those objects on the next run, replacing, not
+doubling.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -36,16 +39,6 @@ from retail_platform.transforms.bronze import (
 
 KINDS = {"s3", "delta", "polars"}
 MANIFEST = bronze.S3_MANIFEST.name
-UCI_COLUMNS = {
-    "InvoiceNo": "invoice_no",
-    "StockCode": "stock_code",
-    "Description": "description",
-    "Quantity": "quantity",
-    "InvoiceDate": "invoice_date",
-    "UnitPrice": "unit_price",
-    "CustomerID": "partner_customer_id",
-    "Country": "country",
-}
 
 
 @dataclass(frozen=True)
@@ -102,7 +95,8 @@ FEEDS: dict[str, S3Feed] = {
     "partners": S3Feed(bronze.PARTNERS, "partners/", "json", (".json",), ("partner_id",)),
     "partner_sales": S3Feed(
         bronze.PARTNER_SALES, "partner_sales/", "csv", (".csv", ".csv.gz"),
-        ("invoice_no", "stock_code"), UCI_COLUMNS, _partner_of, _profile_csv_options,
+        # Headers come from the partner's feed profile (aliases), not a fixed rename.
+        ("invoice_no", "stock_code"), {}, _partner_of, _profile_csv_options,
     ),
     "inventory": S3Feed(
         bronze.INVENTORY, "inventory/", "parquet", (".parquet",),
