@@ -11,7 +11,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from bson import ObjectId
 
 from retail_platform.contracts import bronze
 from retail_platform.transforms.bronze import (
@@ -20,13 +19,9 @@ from retail_platform.transforms.bronze import (
     drift_column_name,
     json_array_to_frame,
     parquet_to_frame,
-    parse_timestamp,
     records_to_frame,
     rejected_file_reason,
-    rows_at_watermark,
-    rows_before,
 )
-from retail_platform.transforms.bronze_documents import document_id_of, documents_to_frame
 
 INGESTED_AT = datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
 BATCH = Ingestion(source="rest:/v1/payments", batch_id="run-42", ingested_at=INGESTED_AT)
@@ -686,68 +681,3 @@ def test_a_json_file_that_is_not_an_array_is_rejected_whole(content: bytes, reas
         .startswith(f"rejected file s3://drops/partners/partners.json: {reason}")
     )
     assert frame.get_column("_raw").item() == content.decode()
-
-
-# --- MongoDB documents and watermarks ---------------------------------------------------------
-
-
-def test_each_document_keeps_its_id_in_the_source_key_and_it_reads_back() -> None:
-    oid = ObjectId("6543a1b2c3d4e5f601234567")
-    documents = [{"_id": oid, "review_id": "R1", "rating": 5}, {"_id": "R2", "review_id": "R2"}]
-
-    frame = documents_to_frame(
-        documents,
-        bronze.REVIEWS,
-        ingestion=BATCH,
-        collection="retail.reviews",
-        required=("review_id",),
-    )
-
-    keys = frame.get_column("_source_key").to_list()
-    assert keys == ['retail.reviews/{"$oid": "6543a1b2c3d4e5f601234567"}', 'retail.reviews/"R2"']
-    assert document_id_of("retail.reviews", keys[0]) == oid
-    assert document_id_of("retail.reviews", keys[1]) == "R2"
-    assert frame.get_column("rating").to_list() == ["5", None]
-
-
-def test_timestamps_parse_with_z_offsets_and_fractions_and_garbage_is_null() -> None:
-    frame = pl.DataFrame(
-        {"t": ["2026-10-03T14:05:09Z", "2026-10-03T16:05:09.5+02:00", "03/10/2026 14:05", None]}
-    )
-
-    parsed = frame.select(parse_timestamp("t")).to_series().to_list()
-
-    assert parsed == [
-        datetime(2026, 10, 3, 14, 5, 9, tzinfo=UTC),
-        datetime(2026, 10, 3, 14, 5, 9, 500000, tzinfo=UTC),
-        None,
-        None,
-    ]
-
-
-def test_the_watermark_rows_are_those_at_the_latest_instant_by_time_not_by_text() -> None:
-    rows = pl.LazyFrame(
-        {
-            "updated_at": [
-                "2026-10-03T14:05:09Z", "2026-10-03T16:05:10+02:00", "zz", "2026-10-03T14:05:10Z"
-            ],
-            "_source_key": ["c/1", "c/2", "c/3", "c/4"],
-        }
-    )  # fmt: skip
-
-    at = rows_at_watermark(rows).collect()
-
-    assert at.select("_source_key", "_watermark").rows() == [
-        ("c/2", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
-        ("c/4", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
-    ]
-
-
-def test_rows_before_keeps_earlier_and_unplaceable_rows() -> None:
-    rows = pl.LazyFrame(
-        {"updated_at": ["2026-10-03T10:00:00Z", "2026-10-03T12:00:00Z", "soon", None]}
-    )
-
-    kept = rows_before(rows, datetime(2026, 10, 3, 12, tzinfo=UTC)).collect()
-
-    assert kept.get_column("updated_at").to_list() == ["2026-10-03T10:00:00Z", "soon", None]

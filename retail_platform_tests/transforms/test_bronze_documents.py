@@ -8,10 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+from bson import ObjectId
 
 from retail_platform.contracts import bronze
 from retail_platform.transforms.bronze import Ingestion
-from retail_platform.transforms.bronze_documents import documents_to_frame, unmapped_fields
+from retail_platform.transforms.bronze_documents import (
+    document_id_of,
+    documents_to_frame,
+    unmapped_fields,
+)
 
 BATCH = Ingestion("mongodb:customers", "run-7", datetime(2026, 11, 1, tzinfo=UTC))
 PATHS = {"address_city": "address.city", "address_country": "address.country"}
@@ -26,6 +31,25 @@ def _frame(*documents: dict[str, Any]) -> pl.DataFrame:
         field_paths=PATHS,
         required=("customer_id",),
     )
+
+
+def test_each_document_keeps_its_id_in_the_source_key_and_it_reads_back() -> None:
+    oid = ObjectId("6543a1b2c3d4e5f601234567")
+    documents = [{"_id": oid, "review_id": "R1", "rating": 5}, {"_id": "R2", "review_id": "R2"}]
+
+    frame = documents_to_frame(
+        documents,
+        bronze.REVIEWS,
+        ingestion=BATCH,
+        collection="retail.reviews",
+        required=("review_id",),
+    )
+
+    keys = frame.get_column("_source_key").to_list()
+    assert keys == ['retail.reviews/{"$oid": "6543a1b2c3d4e5f601234567"}', 'retail.reviews/"R2"']
+    assert document_id_of("retail.reviews", keys[0]) == oid
+    assert document_id_of("retail.reviews", keys[1]) == "R2"
+    assert frame.get_column("rating").to_list() == ["5", None]
 
 
 def test_unknown_fields_top_level_and_nested_become_columns_named_by_their_path() -> None:

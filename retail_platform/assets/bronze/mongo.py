@@ -21,8 +21,8 @@ from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.mongo import MongoResource, MongoWatermark, bson_sort_key
-from retail_platform.transforms.bronze import rows_at_watermark
 from retail_platform.transforms.bronze_documents import document_id_of, documents_to_frame
+from retail_platform.transforms.bronze_watermarks import rows_at_watermark
 
 KINDS = {"mongodb", "delta", "polars"}
 CUSTOMER_FIELD_PATHS = {

@@ -23,8 +23,10 @@ from retail_platform.resources.lake import PARTITION_COLUMN, LakeResource
 from retail_platform.resources.rest import CommerceApiError, CommerceApiResource, FetchStats
 from retail_platform.transforms.bronze import (
     Ingestion,
-    parse_timestamp,
     records_to_frame,
+)
+from retail_platform.transforms.bronze_watermarks import (
+    parse_timestamp,
     rows_at_watermark,
     rows_before,
 )
