@@ -16,6 +16,7 @@ import dagster as dg
 from retail_platform.automation.maintenance import LakeMaintenancePolicy
 from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.alerts import AlertWebhookResource
+from retail_platform.resources.fx import FxRatesFeedResource
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.mongo import MongoResource
 from retail_platform.resources.pii import PiiMaskingResource
@@ -24,6 +25,7 @@ from retail_platform.resources.s3 import PartnerDropsResource
 from retail_platform.resources.warehouse import SnowflakeGovernance, SnowflakeWarehouse
 
 ENVIRONMENT_VARIABLE = "RETAIL_PLATFORM_ENV"
+REPORTING_CURRENCY_VARIABLE = "RETAIL_REPORTING_CURRENCY"
 STATE_DIR_VARIABLE = "RETAIL_PLATFORM_STATE_DIR"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # Used only when the local stack is not running, so that loading Definitions still works and
@@ -114,6 +116,9 @@ def prod_resources() -> dict[str, Any]:
             uri=dg.EnvVar("MONGODB_URI"), **_optional({"database": "MONGODB_DATABASE"})
         ),
         "pii_masking": PiiMaskingResource(hmac_secret=dg.EnvVar("RETAIL_PII_HMAC_KEY")),
+        "fx_feed": FxRatesFeedResource(
+            reporting_currency=reporting_currency(), **_optional({"url": "RETAIL_FX_FEED_URL"})
+        ),
         **warehouse_resources(
             SnowflakeWarehouse(
                 account=dg.EnvVar("SNOWFLAKE_ACCOUNT"),
@@ -162,6 +167,11 @@ def operations_resources() -> dict[str, Any]:
     }
 
 
+def reporting_currency() -> str:
+    """The ISO-4217 currency gold reports in: RETAIL_REPORTING_CURRENCY, EUR when unset."""
+    return (os.environ.get(REPORTING_CURRENCY_VARIABLE) or "EUR").strip().upper()
+
+
 def _optional(fields_to_variables: dict[str, str]) -> dict[str, dg.EnvVar]:
     """EnvVar for each optional field whose variable is set; unset ones keep their default."""
     return {
@@ -182,11 +192,14 @@ def _present(options_to_variables: dict[str, str]) -> dict[str, str]:
 
 def local_resources(state_dir: Path) -> dict[str, Any]:
     """The embedded stack: endpoints from the running stack's state file, data under state_dir."""
+    from retail_platform.local.fx_feed import FEED_PATH as FX_FEED_PATH
+    from retail_platform.local.fx_feed import SNAPSHOT as FX_SNAPSHOT
     from retail_platform.local.mongo import EmbeddedMongoResource
     from retail_platform.local.stack import LOCAL_ONLY_API_TOKEN, StackConfig, load_state
 
     state = load_state(state_dir)
     config = StackConfig()
+    fx_service = None
     if state is None:
         rest_url, token = f"http://{STACK_NOT_RUNNING}", LOCAL_ONLY_API_TOKEN
         s3_url, bucket, snowflake_host, snowflake_port = (
@@ -199,6 +212,7 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
     else:
         endpoints = state.endpoints
         rest_url, token = endpoints.rest_base_url, endpoints.api_token
+        fx_service = state.services.get("fx")
         s3_url, bucket = endpoints.s3_endpoint_url, endpoints.s3_bucket
         snowflake_host, snowflake_port = endpoints.snowflake_host, endpoints.snowflake_port
         seed, scale = state.seed, state.scale
@@ -214,6 +228,12 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             aws_secret_access_key="local-stack",
         ),
         "customer_db": EmbeddedMongoResource(seed=seed, scale=scale),
+        # The stand-in serves the shipped snapshot; without a running stack (benchmarks, a
+        # materialization from the CLI) the same snapshot is read from the package.
+        "fx_feed": FxRatesFeedResource(
+            url=fx_service.url + FX_FEED_PATH if fx_service else FX_SNAPSHOT.as_uri(),
+            reporting_currency=reporting_currency(),
+        ),
         # The embedded data is synthetic; a real key comes from RETAIL_PII_HMAC_KEY in prod.
         "pii_masking": PiiMaskingResource(
             hmac_secret=os.environ.get("RETAIL_PII_HMAC_KEY", LOCAL_ONLY_PII_KEY)

@@ -37,7 +37,7 @@ def test_stack_up_status_down(
     status_lines = capsys.readouterr().out.splitlines()
     assert status_lines[0].split() == ["SERVICE", "STATE", "PID", "PORT", "URL"]
     rows = {line.split()[0]: line.split() for line in status_lines[1:]}
-    assert set(rows) == {"s3", "snowflake", "rest"}
+    assert set(rows) == {"s3", "snowflake", "rest", "fx"}
     assert all(
         row[1] == "running" and row[4].startswith("http://127.0.0.1:") for row in rows.values()
     )

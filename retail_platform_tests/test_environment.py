@@ -99,3 +99,25 @@ def test_local_definitions_load_without_a_running_stack(
     }
     assert expected <= keys
     assert {"bronze/orders", "bronze/customers", "silver/customers", "gold/kpi_daily"} <= keys
+
+
+def test_the_reporting_currency_is_one_variable_read_when_definitions_are_built(
+    prod_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    default = build_definitions().resources["fx_feed"]
+    prod_env.setenv("RETAIL_REPORTING_CURRENCY", "usd")
+    prod_env.setenv("RETAIL_FX_FEED_URL", "https://mirror.example/eurofxref-hist.zip")
+    usd = build_definitions().resources["fx_feed"]
+    prod_env.setenv("RETAIL_PLATFORM_ENV", "local")
+    prod_env.setenv("RETAIL_PLATFORM_STATE_DIR", str(tmp_path))
+    local = build_definitions().resources["fx_feed"]
+
+    assert (default.reporting_currency, default.url) == (
+        "EUR",
+        "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip",
+    )
+    assert usd.reporting_currency == "USD"
+    assert usd.url == dg.EnvVar("RETAIL_FX_FEED_URL")
+    assert local.reporting_currency == "USD"

@@ -127,16 +127,17 @@ PRODUCTS = _bronze(
 
 PARTNER_SALES = _bronze(
     "partner_sales",
-    "Partner sales rows in the UCI Online Retail layout from S3, one file per partner and day.",
+    "Partner sales rows from S3, one file per partner and day, read with the partner's feed "
+    "profile (feeds/partner_feeds.yaml): delimiter, encoding and header aliases.",
     text_columns(
         [
             ("partner_id", "Partner that sent the file (from the S3 key)."),
-            ("invoice_no", "InvoiceNo; a leading C marks a cancellation."),
+            ("invoice_no", "Invoice number (UCI InvoiceNo) as delivered."),
             ("stock_code", "StockCode, the product sku."),
             ("description", "Description."),
             ("quantity", "Quantity; negative for returns and cancellations."),
-            ("invoice_date", "InvoiceDate as M/D/YYYY H:MM."),
-            ("unit_price", "UnitPrice."),
+            ("invoice_date", "Invoice time as delivered (ISO-8601, M/D/YYYY H:MM, ...)."),
+            ("unit_price", "Unit price as delivered, in the partner's currency."),
             ("partner_customer_id", "CustomerID in the partner's own system."),
             ("country", "Country of the buyer."),
         ]

@@ -4,7 +4,8 @@ gold_facts.py).
 Each column names the upstream columns it is computed from (its ``lineage``); the gold assets
 publish them as Dagster column lineage, so the UI shows which silver columns feed each KPI.
 Amounts come in the transaction currency and in the reporting currency (``*_reporting``,
-EUR), converted with silver.fx_rates on the transaction date.
+the RETAIL_REPORTING_CURRENCY setting, EUR by default), converted with silver.fx_rates on the
+transaction date.
 """
 
 from __future__ import annotations

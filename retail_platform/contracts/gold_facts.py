@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from retail_platform.contracts.model import MONEY, RATE, TableContract, copied, derived
+from retail_platform.contracts.model import MONEY, PRICE, RATE, TableContract, copied, derived
 from retail_platform.contracts.silver import FX_RATE
 
 FX = "silver/fx_rates.rate_to_reporting"
@@ -137,8 +137,7 @@ FACT_PAYMENTS = TableContract(
 
 FACT_PARTNER_SALES = TableContract(
     "fact_partner_sales",
-    "One row per partner sales line; cancellations (C invoices) and returns are negative, so "
-    "sums are net.",
+    "One row per partner sales line; cancellations and returns are negative, so sums are net.",
     (
         derived(
             "partner_sale_key",
@@ -161,11 +160,16 @@ FACT_PARTNER_SALES = TableContract(
             (
                 ("date_key", pl.Int32, "Invoice date -> dim_date.", "invoice_date"),
                 ("invoice_no", pl.String, "Invoice number.", "invoice_no"),
-                ("is_cancellation", pl.Boolean, "A C invoice.", "is_cancellation"),
+                ("is_cancellation", pl.Boolean, "A cancellation invoice.", "is_cancellation"),
                 ("country", pl.String, "Country name of the buyer.", "country"),
                 ("quantity", pl.Int32, "Units; negative if cancelled or returned.", "quantity"),
-                ("unit_price", MONEY, "Price per unit.", "unit_price"),
-                ("net_amount", MONEY, "quantity x unit_price (signed).", "line_amount"),
+                ("unit_price", PRICE, "Price per unit as delivered.", "unit_price"),
+                (
+                    "net_amount",
+                    MONEY,
+                    "round(quantity x unit_price, 2) half away from zero (signed).",
+                    "line_amount",
+                ),
                 ("currency", pl.String, "ISO-4217 currency.", "currency"),
             ),
         ),
@@ -232,7 +236,7 @@ FACT_CUSTOMER_RETENTION = TableContract(
 KPI_DAILY = TableContract(
     "kpi_daily",
     "Daily business KPIs for every day from the first to the last order or payment; money in "
-    "the reporting currency (EUR).",
+    "the reporting currency (RETAIL_REPORTING_CURRENCY, EUR by default).",
     (
         derived("date_key", pl.Int32, "-> dim_date.", "gold/dim_date.date_key"),
         derived("date", pl.Date, "Calendar date.", "gold/dim_date.date"),

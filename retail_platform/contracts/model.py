@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 import polars as pl
 
 MONEY = pl.Decimal(18, 2)
+# Unit prices keep the 4 decimals partners deliver (14.665): a line is priced, then rounded to
+# cents once. Power BI's fixed decimal also holds 4 places.
+PRICE = pl.Decimal(18, 4)
 RATE = pl.Decimal(9, 4)
 TIMESTAMP = pl.Datetime("us", "UTC")
 

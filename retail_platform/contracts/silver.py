@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from retail_platform.contracts import bronze
-from retail_platform.contracts.model import MONEY, RATE, TIMESTAMP, Column, TableContract
+from retail_platform.contracts.model import MONEY, PRICE, RATE, TIMESTAMP, Column, TableContract
 
-FX_RATE = pl.Decimal(18, 6)
+# Cross rates keep 10 decimals: 1 JPY = 0.0056921676 EUR still converts large amounts exactly.
+FX_RATE = pl.Decimal(20, 10)
 INGESTED_AT = Column(
     "ingested_at",
     TIMESTAMP,
@@ -189,14 +190,15 @@ PARTNERS = TableContract(
 
 PARTNER_SALES = TableContract(
     "partner_sales",
-    "Partner sales lines (UCI Online Retail layout), typed; cancellations and returns carry "
-    "negative quantities and amounts.",
+    "Partner sales lines, each partner's file read with its feed profile "
+    "(feeds/partner_feeds.yaml); cancellations and returns carry negative quantities and "
+    "amounts.",
     (
         Column("partner_id", pl.String, "Partner that sent the file.", nullable=False),
         Column(
             "invoice_no",
             pl.String,
-            "Invoice number; a leading C marks a cancellation.",
+            "Invoice number as delivered (upper-cased); letters and digits.",
             nullable=False,
         ),
         Column("stock_code", pl.String, "Product sku.", nullable=False),
@@ -204,19 +206,32 @@ PARTNER_SALES = TableContract(
         Column(
             "quantity", pl.Int32, "Units; negative for cancellations and returns.", nullable=False
         ),
-        Column("unit_price", MONEY, "Price per unit.", nullable=False),
+        Column(
+            "unit_price", PRICE, "Price per unit as delivered (up to 4 decimals).", nullable=False
+        ),
         Column(
             "line_amount",
             MONEY,
-            "quantity x unit_price; negative for cancellations and returns.",
+            "quantity x unit_price rounded half away from zero to cents, once per line; "
+            "negative for cancellations and returns.",
             nullable=False,
         ),
-        Column("currency", pl.String, "ISO-4217 currency of the amounts.", nullable=False),
+        Column(
+            "currency",
+            pl.String,
+            "ISO-4217 currency of the amounts, from the partner's feed profile.",
+            nullable=False,
+        ),
         Column("invoice_at", TIMESTAMP, "Invoice time (taken as UTC).", nullable=False),
         Column("invoice_date", pl.Date, "Invoice date.", nullable=False),
         Column("partner_customer_id", pl.String, "Buyer id in the partner's system, if any."),
         Column("country", pl.String, "Country name of the buyer.", nullable=False),
-        Column("is_cancellation", pl.Boolean, "Invoice number starts with C.", nullable=False),
+        Column(
+            "is_cancellation",
+            pl.Boolean,
+            "The invoice number carries the partner's cancellation prefix (C536365).",
+            nullable=False,
+        ),
         INGESTED_AT,
     ),
     primary_key=("partner_id", "invoice_no", "stock_code"),
@@ -240,8 +255,8 @@ INVENTORY = TableContract(
 
 FX_RATES = TableContract(
     "fx_rates",
-    "Reference exchange rates: the value of one unit of a currency in the reporting currency, "
-    "from a date on (reference data shipped with the platform).",
+    "Exchange rates: the value of one unit of a currency in the reporting currency, from a "
+    "date on; cross rates through EUR of the ECB euro reference rates (resources/fx.py).",
     (
         Column("currency", pl.String, "ISO-4217 currency converted from.", nullable=False),
         Column("rate_date", pl.Date, "First day the rate applies.", nullable=False),

@@ -1,4 +1,4 @@
-"""Start and stop the local stand-ins (S3, Snowflake, REST) as real processes on 127.0.0.1.
+"""Start and stop the local stand-ins (S3, Snowflake, REST, FX feed) as processes on 127.0.0.1.
 
 What was started is recorded in ``<state_dir>/stack.json`` so that a later ``down``/``status``,
 even from another process (a second CLI call), finds it again.
@@ -29,8 +29,8 @@ HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.1
 
-S3, SNOWFLAKE, REST = "s3", "snowflake", "rest"
-SERVICE_ORDER = (S3, SNOWFLAKE, REST)
+S3, SNOWFLAKE, REST, FX = "s3", "snowflake", "rest", "fx"
+SERVICE_ORDER = (S3, SNOWFLAKE, REST, FX)
 
 
 class StackStartError(RuntimeError):
@@ -162,6 +162,15 @@ def build_service_specs(config: StackConfig, ports: dict[str, int]) -> list[Serv
             port=ports[REST],
             url=rest_url,
             is_ready=lambda: _http_answers(f"{rest_url}/health", require_ok=True),
+        ),
+        # The ECB reference-rate feed, from the shipped snapshot (local/fx_feed.py).
+        ServiceSpec(
+            name=FX,
+            command=[python, "-m", "retail_platform.local.fx_feed", "--host", HOST,
+                     "--port", str(ports[FX])],
+            port=ports[FX],
+            url=f"http://{HOST}:{ports[FX]}",
+            is_ready=lambda: _http_answers(f"http://{HOST}:{ports[FX]}/health", require_ok=True),
         ),
     ]  # fmt: skip
 
@@ -327,7 +336,12 @@ def up(config: StackConfig) -> StackState:
 
     log_dir = state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    requested = {S3: config.s3_port, SNOWFLAKE: config.snowflake_port, REST: config.rest_port}
+    requested = {
+        S3: config.s3_port,
+        SNOWFLAKE: config.snowflake_port,
+        REST: config.rest_port,
+        FX: None,
+    }
     ports = {name: port or _free_port() for name, port in requested.items()}
     state = StackState(
         str(state_dir), config.seed, config.scale, config.s3_bucket, config.api_token

@@ -27,10 +27,11 @@ class MeasureSpec:
 
 
 # Customers are counted by customer_id: dim_customer keeps one row per version (SCD2), and
-# filtering it through the order lines (the expanded table) keeps those with orders.
+# filtering it through the order lines (the expanded table) keeps those with orders. The
+# unknown customer (key -1) stands for customers gold cannot name and is not counted.
 ORDERING_CUSTOMERS = (
     "CALCULATETABLE(VALUES({dim_customer.customer_id}), "
-    f"FILTER({{fact_order_lines}}, {NOT_CANCELLED}))"
+    f"FILTER({{fact_order_lines}}, {NOT_CANCELLED}), {{dim_customer.customer_key}} <> -1)"
 )
 
 MEASURES: tuple[MeasureSpec, ...] = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from retail_platform.contracts.model import Column, TableContract
+from retail_platform.contracts.model import RATE, Column, TableContract
 from retail_platform.governance.keys import resolve_foreign_keys
 from retail_platform.governance.model import BI_READER_ROLE
 from retail_platform.powerbi.measures import MEASURES, UnresolvedReferenceError, resolve
@@ -127,7 +127,9 @@ def _type_of(column: Column) -> tuple[str, str, str | None]:
         return "int64", "Int64.Type", "0"
     if isinstance(dtype, pl.Decimal):
         if dtype.scale <= 4:  # Power BI's fixed decimal keeps 4 places: exact money and rates
-            return "decimal", "Currency.Type", "0.00%" if dtype.scale > 2 else "#,0.00"
+            if dtype == RATE:  # fractions (refund rate, commission): shown as percentages
+                return "decimal", "Currency.Type", "0.00%"
+            return "decimal", "Currency.Type", "#,0.00" if dtype.scale <= 2 else "#,0.0000"
         return "double", "type number", "0." + "0" * dtype.scale  # e.g. exchange rates
     if dtype.is_float():
         return "double", "type number", "#,0.00"

@@ -19,7 +19,7 @@ import polars as pl
 
 from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality import accuracy, coverage
+from retail_platform.quality import accuracy, coverage, fx_coverage, unknown_members
 from retail_platform.quality.outcome import SAMPLE_SIZE, RuleOutcome
 from retail_platform.quality.rules import (
     duplicate_keys,
@@ -203,4 +203,5 @@ def build_asset_checks() -> list[dg.AssetChecksDefinition]:
     checks.append(every_line_has_its_order)
     checks.extend(accuracy.CHECKS)
     checks.extend(coverage.CHECKS)
+    checks.extend([*unknown_members.CHECKS, *fx_coverage.CHECKS])
     return checks

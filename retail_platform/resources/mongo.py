@@ -15,6 +15,70 @@ if TYPE_CHECKING:  # imported where used: loading the code location should not p
 
 ASCENDING = 1  # pymongo.ASCENDING
 
+# MongoDB's comparison order across BSON types (after MinKey and null): a query or a sort on
+# `_id` follows it, so the watermark must too. `$type` names of each rank, lowest first.
+BSON_TYPE_ORDER: tuple[tuple[str, ...], ...] = (
+    ("null",),
+    ("double", "int", "long", "decimal"),
+    ("symbol", "string"),
+    ("object",),
+    ("array",),
+    ("binData",),
+    ("objectId",),
+    ("bool",),
+    ("date",),
+    ("timestamp",),
+    ("regex",),
+)
+
+
+def bson_rank(value: Any) -> int:
+    """Index in BSON_TYPE_ORDER of a decoded BSON value's type."""
+    from bson import Binary, ObjectId, Regex, Timestamp
+    from bson.decimal128 import Decimal128
+
+    if value is None:
+        return 0
+    if isinstance(value, bool):  # before int: a bool is an int to Python, not to BSON
+        return 7
+    checks: tuple[tuple[type | tuple[type, ...], int], ...] = (
+        ((int, float, Decimal128), 1),
+        (str, 2),
+        (Mapping, 3),
+        ((list, tuple), 4),
+        ((bytes, Binary), 5),
+        (ObjectId, 6),
+        (datetime, 8),
+        (Timestamp, 9),
+        (Regex, 10),
+    )
+    for kinds, rank in checks:
+        if isinstance(value, kinds):
+            return rank
+    raise TypeError(f"no BSON comparison order for {type(value).__name__}: {value!r}")
+
+
+def bson_sort_key(value: Any) -> tuple[int, Any]:
+    """Sorts decoded BSON values as MongoDB compares them: by type rank, then by value.
+
+    Two `_id`s of different types (an int and a string) compare as MongoDB does, instead of
+    raising TypeError; within a type the Python order matches MongoDB's (strings by code point,
+    which is UTF-8 byte order; ObjectIds by their bytes).
+    """
+    from bson import ObjectId
+    from bson.decimal128 import Decimal128
+
+    rank = bson_rank(value)
+    if isinstance(value, Decimal128):
+        return rank, value.to_decimal()
+    if isinstance(value, ObjectId):
+        return rank, value.binary
+    if rank in (3, 4):
+        from bson import json_util
+
+        return rank, json_util.dumps(value, sort_keys=False)
+    return rank, value
+
 
 @dataclass(frozen=True)
 class MongoWatermark:
@@ -62,6 +126,8 @@ class MongoResource(dg.ConfigurableResource):
                     for clause in (
                         {"updated_at": {"$gt": value}},
                         {"updated_at": value, "_id": {"$gt": after.document_id}},
+                        # $gt only compares within one BSON type: ids of later types follow too.
+                        *_later_types_clause(value, after.document_id),
                     )
                 ]
             }
@@ -85,3 +151,17 @@ class MongoResource(dg.ConfigurableResource):
                 yield batch
         finally:
             client.close()
+
+
+def _later_types_clause(updated_at: Any, document_id: Any) -> list[dict[str, Any]]:
+    # One clause per type name (a list under $type is not understood by every emulation);
+    # symbols, timestamps and regexes are left out: no collection keys documents by them.
+    return [
+        {"updated_at": updated_at, "_id": {"$type": name}}
+        for names in BSON_TYPE_ORDER[bson_rank(document_id) + 1 :]
+        for name in names
+        if name not in _NOT_ID_TYPES
+    ]
+
+
+_NOT_ID_TYPES = {"symbol", "array", "timestamp", "regex"}

@@ -3,7 +3,8 @@
 Every page request is retried by tenacity: exponential backoff with full jitter on 5xx, timeouts,
 dropped connections and truncated bodies; a 429 waits exactly as long as its `Retry-After` says.
 The retry time spent on one page is bounded; past that the run fails with an error naming the
-endpoint and the page. Other 4xx answers are not retried (retrying cannot fix them).
+endpoint and the page. Other 4xx answers are not retried (retrying cannot fix them): they raise
+`RejectedRequestError`, which the assets turn into a failure that skips the step's retry policy.
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ if TYPE_CHECKING:  # imported where used: loading the code location should not p
 
 class CommerceApiError(RuntimeError):
     """The API could not deliver a page; the message names the endpoint and the page."""
+
+    retryable = True
+    """Whether running the step again might succeed (the retry budget ran out on a flaky API)."""
+
+
+class RejectedRequestError(CommerceApiError):
+    """A 4xx other than 429 (bad token, bad parameter): asking again gets the same answer, so
+    neither this resource nor the step's retry policy tries again."""
+
+    retryable = False
 
 
 class TransientApiError(Exception):
@@ -159,7 +170,7 @@ def _request_page(
     if status >= 500:
         raise TransientApiError("5xx", f"{status}: {response.text[:200]}")
     if status != 200:
-        raise CommerceApiError(
+        raise RejectedRequestError(
             f"GET {path} page {page_number} ({httpx.QueryParams(query)}) answered {status}: "
             f"{response.text[:300]}"
         )

@@ -23,10 +23,14 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from bson import json_util
 
 from retail_platform.contracts.bronze import INGESTION_COLUMNS, PARTITION_DATE
 from retail_platform.contracts.model import TableContract
+from retail_platform.transforms.bronze_headers import (
+    colliding_headers,
+    match_headers,
+    repeated_headers,
+)
 
 _INGESTION_NAMES = {column.name for column in INGESTION_COLUMNS} | {PARTITION_DATE.name}
 REJECTED = "rejected file"
@@ -72,14 +76,14 @@ def records_to_frame(
         problems: list[str] = []
         for name, path in paths.items():
             value, problem = _lookup(record, path)
-            row[name] = _as_json(value) if name in json_columns else _as_text(value)
+            row[name] = _as_json(value) if name in json_columns else as_text(value)
             if problem:
                 problems.append(problem)
         missing = [name for name in required if row.get(name) in (None, "")]
         if missing:
             problems.insert(0, f"missing required field(s): {', '.join(missing)}")
         if problems:
-            row |= {"_error": "; ".join(dict.fromkeys(problems)), "_raw": _dump(record)}
+            row |= {"_error": "; ".join(dict.fromkeys(problems)), "_raw": dump(record)}
         else:
             row |= {"_error": None, "_raw": None}
         rows.append(row)
@@ -95,19 +99,49 @@ def csv_to_frame(
     rename: Mapping[str, str],
     constants: Mapping[str, str] | None = None,
     required: Sequence[str] = (),
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    header_aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> pl.DataFrame:
-    """Reads a CSV file (gzipped or not) as text columns; an unreadable file is one error row."""
+    """Reads a CSV file (gzipped or not) as text columns; an unreadable file is one error row.
+
+    ``encoding`` is strict: bytes that do not decode reject the file, naming the position,
+    rather than being replaced silently. ``header_aliases`` (contract column -> accepted
+    headers, matched ignoring case, spaces and punctuation) replaces ``rename`` when given.
+    """
     columns = payload_columns(contract)
+
+    def reject(reason: str, raw: str) -> pl.DataFrame:
+        row = _malformed_row(columns, raw, f"{REJECTED} {source_key}: {reason}")
+        return _with_ingestion([row], contract, ingestion, source_key, None)
+
     try:
         content = gunzip_if_compressed(content)
-        parsed = pl.read_csv(io.BytesIO(content), infer_schema=False, encoding="utf8")
-    except Exception as error:
-        row = _malformed_row(
-            columns,
-            content.decode("utf-8", "replace"),
-            f"{REJECTED} {source_key}: unreadable CSV: {error}",
+    except (OSError, EOFError, zlib.error) as error:
+        return reject(f"unreadable gzip: {error}", _base64(content))
+    try:
+        text = content.decode(encoding)
+    except UnicodeDecodeError as error:
+        return reject(
+            f"undecodable bytes: not {encoding} at byte {error.start} "
+            f"({content[error.start : error.end]!r})",
+            _base64(content),
         )
-        return _with_ingestion([row], contract, ingestion, source_key, None)
+    except LookupError:
+        return reject(f"unknown encoding {encoding!r}", _base64(content))
+    try:
+        parsed = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")), infer_schema=False, separator=delimiter
+        )
+    except Exception as error:  # polars raises several types for one cause: a bad file
+        return reject(f"unreadable CSV: {error}", text)
+    repeated = repeated_headers(parsed.columns)
+    if repeated:
+        return reject(f"CSV header(s) repeated: {', '.join(repeated)}", text)
+    if header_aliases is not None:
+        rename, missing = match_headers(parsed.columns, header_aliases)
+        if missing:
+            return reject(f"CSV lacks required column(s): {', '.join(missing)}", text)
     return _delivered_table_to_frame(
         parsed,
         contract,
@@ -117,9 +151,19 @@ def csv_to_frame(
         constants=constants or {},
         required=required,
         file_kind="CSV",
-        whole_file=lambda: content.decode("utf-8", "replace"),
+        whole_file=lambda: text,
         raw_row=_csv_row_as_delivered,
     )
+
+
+def rejected_file_frame(
+    contract: TableContract, *, ingestion: Ingestion, source_key: str, content: bytes, reason: str
+) -> pl.DataFrame:
+    """The whole file as one error row (content in base64): for any failure while reading it."""
+    row = _malformed_row(
+        payload_columns(contract), _base64(content), f"{REJECTED} {source_key}: {reason}"
+    )
+    return _with_ingestion([row], contract, ingestion, source_key, None)
 
 
 def parquet_to_frame(
@@ -151,7 +195,7 @@ def parquet_to_frame(
         required=required,
         file_kind="Parquet",
         whole_file=lambda: _base64(content),
-        raw_row=lambda values: _dump(list(values)),
+        raw_row=lambda values: dump(list(values)),
     )
 
 
@@ -220,8 +264,17 @@ def _delivered_table_to_frame(
         for name in parsed.columns
         if name not in rename and name not in constants
     }
+    collisions = colliding_headers({**rename, **drift}, constants)
+    if collisions:
+        reason = f"{REJECTED} {source_key}: {file_kind} headers collide: {collisions}"
+        row = _malformed_row(columns, whole_file(), reason)
+        return _with_ingestion([row], contract, ingestion, source_key, None)
     frame = parsed.rename({**rename, **drift}).with_columns(
         [pl.lit(value, pl.String).alias(name) for name, value in constants.items()]
+    )
+    # Columns a profile declares optional and the file does not carry read as null.
+    frame = frame.with_columns(
+        pl.lit(None, pl.String).alias(name) for name in columns if name not in frame.columns
     )
     missing_required = [
         pl.when(pl.col(name).is_null() | (pl.col(name) == "")).then(pl.lit(name))
@@ -280,7 +333,7 @@ def _lookup(record: Mapping[str, Any], path: str) -> tuple[Any, str | None]:
     return value, None
 
 
-def _as_text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -291,19 +344,19 @@ def _as_text(value: Any) -> str | None:
         return repr(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    return _dump(value)
+    return dump(value)
 
 
 def _as_json(value: Any) -> str | None:
-    return None if value is None else _dump(value)
+    return None if value is None else dump(value)
 
 
-def _dump(value: Any) -> str:
+def dump(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True, ensure_ascii=False)
 
 
 def _malformed_row(columns: Sequence[str], record: Any, reason: str) -> dict[str, str | None]:
-    raw = record if isinstance(record, str) else _dump(record)
+    raw = record if isinstance(record, str) else dump(record)
     return {name: None for name in columns} | {"_error": reason, "_raw": raw}
 
 
@@ -341,57 +394,3 @@ def _add_ingestion(
         frame = frame.with_columns(pl.lit(partition_date, pl.Date).alias(PARTITION_DATE.name))
     schema = dict(contract.polars_schema) | dict.fromkeys(extra, pl.String)
     return frame.select([*contract.column_names, *extra]).cast(schema)
-
-
-def documents_to_frame(
-    documents: Sequence[Mapping[str, Any]],
-    contract: TableContract,
-    *,
-    ingestion: Ingestion,
-    collection: str,
-    field_paths: Mapping[str, str] | None = None,
-    required: Sequence[str] = (),
-) -> pl.DataFrame:
-    """One row per document; `_source_key` is `<collection>/<_id as extended JSON>`."""
-    frame = records_to_frame(
-        documents,
-        contract,
-        ingestion=ingestion,
-        source_key=collection,
-        field_paths=field_paths,
-        required=required,
-    )
-    keys = [document_source_key(collection, document.get("_id")) for document in documents]
-    return frame.with_columns(pl.Series("_source_key", keys, dtype=pl.String))
-
-
-def document_source_key(collection: str, document_id: Any) -> str:
-    return f"{collection}/{json_util.dumps(document_id)}"
-
-
-def document_id_of(collection: str, source_key: str) -> Any:
-    """The `_id` back from a `_source_key` written by documents_to_frame (ObjectIds included)."""
-    return json_util.loads(source_key.removeprefix(f"{collection}/"))
-
-
-def parse_timestamp(column: str) -> pl.Expr:
-    """ISO-8601 text (Z or an offset, optional fraction) -> UTC datetime; null otherwise."""
-    text = pl.col(column)
-    return pl.coalesce(
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_zone="UTC", strict=False),
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_zone="UTC", strict=False),
-    )
-
-
-def rows_at_watermark(rows: pl.LazyFrame, column: str = "updated_at") -> pl.LazyFrame:
-    """The rows holding the latest parseable `column` (ties included), with it parsed as
-    `_watermark`: where an incremental read resumes. Empty when nothing parses."""
-    parsed = rows.select(column, "_source_key", parse_timestamp(column).alias("_watermark"))
-    return parsed.filter(pl.col("_watermark") == pl.col("_watermark").max())
-
-
-def rows_before(rows: pl.LazyFrame, since: datetime, column: str = "updated_at") -> pl.LazyFrame:
-    """Rows a re-read from `since` on will not deliver again: earlier ones, and those whose
-    `column` does not parse (no re-read can place them, so they are never dropped)."""
-    parsed = parse_timestamp(column)
-    return rows.filter(parsed.is_null() | (parsed < since))

@@ -48,8 +48,8 @@ def test_silver_gold_and_warehouse_follow_upstreams_and_bronze_is_triggered_else
         for key in graph.get_all_asset_keys()
     }
     assert {label for key, label in labels.items() if key.startswith("bronze/")} == {None}
-    # Reference rates have no upstream: built when missing and when the shipped rates change.
-    assert labels.pop("silver/fx_rates") == "when_missing_or_rates_change"
+    # The rates read an external feed: built when missing and after each ECB publication.
+    assert labels.pop("silver/fx_rates") == "when_missing_or_after_the_ecb_publishes"
     following = {key: label for key, label in labels.items() if not key.startswith("bronze/")}
     assert set(following.values()) == {"follow_upstreams"}
     assert {"silver/products", "gold/dim_product", "warehouse/dim_product"} <= set(following)

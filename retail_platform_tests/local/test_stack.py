@@ -166,7 +166,7 @@ def test_up_status_down(
     state = stack.up(config)
 
     services = stack.status(config.state_dir)
-    assert set(services) == {stack.S3, stack.SNOWFLAKE, stack.REST}
+    assert set(services) == {stack.S3, stack.SNOWFLAKE, stack.REST, stack.FX}
     assert all(info["running"] for info in services.values())
     assert sorted(info["pid"] for info in services.values()) == sorted(started_pids)
     recorded = json.loads((config.state_dir / "stack.json").read_text())
@@ -186,7 +186,7 @@ def test_up_twice_is_idempotent(
     first = stack.up(config)
     second = stack.up(config)
     assert second == first
-    assert len(started_pids) == 3
+    assert len(started_pids) == 4
     assert_down(config, started_pids)
 
 
@@ -312,7 +312,7 @@ def test_down_from_another_process_stops_orphaned_services(tmp_path: Path) -> No
     subprocess.run([sys.executable, "-c", starter, str(tmp_path)], check=True, cwd=root)
     pids = [info["pid"] for info in stack.status(tmp_path).values()]
     try:
-        assert len(pids) == 3
+        assert len(pids) == 4
         assert all(info["running"] for info in stack.status(tmp_path).values())
         stack.down(tmp_path)
         assert all(process_gone(pid) for pid in pids)

@@ -131,6 +131,9 @@ def test_columns_are_typed_from_the_contracts(tables: dict[str, Node]) -> None:
     assert columns(dates)["Month Name"].properties["sortByColumn"] == "Month"
     assert columns(customers)["Registered At"].properties["dataType"] == "dateTime"
     assert columns(tables["KPI Daily"])["Refund Rate"].properties["formatString"] == "0.00%"
+    # Partner unit prices keep 4 decimals: a fixed decimal shown as a price, not a percentage
+    partner_price = columns(tables["Partner Sales"])["Unit Price"].properties
+    assert (partner_price["dataType"], partner_price["formatString"]) == ("decimal", "#,0.0000")
 
 
 def test_the_date_table_is_marked_with_its_date_column_as_key(tables: dict[str, Node]) -> None:

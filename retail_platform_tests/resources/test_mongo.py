@@ -145,3 +145,43 @@ def test_real_mongodb_resumes_after_the_watermark(real_mongo_database: tuple[str
     )
 
     assert _ids(list(resource.iter_changed_batches("items", watermark))) == ["c", "d"]
+
+
+def test_bson_sort_key_orders_mixed_ids_as_mongodb_does() -> None:
+    from bson import ObjectId
+
+    from retail_platform.resources.mongo import bson_sort_key
+
+    oid = ObjectId("650000000000000000000001")
+    ids: list[Any] = ["b", oid, 10, "a", 2.5, True, datetime(2026, 1, 1, tzinfo=UTC), 3]
+
+    # numbers < strings < ObjectId < booleans < dates (MongoDB's BSON comparison order)
+    assert sorted(ids, key=bson_sort_key) == [
+        2.5, 3, 10, "a", "b", oid, True, datetime(2026, 1, 1, tzinfo=UTC)
+    ]  # fmt: skip
+    assert max([7, "a"], key=bson_sort_key) == "a"
+
+
+def test_a_watermark_on_an_int_id_still_reads_string_ids_of_the_same_instant() -> None:
+    at = "2026-10-02T09:00:00Z"
+    documents = [
+        {"_id": 5, "updated_at": at},
+        {"_id": 9, "updated_at": at},
+        {"_id": "a", "updated_at": at},
+        {"_id": 3, "updated_at": at},
+    ]
+    resource = _resource_over(documents, batch_size=10)
+    watermark = MongoWatermark(at, datetime(2026, 10, 2, 9, tzinfo=UTC), document_id=5)
+
+    after_5 = _ids(list(resource.iter_changed_batches("items", watermark)))
+    after_a = _ids(
+        list(
+            resource.iter_changed_batches(
+                "items", MongoWatermark(at, datetime(2026, 10, 2, 9, tzinfo=UTC), "a")
+            )
+        )
+    )
+
+    # $gt 5 alone would match 9 only: MongoDB compares within one type
+    assert after_5 == [9, "a"]
+    assert after_a == []

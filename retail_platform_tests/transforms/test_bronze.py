@@ -11,22 +11,16 @@ from typing import Any
 
 import polars as pl
 import pytest
-from bson import ObjectId
 
 from retail_platform.contracts import bronze
 from retail_platform.transforms.bronze import (
     Ingestion,
     csv_to_frame,
-    document_id_of,
-    documents_to_frame,
     drift_column_name,
     json_array_to_frame,
     parquet_to_frame,
-    parse_timestamp,
     records_to_frame,
     rejected_file_reason,
-    rows_at_watermark,
-    rows_before,
 )
 
 INGESTED_AT = datetime(2026, 10, 2, 3, 4, 5, tzinfo=UTC)
@@ -112,7 +106,7 @@ def _customers(records: list[Any]) -> pl.DataFrame:
     )
 
 
-def _sales(content: bytes, required: tuple[str, ...] = ()) -> pl.DataFrame:
+def _sales(content: bytes, required: tuple[str, ...] = (), **options: Any) -> pl.DataFrame:
     return csv_to_frame(
         content,
         bronze.PARTNER_SALES,
@@ -121,6 +115,7 @@ def _sales(content: bytes, required: tuple[str, ...] = ()) -> pl.DataFrame:
         rename=UCI_RENAME,
         constants={"partner_id": "p7"},
         required=required,
+        **options,
     )
 
 
@@ -459,16 +454,64 @@ def test_a_file_lacking_a_header_column_becomes_one_error_row_holding_the_file()
     assert frame.columns == SALES_COLUMNS
 
 
-def test_bytes_that_are_not_utf8_become_one_error_row() -> None:
+def test_bytes_that_are_not_utf8_reject_the_file_naming_the_byte_and_keep_it_exactly() -> None:
     content = f"{UCI_HEADER}\n1,2,Caf\xe9,1,d,1,1,FR\n".encode("latin-1")
 
     frame = _sales(content)
 
     assert frame.height == 1
     row = frame.row(0, named=True)
-    assert row["_error"].startswith(f"rejected file {SALES_KEY}: unreadable CSV: ")
-    assert row["_raw"] == f"{UCI_HEADER}\n1,2,Caf\ufffd,1,d,1,1,FR\n"
+    position = len(UCI_HEADER) + len("\n1,2,Caf")  # the 0xE9 of 'Café'
+    assert row["_error"] == (
+        f"rejected file {SALES_KEY}: undecodable bytes: not utf-8 at byte {position} (b'\\xe9')"
+    )
+    assert base64.b64decode(row["_raw"].removeprefix("base64:")) == content
     assert row["invoice_no"] is None
+    assert rejected_file_reason(frame) == row["_error"]
+
+
+def test_a_declared_encoding_and_delimiter_read_the_file() -> None:
+    content = "InvoiceNo;StockCode;Description;Quantity;InvoiceDate;UnitPrice;CustomerID;Country\n"
+    content += "1;A;Café crème;2;1/2/2011 9:00;1,5;7;FRANCE\n"
+
+    frame = _sales(content.encode("latin-1"), delimiter=";", encoding="latin-1")
+
+    row = frame.row(0, named=True)
+    assert (row["description"], row["unit_price"], row["_error"]) == ("Café crème", "1,5", None)
+
+
+def test_two_headers_that_normalise_to_one_column_reject_the_file_naming_both() -> None:
+    content = f"{UCI_HEADER},Note A,note_a\n1,A,x,1,d,1.0,1,GB,p,q\n".encode()
+
+    frame = _sales(content)
+
+    assert frame.height == 1
+    assert frame.get_column("_error").item() == (
+        f"rejected file {SALES_KEY}: CSV headers collide: "
+        "'Note A' and 'note_a' both become 'note_a'"
+    )
+
+
+def test_a_repeated_header_rejects_the_file() -> None:
+    content = f"{UCI_HEADER},Country\n1,A,x,1,d,1.0,1,GB,FR\n".encode()
+
+    frame = _sales(content)
+
+    assert frame.get_column("_error").item() == (
+        f"rejected file {SALES_KEY}: CSV header(s) repeated: 'Country'"
+    )
+
+
+def test_header_aliases_match_any_spelling_and_name_the_missing_column_with_its_spellings() -> None:
+    aliases = {"invoice_no": ["InvoiceNo", "Invoice"], "quantity": ["Quantity", "Qty"]}
+    good = _sales(b"invoice no,QTY\nX1,3\n", header_aliases=aliases)
+    bad = _sales(b"Invoice Number,Qty\nX1,3\n", header_aliases=aliases)
+
+    assert good.select("invoice_no", "quantity", "_error").row(0) == ("X1", "3", None)
+    assert bad.get_column("_error").item() == (
+        f"rejected file {SALES_KEY}: CSV lacks required column(s): "
+        "invoice_no (as invoice_no or InvoiceNo or Invoice)"
+    )
 
 
 def test_an_empty_file_becomes_one_error_row() -> None:
@@ -638,68 +681,3 @@ def test_a_json_file_that_is_not_an_array_is_rejected_whole(content: bytes, reas
         .startswith(f"rejected file s3://drops/partners/partners.json: {reason}")
     )
     assert frame.get_column("_raw").item() == content.decode()
-
-
-# --- MongoDB documents and watermarks ---------------------------------------------------------
-
-
-def test_each_document_keeps_its_id_in_the_source_key_and_it_reads_back() -> None:
-    oid = ObjectId("6543a1b2c3d4e5f601234567")
-    documents = [{"_id": oid, "review_id": "R1", "rating": 5}, {"_id": "R2", "review_id": "R2"}]
-
-    frame = documents_to_frame(
-        documents,
-        bronze.REVIEWS,
-        ingestion=BATCH,
-        collection="retail.reviews",
-        required=("review_id",),
-    )
-
-    keys = frame.get_column("_source_key").to_list()
-    assert keys == ['retail.reviews/{"$oid": "6543a1b2c3d4e5f601234567"}', 'retail.reviews/"R2"']
-    assert document_id_of("retail.reviews", keys[0]) == oid
-    assert document_id_of("retail.reviews", keys[1]) == "R2"
-    assert frame.get_column("rating").to_list() == ["5", None]
-
-
-def test_timestamps_parse_with_z_offsets_and_fractions_and_garbage_is_null() -> None:
-    frame = pl.DataFrame(
-        {"t": ["2026-10-03T14:05:09Z", "2026-10-03T16:05:09.5+02:00", "03/10/2026 14:05", None]}
-    )
-
-    parsed = frame.select(parse_timestamp("t")).to_series().to_list()
-
-    assert parsed == [
-        datetime(2026, 10, 3, 14, 5, 9, tzinfo=UTC),
-        datetime(2026, 10, 3, 14, 5, 9, 500000, tzinfo=UTC),
-        None,
-        None,
-    ]
-
-
-def test_the_watermark_rows_are_those_at_the_latest_instant_by_time_not_by_text() -> None:
-    rows = pl.LazyFrame(
-        {
-            "updated_at": [
-                "2026-10-03T14:05:09Z", "2026-10-03T16:05:10+02:00", "zz", "2026-10-03T14:05:10Z"
-            ],
-            "_source_key": ["c/1", "c/2", "c/3", "c/4"],
-        }
-    )  # fmt: skip
-
-    at = rows_at_watermark(rows).collect()
-
-    assert at.select("_source_key", "_watermark").rows() == [
-        ("c/2", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
-        ("c/4", datetime(2026, 10, 3, 14, 5, 10, tzinfo=UTC)),
-    ]
-
-
-def test_rows_before_keeps_earlier_and_unplaceable_rows() -> None:
-    rows = pl.LazyFrame(
-        {"updated_at": ["2026-10-03T10:00:00Z", "2026-10-03T12:00:00Z", "soon", None]}
-    )
-
-    kept = rows_before(rows, datetime(2026, 10, 3, 12, tzinfo=UTC)).collect()
-
-    assert kept.get_column("updated_at").to_list() == ["2026-10-03T10:00:00Z", "soon", None]

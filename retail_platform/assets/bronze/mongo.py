@@ -20,8 +20,9 @@ from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
-from retail_platform.resources.mongo import MongoResource, MongoWatermark
-from retail_platform.transforms.bronze import document_id_of, documents_to_frame, rows_at_watermark
+from retail_platform.resources.mongo import MongoResource, MongoWatermark, bson_sort_key
+from retail_platform.transforms.bronze_documents import document_id_of, documents_to_frame
+from retail_platform.transforms.bronze_watermarks import rows_at_watermark
 
 KINDS = {"mongodb", "delta", "polars"}
 CUSTOMER_FIELD_PATHS = {
@@ -155,7 +156,8 @@ def mongo_watermark(lake: LakeResource, table: str, source: str) -> MongoWaterma
     if not rows:
         return None
     ids = [document_id_of(source, row["_source_key"]) for row in rows]
-    document_id = max(ids)  # ties on updated_at are few; all ids of one collection share a type
+    # Ties on updated_at are few; their ids may mix BSON types (an int and a string).
+    document_id = max(ids, key=bson_sort_key)
     return MongoWatermark(rows[0]["updated_at"], rows[0]["_watermark"], document_id)
 
 

@@ -20,11 +20,13 @@ from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import PARTITION_COLUMN, LakeResource
-from retail_platform.resources.rest import CommerceApiResource, FetchStats
+from retail_platform.resources.rest import CommerceApiError, CommerceApiResource, FetchStats
 from retail_platform.transforms.bronze import (
     Ingestion,
-    parse_timestamp,
     records_to_frame,
+)
+from retail_platform.transforms.bronze_watermarks import (
+    parse_timestamp,
     rows_at_watermark,
     rows_before,
 )
@@ -150,18 +152,24 @@ def _fetch(
 ) -> pl.DataFrame:
     required = REQUIRED_ORDER if contract is bronze.ORDERS else REQUIRED_PAYMENT
     json_columns = ("lines",) if contract is bronze.ORDERS else ()
-    frames = [
-        records_to_frame(
-            page.records,
-            contract,
-            ingestion=batch,
-            source_key=page.source_key,
-            required=required,
-            json_columns=json_columns,
-            partition_date=day,
-        )
-        for page in api.iter_pages(path, params, stats)
-    ]
+    try:
+        frames = [
+            records_to_frame(
+                page.records,
+                contract,
+                ingestion=batch,
+                source_key=page.source_key,
+                required=required,
+                json_columns=json_columns,
+                partition_date=day,
+            )
+            for page in api.iter_pages(path, params, stats)
+        ]
+    except CommerceApiError as error:
+        if error.retryable:
+            raise
+        # A 401/403/400 answers the same on every attempt: fail now, skipping the retry policy.
+        raise dg.Failure(description=str(error), allow_retries=False) from error
     return _concat(frames, contract)
 
 

@@ -4,15 +4,18 @@ Each S3 object is the unit of ingestion. The manifest table `bronze.s3_manifest`
 bronze table and key, the ETag last ingested: an object already there with the same ETag is not
 read again; a corrected object (same key, new ETag) replaces exactly that object's rows (its
 `_source_key`); nothing else in the table is touched. A file that cannot be ingested (unreadable,
-or missing a required column) is kept as one error row naming the file and the column, marked
-`rejected` in the manifest, and the rest of the batch lands. Data is written before the manifest,
-so a run killed in between re-ingests those objects on the next run, replacing, not doubling.
+undecodable, colliding or missing headers, any error while reading it) is kept as one error row
+naming the file and the problem, marked `rejected` in the manifest, and the rest of the batch
+lands; such a file is not retried. Partner sales files are read with the sender's feed profile
+(delimiter, encoding, header aliases: feeds/partner_feeds.yaml). Data is written before the
+manifest, so a run killed in between re-ingests those objects on the next run, replacing, not
+doubling.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Literal
+from typing import Any, Literal
 
 import dagster as dg
 import polars as pl
@@ -21,6 +24,7 @@ from pydantic import Field
 from retail_platform.assets.specs import asset_kwargs, ingestion
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
+from retail_platform.feeds.profiles import feed_profiles_metadata, shipped_profiles
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.s3 import PartnerDropsResource, S3Object
 from retail_platform.transforms.bronze import (
@@ -29,21 +33,12 @@ from retail_platform.transforms.bronze import (
     json_array_to_frame,
     parquet_to_frame,
     payload_columns,
+    rejected_file_frame,
     rejected_file_reason,
 )
 
 KINDS = {"s3", "delta", "polars"}
 MANIFEST = bronze.S3_MANIFEST.name
-UCI_COLUMNS = {
-    "InvoiceNo": "invoice_no",
-    "StockCode": "stock_code",
-    "Description": "description",
-    "Quantity": "quantity",
-    "InvoiceDate": "invoice_date",
-    "UnitPrice": "unit_price",
-    "CustomerID": "partner_customer_id",
-    "Country": "country",
-}
 
 
 @dataclass(frozen=True)
@@ -58,6 +53,8 @@ class S3Feed:
     rename: Mapping[str, str] = field(default_factory=dict)
     """Delivered column -> contract column; every one must be present in each file."""
     constants_from_key: Callable[[str], dict[str, str]] = lambda _key: {}
+    csv_options_from_key: Callable[[str], dict[str, Any]] = lambda _key: {}
+    """Delimiter, encoding and header aliases of the file's sender (its feed profile)."""
 
     def matches(self, key: str) -> bool:
         return key.startswith(self.prefix) and key.endswith(self.suffixes)
@@ -74,6 +71,7 @@ class S3Feed:
             rename=self.rename,
             constants=self.constants_from_key(key),
             **options,
+            **self.csv_options_from_key(key),
         )
 
 
@@ -85,6 +83,10 @@ def _partner_of(key: str) -> dict[str, str]:
     return {"partner_id": key.removeprefix("partner_sales/").split("/")[0]}
 
 
+def _profile_csv_options(key: str) -> dict[str, Any]:
+    return shipped_profiles().for_partner(_partner_of(key)["partner_id"]).csv_options()
+
+
 FEEDS: dict[str, S3Feed] = {
     "products": S3Feed(
         bronze.PRODUCTS, "catalog/", "csv", (".csv", ".csv.gz"), ("product_id",),
@@ -93,7 +95,8 @@ FEEDS: dict[str, S3Feed] = {
     "partners": S3Feed(bronze.PARTNERS, "partners/", "json", (".json",), ("partner_id",)),
     "partner_sales": S3Feed(
         bronze.PARTNER_SALES, "partner_sales/", "csv", (".csv", ".csv.gz"),
-        ("invoice_no", "stock_code"), UCI_COLUMNS, _partner_of,
+        # Headers come from the partner's feed profile (aliases), not a fixed rename.
+        ("invoice_no", "stock_code"), {}, _partner_of, _profile_csv_options,
     ),
     "inventory": S3Feed(
         bronze.INVENTORY, "inventory/", "parquet", (".parquet",),
@@ -117,7 +120,11 @@ class S3ObjectsConfig(dg.Config):
 
 
 def _feed_asset(feed: S3Feed) -> dg.AssetsDefinition:
-    @dg.asset(**asset_kwargs("bronze", feed.contract, KINDS))
+    kwargs = asset_kwargs("bronze", feed.contract, KINDS)
+    if feed.contract is bronze.PARTNER_SALES:  # how each partner's files are read, in the UI
+        kwargs["metadata"] = {**kwargs["metadata"], **feed_profiles_metadata()}
+
+    @dg.asset(**kwargs)
     def _asset(
         context: dg.AssetExecutionContext,
         config: S3ObjectsConfig,
@@ -166,7 +173,7 @@ def ingest_feed(
         frames, manifest_rows = [], []
         for listed_object in todo[first : first + step]:
             content, version = drops.read_object(listed_object.key)
-            frame = feed.parse(content, batch, drops.uri(version.key), version.key)
+            frame = parse_object(feed, content, batch, drops.uri(version.key), version.key)
             reason = rejected_file_reason(frame)
             if reason:
                 rejected.append(reason)
@@ -192,6 +199,27 @@ def ingest_feed(
             "latest_object_modified": _latest_modified(todo),
         }
     )
+
+
+def parse_object(
+    feed: S3Feed, content: bytes, batch: Ingestion, source_key: str, key: str
+) -> pl.DataFrame:
+    """The object's bronze rows; any failure to read it rejects this object alone.
+
+    A problem in one file (a parse error, a header polars refuses, a bug meeting an odd file)
+    is a property of that file: retrying cannot fix it and it must not stop the others, so it
+    becomes the file's rejection, by name, in the manifest and the metadata.
+    """
+    try:
+        return feed.parse(content, batch, source_key, key)
+    except Exception as error:
+        return rejected_file_frame(
+            feed.contract,
+            ingestion=batch,
+            source_key=source_key,
+            content=content,
+            reason=f"{type(error).__name__}: {error}",
+        )
 
 
 def manifest_etags(lake: LakeResource, table: str) -> dict[str, str]:

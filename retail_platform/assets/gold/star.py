@@ -79,7 +79,7 @@ def dim_customer(
         if stored.collect_schema() == gold.DIM_CUSTOMER.polars_schema:
             previous = stored.collect().lazy()
     frame = build_dim_customer(customers, orders, previous).collect()
-    current = frame.filter(pl.col("is_current"))
+    current = frame.filter(pl.col("is_current") & (pl.col("customer_key") != -1))  # not unknown
     return gold_output(
         gold.DIM_CUSTOMER,
         frame,
@@ -137,6 +137,7 @@ def dim_date(
             "orders": _silver("orders"),
             "customers": _gold("dim_customer"),
             "fx_rates": _silver("fx_rates"),
+            "products": _silver("products"),
         },
         deps=_dims("dim_product", "dim_date"),
     )
@@ -146,8 +147,9 @@ def fact_order_lines(
     orders: pl.LazyFrame,
     customers: pl.LazyFrame,
     fx_rates: pl.LazyFrame,
+    products: pl.LazyFrame,
 ) -> dg.Output[pl.DataFrame]:
-    frame = build_fact_order_lines(order_lines, orders, customers, fx_rates).collect()
+    frame = build_fact_order_lines(order_lines, orders, customers, fx_rates, products).collect()
     return gold_output(
         gold.FACT_ORDER_LINES,
         frame,
@@ -173,14 +175,18 @@ def fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> dg.Output[p
             "partner_sales": _silver("partner_sales"),
             "products": _silver("products"),
             "fx_rates": _silver("fx_rates"),
+            "partners": _silver("partners"),
         },
         deps=_dims("dim_partner", "dim_product", "dim_date"),
     )
 )
 def fact_partner_sales(
-    partner_sales: pl.LazyFrame, products: pl.LazyFrame, fx_rates: pl.LazyFrame
+    partner_sales: pl.LazyFrame,
+    products: pl.LazyFrame,
+    fx_rates: pl.LazyFrame,
+    partners: pl.LazyFrame,
 ) -> dg.Output[pl.DataFrame]:
-    frame = build_fact_partner_sales(partner_sales, products, fx_rates).collect()
+    frame = build_fact_partner_sales(partner_sales, products, fx_rates, partners).collect()
     return gold_output(gold.FACT_PARTNER_SALES, frame)
 
 

@@ -2,12 +2,12 @@
 
 from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
 from retail_platform.contracts import bronze, silver
-from retail_platform.transforms.silver.partners import (
+from retail_platform.feeds.profiles import shipped_profiles
+from retail_platform.transforms.silver.partner_sales import (
     silver_partner_sales,
-    silver_partners,
     validate_partner_sales,
-    validate_partners,
 )
+from retail_platform.transforms.silver.partners import silver_partners, validate_partners
 
 PARTNERS = SilverEntity(
     source=silver.MASKED_PARTNERS,
@@ -21,7 +21,8 @@ PARTNERS = SilverEntity(
 PARTNER_SALES = SilverEntity(
     source=bronze.PARTNER_SALES,
     silver=silver.PARTNER_SALES,
-    validate=validate_partner_sales,
+    # Each partner's file is read as its feed profile (feeds/partner_feeds.yaml) says.
+    validate=lambda rows: validate_partner_sales(rows, shipped_profiles()),
     finish=silver_partner_sales,
     version_column="ingested_at",
 )
@@ -35,5 +36,6 @@ silver_partners_assets = simple_entity_asset(
 silver_partner_sales_assets = simple_entity_asset(
     PARTNER_SALES,
     name="silver_partner_sales_assets",
-    description="Partner sales lines; cancellations (C invoices) and returns are negative.",
+    description="Partner sales lines read with each partner's feed profile; cancellations and "
+    "returns are negative.",
 )

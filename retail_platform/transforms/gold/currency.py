@@ -5,16 +5,19 @@ from __future__ import annotations
 import polars as pl
 
 from retail_platform.contracts.model import MONEY
+from retail_platform.contracts.silver import FX_RATE
 
-# Products of Decimal(18, 2) and Decimal(18, 6) fit here before rounding to cents.
-_PRODUCT_DTYPE = pl.Decimal(38, 8)
+# Products of Decimal(18, 2) amounts and Decimal(20, 10) rates fit here before rounding.
+_PRODUCT_DTYPE = pl.Decimal(38, 10)
 
 
 def with_fx_rate(frame: pl.LazyFrame, rates: pl.LazyFrame, on: str) -> pl.LazyFrame:
-    """``frame`` with ``fx_rate``: its ``currency``'s latest rate dated on or before ``on``.
+    """``frame`` with ``fx_rate``: its ``currency``'s latest rate dated on or before ``on``;
+    1 for the reporting currency (``rates.reporting_currency``), on any date.
 
-    Rows without such a rate get a null rate (and null converted amounts), which the gold
-    completeness checks report, rather than a guessed one. Row order is not kept.
+    Rows without such a rate get a null rate (and null converted amounts), which the
+    fx_rates_cover_facts check reports naming currency and dates, rather than a guessed one.
+    Row order is not kept.
     """
     table = rates.select(
         pl.col("currency"),
@@ -32,7 +35,13 @@ def with_fx_rate(frame: pl.LazyFrame, rates: pl.LazyFrame, on: str) -> pl.LazyFr
         strategy="backward",
         check_sortedness=False,  # both sides are sorted just above
     ).drop("rate_date")
-    return frame.join(rated, on=["currency", on], how="left")
+    reporting = rates.select(pl.col("reporting_currency").first().alias("_reporting"))
+    rated = rated.join(reporting, how="cross").with_columns(
+        fx_rate=pl.when(pl.col("currency") == pl.col("_reporting"))
+        .then(pl.lit(1).cast(FX_RATE))
+        .otherwise(pl.col("fx_rate"))
+    )
+    return frame.join(rated.drop("_reporting"), on=["currency", on], how="left")
 
 
 def to_reporting(amount: pl.Expr, rate: str = "fx_rate") -> pl.Expr:

@@ -11,6 +11,10 @@ compares silver with the previous dim_customer.
 - A customer that vanished from silver keeps its versions as they were.
 
 Version numbers make the surrogate keys: ``customer_key = stable_key(customer_id, version)``.
+
+The dimension also holds the unknown customer (key -1, ``customer_id`` ``<unknown>``, valid
+forever): an order whose customer has no version points to it and still loads. It is rebuilt
+on every build, never carried as history, and KPIs do not count it as a customer.
 """
 
 from __future__ import annotations
@@ -22,13 +26,31 @@ import polars as pl
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import TIMESTAMP
 from retail_platform.transforms.conform import conform
-from retail_platform.transforms.keys import stable_key
+from retail_platform.transforms.gold.dimensions import UNKNOWN_ID, UNKNOWN_KEY, known_key
 
 TRACKED = ("loyalty_tier", "country")
 TYPE_1 = ("email_token", "birth_year", "city", "marketing_consent", "is_deleted")
 OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
 CANCELLED = "cancelled"
 _HISTORY = ("customer_id", "version", "valid_from", "valid_to", "is_current", *TRACKED)
+_LONG_AGO = datetime(1900, 1, 1, tzinfo=UTC)
+UNKNOWN_CUSTOMER = {
+    "customer_key": UNKNOWN_KEY,
+    "customer_id": UNKNOWN_ID,
+    "version": 1,
+    "valid_from": _LONG_AGO,
+    "valid_to": OPEN_END,
+    "is_current": True,
+    "loyalty_tier": None,
+    "country": None,
+    "email_token": None,
+    "birth_year": None,
+    "city": None,
+    "marketing_consent": None,
+    "is_deleted": False,
+    "registered_at": _LONG_AGO,
+    "first_order_date": None,
+}
 
 
 def first_order_dates(orders: pl.LazyFrame) -> pl.LazyFrame:
@@ -55,6 +77,8 @@ def build_dim_customer(
     customers: pl.LazyFrame, orders: pl.LazyFrame, previous: pl.LazyFrame | None
 ) -> pl.LazyFrame:
     """gold.DIM_CUSTOMER from silver customers and orders and the previous dim_customer."""
+    if previous is not None:  # the unknown member is rebuilt, not carried as history
+        previous = previous.filter(pl.col("customer_key") != UNKNOWN_KEY)
     history = _history(previous)
     latest = customers.select(
         "customer_id",
@@ -113,7 +137,7 @@ def build_dim_customer(
     dim = (
         versions.join(attributes, on="customer_id", how="inner")
         .join(first_order_dates(orders), on="customer_id", how="left")
-        .with_columns(customer_key=stable_key("customer_id", "version"))
+        .with_columns(customer_key=known_key("customer_id", "version"))
         .sort("customer_id", "version")
     )
     # Customers that left silver keep their previous rows, attributes and all.
@@ -122,19 +146,19 @@ def build_dim_customer(
         if previous is not None
         else None
     )
-    conformed = conform(dim, gold.DIM_CUSTOMER)
-    if departed is None:
-        return conformed
-    return pl.concat([conformed, conform(departed, gold.DIM_CUSTOMER)]).sort(
-        "customer_id", "version"
-    )
+    unknown = pl.LazyFrame([UNKNOWN_CUSTOMER], schema=gold.DIM_CUSTOMER.polars_schema, orient="row")
+    parts = [conform(dim, gold.DIM_CUSTOMER)]
+    if departed is not None:
+        parts.append(conform(departed, gold.DIM_CUSTOMER))
+    return pl.concat(parts).sort("customer_id", "version").pipe(lambda d: pl.concat([d, unknown]))
 
 
 def customer_keys_at(frame: pl.LazyFrame, dim_customer: pl.LazyFrame, moment: str) -> pl.LazyFrame:
     """``frame`` with ``customer_key``: the version of its ``customer_id`` valid at ``moment``.
 
     A moment before the first version (an order stamped before registration) takes version 1;
-    a customer_id without any version gets a null key (reported by the foreign-key check).
+    a customer_id without any version gets the unknown customer's key; a null customer_id (the
+    order itself is missing) keeps a null key, which the foreign-key check reports.
     """
     versions = dim_customer.select(
         "customer_id", "customer_key", "version", "valid_from", "valid_to"
@@ -146,4 +170,9 @@ def customer_keys_at(frame: pl.LazyFrame, dim_customer: pl.LazyFrame, moment: st
         frame.join(versions, on="customer_id", how="left")
         .filter(pl.col("customer_key").is_null() | within | before_first)
         .drop("version", "valid_from", "valid_to")
+        .with_columns(
+            customer_key=pl.when(pl.col("customer_id").is_not_null())
+            .then(pl.col("customer_key").fill_null(UNKNOWN_KEY))
+            .otherwise(pl.col("customer_key"))
+        )
     )

@@ -1,12 +1,20 @@
-"""Gold dimensions: product, partner and a contiguous calendar (customer: customers.py)."""
+"""Gold dimensions: product, partner and a contiguous calendar (customer: customers.py).
+
+Product and partner each carry one documented *unknown member*: key ``UNKNOWN_KEY`` (-1, which
+no hash of a real natural key is allowed to take, see ``known_key``), natural key
+``UNKNOWN_ID``. A fact whose sku or partner has no dimension row points to it and still loads;
+quality/unknown_members.py counts such rows per source.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 
 from retail_platform.contracts import gold
+from retail_platform.contracts.model import TableContract
 from retail_platform.transforms.conform import conform
 from retail_platform.transforms.keys import date_key, stable_key
 
@@ -14,14 +22,57 @@ from retail_platform.transforms.keys import date_key, stable_key
 FISCAL_YEAR_START_MONTH = 2
 
 
+UNKNOWN_KEY = -1
+UNKNOWN_ID = "<unknown>"
+# The unknown members' attributes: recognisable in a report, valid for every column rule.
+UNKNOWN_PRODUCT = {
+    "product_key": UNKNOWN_KEY,
+    "product_id": UNKNOWN_ID,
+    "sku": UNKNOWN_ID,
+    "name": "Unknown product",
+    "category": None,
+    "brand": None,
+    "unit_price": Decimal("0.00"),
+    "currency": "XXX",  # ISO-4217's code for "no currency"
+    "active": False,
+}
+UNKNOWN_PARTNER = {
+    "partner_key": UNKNOWN_KEY,
+    "partner_id": UNKNOWN_ID,
+    "name": "Unknown partner",
+    "country": "ZZ",  # ISO-3166's user-assigned code, customary for "unknown"
+    "commission_rate": Decimal("0"),
+    "onboarded_at": date(1900, 1, 1),
+    "contact_email": None,
+}
+
+
+def known_key(*columns: str) -> pl.Expr:
+    """stable_key of the natural key, moved off UNKNOWN_KEY in the (2^-64) case a real key
+    hashes to it, so the unknown member's key is never shared."""
+    key = stable_key(*columns)
+    return pl.when(key == UNKNOWN_KEY).then(pl.lit(UNKNOWN_KEY - 1, pl.Int64)).otherwise(key)
+
+
+def _with_unknown(
+    rows: pl.LazyFrame, unknown: dict[str, object], contract: TableContract
+) -> pl.LazyFrame:
+    member = pl.LazyFrame([unknown], schema=contract.polars_schema, orient="row")
+    return pl.concat([conform(rows, contract), member])
+
+
 def build_dim_product(products: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per silver product (gold.DIM_PRODUCT) with its stable product_key."""
-    return conform(products.with_columns(product_key=stable_key("product_id")), gold.DIM_PRODUCT)
+    """One row per silver product (gold.DIM_PRODUCT) with its stable product_key, plus the
+    unknown product."""
+    rows = products.with_columns(product_key=known_key("product_id"))
+    return _with_unknown(rows, UNKNOWN_PRODUCT, gold.DIM_PRODUCT)
 
 
 def build_dim_partner(partners: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per silver partner (gold.DIM_PARTNER) with its stable partner_key."""
-    return conform(partners.with_columns(partner_key=stable_key("partner_id")), gold.DIM_PARTNER)
+    """One row per silver partner (gold.DIM_PARTNER) with its stable partner_key, plus the
+    unknown partner."""
+    rows = partners.with_columns(partner_key=known_key("partner_id"))
+    return _with_unknown(rows, UNKNOWN_PARTNER, gold.DIM_PARTNER)
 
 
 def _fiscal_year(year: pl.Expr, month: pl.Expr) -> pl.Expr:

@@ -7,6 +7,7 @@ import polars as pl
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.gold.dimensions import UNKNOWN_KEY
 
 CANCELLED = "cancelled"
 # Divisions run at 10 decimals, then round half away from zero (= half-up, all figures are
@@ -29,7 +30,10 @@ def customer_order_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFra
     customer whose loyalty tier changed is still one customer. Returned orders count (they
     were placed) with their net revenue of 0.
     """
-    customers = dim_customer.select("customer_key", "customer_id")
+    # The unknown customer (key -1) stands for customers gold cannot name: not a customer.
+    customers = dim_customer.select("customer_key", "customer_id").filter(
+        pl.col("customer_key") != UNKNOWN_KEY
+    )
     return (
         fact_order_lines.filter(pl.col("status") != CANCELLED)
         .join(customers, on="customer_key", how="inner")

@@ -1,50 +1,68 @@
-"""Reference exchange rates into the reporting currency, shipped with the platform.
+"""Exchange rates into the reporting currency, from a reference-rate feed quoted against a base.
 
-The sources sell in EUR today; these rates let orders in other currencies report in EUR. Each
-row gives the reporting-currency value of one unit of a currency from ``rate_date`` until the
-next row for that currency. They are planning rates for the embedded data, not market quotes:
-in production, feed this table from your treasury's rate source (same columns).
+The feed (the ECB's euro reference rates: resources/fx.py) gives, per day, the units of each
+currency worth one unit of the base currency (EUR). The rate of currency C in reporting
+currency R is then a cross rate through the base: units(R) / units(C), both of the same day
+(units(EUR) = 1), rounded half away from zero to 10 decimals. Each row applies from its
+``rate_date`` until the next row of that currency (weekends and holidays use the last rate).
 """
 
 from __future__ import annotations
-
-import hashlib
-from datetime import date
-from decimal import Decimal
 
 import polars as pl
 
 from retail_platform.contracts import silver
 from retail_platform.transforms.conform import conform
 
-REPORTING_CURRENCY = "EUR"
-
-# (currency, first day the rate applies, EUR per unit)
-REFERENCE_RATES: tuple[tuple[str, date, str], ...] = (
-    ("EUR", date(2020, 1, 1), "1"),
-    ("GBP", date(2026, 1, 1), "1.170000"),
-    ("GBP", date(2026, 7, 1), "1.150000"),
-    ("USD", date(2026, 1, 1), "0.920000"),
-    ("USD", date(2026, 7, 1), "0.880000"),
-    ("CHF", date(2026, 1, 1), "1.060000"),
-    ("SEK", date(2026, 1, 1), "0.087000"),
-    ("DKK", date(2026, 1, 1), "0.134000"),
-    ("PLN", date(2026, 1, 1), "0.232000"),
-)
+BASE_CURRENCY = "EUR"
+DEFAULT_REPORTING_CURRENCY = "EUR"
+RATE_DECIMALS = 10
+_WIDE = pl.Decimal(38, 18)
 
 
-# Changes whenever the rates above change, so the asset is rebuilt when they do.
-REFERENCE_RATES_VERSION = hashlib.sha256(repr(REFERENCE_RATES).encode()).hexdigest()[:12]
+class UnknownReportingCurrencyError(ValueError):
+    """The reporting currency is neither the base currency nor in the feed."""
 
 
-def reference_fx_rates() -> pl.LazyFrame:
-    """silver.FX_RATES from ``REFERENCE_RATES``."""
-    frame = pl.LazyFrame(
-        {
-            "currency": [currency for currency, _, _ in REFERENCE_RATES],
-            "rate_date": [day for _, day, _ in REFERENCE_RATES],
-            "rate_to_reporting": [Decimal(rate) for _, _, rate in REFERENCE_RATES],
-        },
-        schema_overrides={"rate_to_reporting": silver.FX_RATE},
-    ).with_columns(reporting_currency=pl.lit(REPORTING_CURRENCY))
-    return conform(frame, silver.FX_RATES)
+def rates_to_reporting(
+    units_per_base: pl.LazyFrame, reporting_currency: str, base: str = BASE_CURRENCY
+) -> pl.LazyFrame:
+    """silver.FX_RATES from the feed's long form (rate_date, currency, units_per_base).
+
+    Every currency of the feed and the base itself get a rate on each day the feed has both
+    it and the reporting currency; the reporting currency's own rate is 1 (and gold converts
+    it at 1 on any date, also before the feed's first day).
+    """
+    days = units_per_base.select("rate_date").unique()
+    with_base = pl.concat(
+        [
+            units_per_base.select("rate_date", "currency", pl.col("units_per_base").cast(_WIDE)),
+            days.with_columns(currency=pl.lit(base), units_per_base=pl.lit(1).cast(_WIDE)),
+        ]
+    )
+    reporting_units = with_base.filter(pl.col("currency") == reporting_currency).select(
+        "rate_date", pl.col("units_per_base").alias("_reporting_units")
+    )
+    rates = (
+        with_base.join(reporting_units, on="rate_date", how="inner")
+        .with_columns(
+            rate_to_reporting=(pl.col("_reporting_units") / pl.col("units_per_base"))
+            .round(RATE_DECIMALS, mode="half_away_from_zero")
+            .cast(silver.FX_RATE),
+            reporting_currency=pl.lit(reporting_currency),
+        )
+        .sort("currency", "rate_date")
+    )
+    return conform(rates, silver.FX_RATES)
+
+
+def check_reporting_currency(
+    units_per_base: pl.DataFrame, reporting_currency: str, base: str = BASE_CURRENCY
+) -> None:
+    """Raises, naming the currencies the feed has, when the reporting currency is not one."""
+    available = {base, *units_per_base.get_column("currency").unique().to_list()}
+    if reporting_currency not in available:
+        raise UnknownReportingCurrencyError(
+            f"reporting currency {reporting_currency!r} is not in the FX feed; it has "
+            + ", ".join(sorted(available))
+        )

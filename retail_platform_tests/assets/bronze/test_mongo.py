@@ -111,3 +111,73 @@ def test_reviews_land_with_their_text_and_rating_as_delivered(tmp_path: Path) ->
         "_error": None,
         "_raw": None,
     }
+
+
+def test_a_new_field_reaches_bronze_and_stops_silver_and_mixed_ids_keep_the_watermark(
+    tmp_path: Path,
+) -> None:
+    from retail_platform.assets.silver.customers import silver_customers_assets
+    from retail_platform.resources.pii import PiiMaskingResource
+
+    db = EmbeddedMongoResource(seed=104, scale=0.02)
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    customers = db.get_client()["retail"]["customers"]
+    _run(bronze_customers, db, lake)
+    # Two documents of one instant whose _ids are an int and a string, one with a new field.
+    customers.insert_many(
+        [
+            {"_id": 7, "customer_id": "N7", "updated_at": LATER, "national_id": "756.1"},
+            {
+                "_id": "N8",
+                "customer_id": "N8",
+                "updated_at": LATER,
+                "address": {"city": "Ulm", "geo": {"lat": 48.4}},
+            },
+        ]
+    )
+
+    first = _run(bronze_customers, db, lake)
+    again = _run(bronze_customers, db, lake)  # used to raise TypeError: 'str' > 'int'
+
+    assert first["rows"] == 2 and first["watermark"] == f"updated_at={LATER} _id=N8"
+    assert again["rows"] == 0
+    stored = lake.scan("bronze", "customers").filter(pl.col("customer_id") == "N7").collect()
+    assert stored.get_column("national_id").to_list() == ["756.1"]
+    n8 = lake.scan("bronze", "customers").filter(pl.col("customer_id") == "N8").collect()
+    assert n8.get_column("address_geo").to_list() == ['{"lat": 48.4}']
+    result = dg.materialize(
+        [silver_customers_assets],
+        resources={"lake": lake, "pii_masking": PiiMaskingResource(hmac_secret="k")},
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert "column(s) not classified in the PII policy: national_id, address_geo" in (
+        failure.step_failure_data.error.cause.message
+    )
+
+
+def test_a_nested_field_of_the_wrong_type_is_quarantined_in_silver_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    from retail_platform.assets.silver.customers import silver_customers_assets
+    from retail_platform.resources.pii import PiiMaskingResource
+
+    db = EmbeddedMongoResource(seed=105, scale=0.02)
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    db.get_client()["retail"]["customers"].insert_one(
+        {"_id": "Z1", "customer_id": "Z1", "updated_at": LATER, "created_at": LATER,
+         "is_deleted": False, "address": {"city": {"name": "Ulm"}, "country": "DE"}}
+    )  # fmt: skip
+    _run(bronze_customers, db, lake)
+
+    result = dg.materialize(
+        [silver_customers_assets],
+        resources={"lake": lake, "pii_masking": PiiMaskingResource(hmac_secret="k")},
+    )
+
+    assert result.success
+    quarantined = lake.scan("silver", "customers_quarantine").collect()
+    reasons = quarantined.filter(pl.col("customer_id") == "Z1").get_column("_quarantine_reason")
+    assert reasons.to_list() == ["_error: address.city: expected one value, got an object"]
+    assert "Z1" not in lake.scan("silver", "customers").collect().get_column("customer_id")

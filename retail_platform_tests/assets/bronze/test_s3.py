@@ -121,7 +121,10 @@ def test_an_added_column_is_absorbed_and_a_missing_one_rejects_only_that_file(
 
     rows = _sales(lake)
     assert rows.select("invoice_no", "discount").rows() == [("1", None), ("7", "10"), (None, None)]
-    reason = f"rejected file s3://{drops.bucket}/{broken}: CSV lacks required column(s): Quantity"
+    reason = (
+        f"rejected file s3://{drops.bucket}/{broken}: CSV lacks required column(s): "
+        "quantity (as quantity or Quantity)"
+    )
     rejected = rows.filter(pl.col("_source_key").str.ends_with(broken))
     assert rejected.get_column("_error").to_list() == [reason]
     assert rejected.get_column("_raw").to_list() == [
@@ -132,6 +135,45 @@ def test_an_added_column_is_absorbed_and_a_missing_one_rejects_only_that_file(
     assert metadata["rejections"] == [reason]
     manifest = lake.scan("bronze", "s3_manifest").filter(pl.col("key") == broken).collect()
     assert manifest.select("status", "error").rows() == [("rejected", reason)]
+
+
+def test_a_file_with_colliding_headers_or_bad_bytes_is_rejected_and_the_batch_lands(
+    drops: PartnerDropsResource, lake: LakeResource
+) -> None:
+    colliding = "partner_sales/PTN01/2026-10-03.csv"
+    undecodable = "partner_sales/PTN02/2026-10-03.csv"
+    good = "partner_sales/PTN03/2026-10-03.csv"
+    drops.put_bytes(
+        colliding,
+        sales_csv("1,S,x,1,10/3/2026 9:00,1,,GB,a,b", header=UCI_HEADER + ",Note A,note_a"),
+    )
+    drops.put_bytes(
+        undecodable, sales_csv("2,S,Caf\xe9,1,10/3/2026 9:00,1,,FR").replace(b"\xc3\xa9", b"\xe9")
+    )
+    drops.put_bytes(good, sales_csv("3,S,Mug,1,10/3/2026 9:00,1,,FR"))
+
+    result = _ingest(bronze_partner_sales, drops, lake)
+
+    uri = f"s3://{drops.bucket}/"
+    position = len(f"{UCI_HEADER}\n2,S,Caf")  # where the latin-1 é sits
+    reasons = [
+        f"rejected file {uri}{colliding}: CSV headers collide: "
+        "'Note A' and 'note_a' both become 'note_a'",
+        f"rejected file {uri}{undecodable}: undecodable bytes: "
+        f"not utf-8 at byte {position} (b'\\xe9')",
+    ]
+    metadata = metadata_of(result, "partner_sales")
+    assert (metadata["objects_ingested"], metadata["objects_rejected"]) == (3, 2)
+    assert metadata["rejections"] == reasons
+    manifest = lake.scan("bronze", "s3_manifest").sort("key").collect()
+    assert manifest.select("key", "status", "error").rows() == [
+        (colliding, "rejected", reasons[0]),
+        (undecodable, "rejected", reasons[1]),
+        (good, "ingested", None),
+    ]
+    assert _sales(lake).filter(pl.col("_error").is_null()).get_column("invoice_no").to_list() == [
+        "3"
+    ]
 
 
 def test_requested_keys_limit_the_run_to_exactly_those_objects(

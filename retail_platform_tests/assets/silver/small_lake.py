@@ -16,7 +16,9 @@ import polars as pl
 
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
+from retail_platform.local.fx_feed import SNAPSHOT as FX_SNAPSHOT
 from retail_platform.quality.publish import AuditedDeltaIOManager
+from retail_platform.resources.fx import FxRatesFeedResource
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 
@@ -165,6 +167,8 @@ def resources(lake: LakeResource, secret: str = SECRET) -> dict[str, Any]:
         "lake": lake,
         "io_manager": AuditedDeltaIOManager(lake=lake),
         "pii_masking": PiiMaskingResource(hmac_secret=secret),
+        # The shipped ECB snapshot, read as a file: silver fx_rates needs no server here.
+        "fx_feed": FxRatesFeedResource(url=FX_SNAPSHOT.as_uri()),
     }
 
 

@@ -1,30 +1,71 @@
-"""The reference exchange rates asset."""
+"""The exchange rates asset: the ECB-format feed over real HTTP, into the reporting currency."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
+import pytest
 
 from retail_platform.assets.silver.reference import fx_rates
 from retail_platform.contracts import silver
+from retail_platform.local.fx_feed import FEED_PATH, serve
+from retail_platform.resources.fx import FxRatesFeedResource
 from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
-from retail_platform.transforms.silver.fx_rates import REFERENCE_RATES_VERSION
-
-KEY = dg.AssetKey(["silver", "fx_rates"])
+from retail_platform.transforms.silver.fx_rates import UnknownReportingCurrencyError
 
 
-def test_the_rates_asset_writes_the_reference_table(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def feed_url() -> Iterator[str]:
+    """The local stand-in in a thread: the shipped snapshot at the ECB's path."""
+    server = serve("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{FEED_PATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _materialize(tmp_path: Path, url: str, reporting: str) -> dg.ExecuteInProcessResult:
     lake = LakeResource(root=str(tmp_path))
+    return dg.materialize(
+        [fx_rates],
+        resources={
+            "io_manager": DeltaLakeIOManager(lake=lake),
+            "fx_feed": FxRatesFeedResource(url=url, reporting_currency=reporting),
+        },
+        raise_on_error=False,
+    )
 
-    result = dg.materialize([fx_rates], resources={"io_manager": DeltaLakeIOManager(lake=lake)})
 
-    assert result.success
-    rates = lake.scan("silver", "fx_rates").collect()
+def test_the_rates_asset_reads_the_feed_into_the_reporting_currency(
+    tmp_path: Path, feed_url: str
+) -> None:
+    assert _materialize(tmp_path, feed_url, "USD").success
+
+    rates = LakeResource(root=str(tmp_path)).scan("silver", "fx_rates").collect()
     assert rates.schema == silver.FX_RATES.polars_schema
-    assert rates.height == 9
+    first_eur = rates.filter(pl.col("currency") == "EUR").sort("rate_date").row(0)
+    # 1999-01-04: 1 EUR = 1.1789 USD (the ECB's first published rate)
+    assert first_eur == ("EUR", date(1999, 1, 4), Decimal("1.1789000000"), "USD")
+    gbp = rates.filter((pl.col("currency") == "GBP") & (pl.col("rate_date") == date(1999, 1, 4)))
+    # 1.1789 / 0.7111 = 1.65785402896...
+    assert gbp.get_column("rate_to_reporting").to_list() == [Decimal("1.6578540290")]
+    usd = rates.filter(pl.col("currency") == "USD").get_column("rate_to_reporting").unique()
+    assert usd.to_list() == [Decimal("1")]
 
 
-def test_the_code_version_follows_the_shipped_rates() -> None:
-    assert fx_rates.code_versions_by_key[KEY] == REFERENCE_RATES_VERSION
-    assert len(REFERENCE_RATES_VERSION) == 12
+def test_a_reporting_currency_the_feed_lacks_fails_naming_it(tmp_path: Path, feed_url: str) -> None:
+    result = _materialize(tmp_path, feed_url, "XAU")
+
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert "reporting currency 'XAU' is not in the FX feed" in str(failure.step_failure_data.error)
+    assert UnknownReportingCurrencyError.__name__ in str(failure.step_failure_data.error.cause)

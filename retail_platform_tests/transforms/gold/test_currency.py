@@ -3,9 +3,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from retail_platform.contracts import silver
 from retail_platform.transforms.gold.currency import to_reporting, with_fx_rate
-from retail_platform.transforms.silver.fx_rates import reference_fx_rates
 from retail_platform_tests.transforms.gold.rates_for_tests import RATES
 
 
@@ -36,10 +34,10 @@ def test_each_amount_uses_the_latest_rate_dated_on_or_before_its_day() -> None:
     )
 
     assert rows == [
-        ("a", Decimal("0.920000"), Decimal("9.20")),
-        ("b", Decimal("0.880000"), Decimal("8.80")),
-        ("c", Decimal("1.000000"), Decimal("5.55")),
-        ("d", Decimal("1.170000"), Decimal("23.39")),
+        ("a", Decimal("0.92"), Decimal("9.20")),
+        ("b", Decimal("0.88"), Decimal("8.80")),
+        ("c", Decimal("1"), Decimal("5.55")),
+        ("d", Decimal("1.17"), Decimal("23.39")),
     ]
 
 
@@ -70,10 +68,7 @@ def test_a_currency_without_a_rate_or_a_day_before_the_first_rate_stays_unconver
     assert rows == [("a", None, None), ("b", None, None)]
 
 
-def test_the_shipped_reference_rates_cover_eur_from_2020_at_parity() -> None:
-    rates = reference_fx_rates().collect()
+def test_the_reporting_currency_converts_at_1_on_any_date_even_before_the_first_rate() -> None:
+    rows = convert([("a", "EUR", date(1997, 1, 1), "7.77")])
 
-    assert rates.schema == silver.FX_RATES.polars_schema
-    eur = rates.filter(pl.col("currency") == "EUR").rows()
-    assert eur == [("EUR", date(2020, 1, 1), Decimal("1.000000"), "EUR")]
-    assert rates.select("currency", "rate_date").is_duplicated().sum() == 0
+    assert rows == [("a", Decimal("1"), Decimal("7.77"))]

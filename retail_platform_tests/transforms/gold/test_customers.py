@@ -67,8 +67,10 @@ NO_ORDERS = orders()
 
 
 def build(state: pl.LazyFrame, previous: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The dimension without its unknown member (tested on its own below)."""
     before = previous.lazy() if previous is not None else None
-    return build_dim_customer(state, NO_ORDERS, before).collect()
+    dim = build_dim_customer(state, NO_ORDERS, before).collect()
+    return dim.filter(pl.col("customer_key") != -1)
 
 
 def test_first_build_gives_each_customer_version_1_from_registration() -> None:
@@ -157,6 +159,7 @@ def test_first_order_date_ignores_cancelled_orders_but_counts_returned_ones() ->
     dim = build_dim_customer(
         customers(customer("C1"), customer("C2"), customer("C3")), silver_orders, None
     ).collect()
+    dim = dim.filter(pl.col("customer_key") != -1)
 
     assert dim.select("customer_id", "first_order_date").rows() == [
         ("C1", date(2026, 10, 2)),  # returned still counts: it was placed
@@ -170,11 +173,12 @@ def test_facts_get_the_customer_version_valid_when_they_happened() -> None:
     dim = build(customers(customer("C1", loyalty_tier="gold", updated_at=TIER_CHANGE)), first)
     facts = pl.LazyFrame(
         {
-            "fact": ["before registration", "just before", "at the change", "unknown"],
-            "customer_id": ["C1", "C1", "C1", "C404"],
+            "fact": ["before registration", "just before", "at the change", "unknown", "no order"],
+            "customer_id": ["C1", "C1", "C1", "C404", None],
             "at": [
                 datetime(2025, 12, 31, tzinfo=UTC),
                 datetime(2026, 10, 5, 11, 59, tzinfo=UTC),
+                TIER_CHANGE,
                 TIER_CHANGE,
                 TIER_CHANGE,
             ],
@@ -187,5 +191,19 @@ def test_facts_get_the_customer_version_valid_when_they_happened() -> None:
         ("at the change", expected_key("C1", "2")),
         ("before registration", expected_key("C1", "1")),
         ("just before", expected_key("C1", "1")),
-        ("unknown", None),
+        ("no order", None),  # the line's order is missing: left for the foreign-key check
+        ("unknown", -1),  # C404 has no version: the unknown customer
     ]
+
+
+def test_the_unknown_customer_is_one_row_rebuilt_each_time_never_carried_as_history() -> None:
+    first = build_dim_customer(customers(customer("C1")), NO_ORDERS, None).collect()
+    second = build_dim_customer(customers(customer("C2")), NO_ORDERS, first.lazy()).collect()
+
+    long_ago = datetime(1900, 1, 1, tzinfo=UTC)
+    for dim in (first, second):
+        unknown = dim.filter(pl.col("customer_key") == -1)
+        assert unknown.select(*HISTORY, "is_deleted", "first_order_date").rows() == [
+            ("<unknown>", 1, long_ago, OPEN_END, True, None, False, None)
+        ]
+    assert second.get_column("customer_id").to_list() == ["C1", "C2", "<unknown>"]

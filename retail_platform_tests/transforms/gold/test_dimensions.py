@@ -16,7 +16,7 @@ from retail_platform_tests.transforms.gold.keys_for_tests import expected_key
 STAMP = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 
 
-def test_dim_product_adds_the_stable_key() -> None:
+def test_dim_product_adds_the_stable_key_and_the_unknown_product() -> None:
     products = pl.LazyFrame(
         [
             {
@@ -40,10 +40,12 @@ def test_dim_product_adds_the_stable_key() -> None:
     assert dim.rows() == [
         (expected_key("P00001"), "P00001", "85123A", "Heart", "home", "Acme",
          Decimal("2.55"), "GBP", True),
+        (-1, "<unknown>", "<unknown>", "Unknown product", None, None, Decimal("0.00"), "XXX",
+         False),
     ]  # fmt: skip
 
 
-def test_dim_partner_keeps_the_masked_contact_and_adds_the_stable_key() -> None:
+def test_dim_partner_keeps_the_masked_contact_and_adds_the_key_and_the_unknown_partner() -> None:
     partners = pl.LazyFrame(
         [
             {
@@ -65,6 +67,7 @@ def test_dim_partner_keeps_the_masked_contact_and_adds_the_stable_key() -> None:
     assert dim.rows() == [
         (expected_key("PTN01"), "PTN01", "Harbour & Pine Ltd", "GB", Decimal("0.1200"),
          date(2024, 3, 1), "***@harbour.example.com"),
+        (-1, "<unknown>", "Unknown partner", "ZZ", Decimal("0"), date(1900, 1, 1), None),
     ]  # fmt: skip
 
 

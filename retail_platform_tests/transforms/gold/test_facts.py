@@ -20,6 +20,7 @@ EARLY = datetime(2026, 10, 1, 5, 0, tzinfo=UTC)
 TIER_CHANGE = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
 NOON = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 D = Decimal
+CATALOG = pl.LazyFrame({"product_id": ["P1", "P2"]})
 
 
 def order_lines() -> pl.LazyFrame:
@@ -97,7 +98,9 @@ def customer_versions() -> pl.LazyFrame:
 
 
 def test_order_line_facts_are_net_of_cancellations_and_returns_and_in_eur() -> None:
-    facts = build_fact_order_lines(order_lines(), orders(), customer_versions(), RATES).collect()
+    facts = build_fact_order_lines(
+        order_lines(), orders(), customer_versions(), RATES, CATALOG
+    ).collect()
 
     assert facts.schema == gold.FACT_ORDER_LINES.polars_schema
     c1_v1, c1_v2, c2 = expected_key("C1", "1"), expected_key("C1", "2"), expected_key("C2", "1")
@@ -124,7 +127,7 @@ def test_order_line_facts_are_net_of_cancellations_and_returns_and_in_eur() -> N
 def test_line_whose_order_is_missing_is_kept_with_null_keys() -> None:
     without_o2 = orders().filter(pl.col("order_id") != "O2")
 
-    facts = build_fact_order_lines(order_lines(), without_o2, customer_versions(), RATES)
+    facts = build_fact_order_lines(order_lines(), without_o2, customer_versions(), RATES, CATALOG)
 
     orphan = facts.filter(pl.col("order_id") == "O2").collect()
     assert orphan.select("customer_key", "currency").rows() == [(None, None)]
@@ -182,7 +185,8 @@ def test_partner_sales_facts_find_products_by_sku_and_keep_cancellations_negativ
         orient="row",
     ).with_columns(
         pl.col("quantity").cast(pl.Int32),
-        pl.col("unit_price", "line_amount").cast(pl.Decimal(18, 2)),
+        pl.col("unit_price").cast(pl.Decimal(18, 4)),
+        pl.col("line_amount").cast(pl.Decimal(18, 2)),
         currency=pl.lit("EUR"),
         invoice_at=pl.lit(stamp),
         invoice_date=pl.lit(DAY),
@@ -192,7 +196,9 @@ def test_partner_sales_facts_find_products_by_sku_and_keep_cancellations_negativ
     )  # fmt: skip
     products = pl.LazyFrame({"product_id": ["P00001", "P00002"], "sku": ["SKU-10001", "SKU-10002"]})
 
-    facts = build_fact_partner_sales(sales, products, RATES).collect()
+    partners = pl.LazyFrame({"partner_id": ["PTN01", "PTN02"]})
+
+    facts = build_fact_partner_sales(sales, products, RATES, partners).collect()
 
     assert facts.schema == gold.FACT_PARTNER_SALES.polars_schema
     assert facts.select(
@@ -203,8 +209,29 @@ def test_partner_sales_facts_find_products_by_sku_and_keep_cancellations_negativ
          expected_key("P00001"), "536365", False, 6, D("15.30"), D("15.30")),
         (expected_key("PTN01", "C536366", "SKU-10002"), expected_key("PTN01"),
          expected_key("P00002"), "C536366", True, -2, D("-6.00"), D("-6.00")),
-        # an unknown sku keeps the row with no product (the foreign-key check reports it)
-        (expected_key("PTN02", "536367", "POST"), expected_key("PTN02"), None, "536367", False,
+        # a sku missing from the catalog points to the unknown product (-1) and still loads
+        (expected_key("PTN02", "536367", "POST"), expected_key("PTN02"), -1, "536367", False,
          1, D("18.00"), D("18.00")),
     ]  # fmt: skip
     assert facts.get_column("net_amount").sum() == D("27.30")  # 15.30 - 6.00 + 18.00
+    # PTN02 missing from the directory: its line points to the unknown partner, PTN01's don't
+    only_ptn01 = build_fact_partner_sales(sales, products, RATES, partners.head(1)).collect()
+    assert only_ptn01.get_column("partner_key").to_list() == [
+        expected_key("PTN01"), expected_key("PTN01"), -1
+    ]  # fmt: skip
+
+
+def test_a_product_or_partner_missing_from_its_dimension_points_to_the_unknown_member() -> None:
+    lines = order_lines().with_columns(
+        pl.when(pl.col("order_id") == "O4")
+        .then(pl.lit("P9"))
+        .otherwise("product_id")
+        .alias("product_id")
+    )
+    facts = build_fact_order_lines(lines, orders(), customer_versions(), RATES, CATALOG)
+
+    keys = facts.sort("order_id", "line_number").select("order_id", "product_key").collect()
+    assert keys.rows() == [
+        ("O1", expected_key("P1")), ("O1", expected_key("P2")), ("O2", expected_key("P1")),
+        ("O3", expected_key("P2")), ("O4", -1),
+    ]  # fmt: skip

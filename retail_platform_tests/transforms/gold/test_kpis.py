@@ -109,3 +109,24 @@ def test_kpi_daily_with_no_facts_and_no_payments_is_empty() -> None:
     ).collect()
 
     assert kpis.height == 0
+
+
+def test_orders_of_the_unknown_customer_earn_revenue_but_count_as_no_customer() -> None:
+    from retail_platform.transforms.gold.kpis import customer_order_days
+
+    facts = fact_order_lines().with_columns(
+        pl.when(pl.col("order_id") == "O3").then(-1).otherwise("customer_key").alias("customer_key")
+    )
+    customers = pl.concat(
+        [CUSTOMERS, pl.LazyFrame({"customer_key": [-1], "customer_id": ["<unknown>"]})]
+    )
+
+    days = customer_order_days(facts, customers).collect()
+    kpis = build_kpi_daily(
+        facts, fact_payments(), customers, build_dim_date(date(2026, 10, 1), date(2026, 10, 5))
+    ).collect()
+
+    assert "<unknown>" not in days.get_column("customer_id").to_list()
+    oct_1 = kpis.filter(pl.col("date") == date(2026, 10, 1)).row(0, named=True)
+    # O1 (30.00 + 10.00) and O3 (20.00, customer unknown); new customers: C1 only (C2 cancelled)
+    assert (oct_1["revenue"], oct_1["orders"], oct_1["new_customers"]) == (D("60.00"), 2, 1)

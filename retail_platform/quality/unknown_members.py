@@ -1,0 +1,186 @@
+"""Unknown members: fact rows that point to a dimension's unknown row (key -1), per source.
+
+A sku or product missing from the catalog, a partner missing from the directory, or a customer
+without a dim_customer version does not stop a fact from loading (transforms/gold/facts.py
+points it to the unknown member). These checks count
+such rows per source, with sample natural keys, so someone can fix the catalog or directory.
+They pass while the share of such rows stays at or below ``max_unknown_share`` (run config,
+default 5 %) and fail, blocking what reads the fact, only above it.
+"""
+
+from dataclasses import dataclass
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.dimensions import UNKNOWN_ID
+
+DEFAULT_MAX_UNKNOWN_SHARE = 0.05
+SAMPLES = 5
+
+
+class UnknownMembersConfig(dg.Config):
+    max_unknown_share: float = Field(
+        default=DEFAULT_MAX_UNKNOWN_SHARE,
+        ge=0,
+        le=1,
+        description="Largest share of the fact's rows that may point to an unknown member "
+        "before the check fails (and blocks what reads the fact).",
+    )
+
+
+@dataclass(frozen=True)
+class UnknownKeys:
+    """One lookup of a fact: rows whose `natural_key` the dimension source lacks."""
+
+    dimension: str
+    natural_key: str
+    """Column of the fact's silver source holding the natural key."""
+    known: str
+    """Table and column listing the keys the dimension holds, 'layer/table.column'."""
+
+    def known_keys(self, lake: LakeResource) -> pl.LazyFrame:
+        table, column = self.known.split(".")
+        layer, name = table.split("/")
+        keys = lake.scan(layer, name).select(pl.col(column).alias(self.natural_key))
+        return keys.filter(pl.col(self.natural_key) != UNKNOWN_ID)  # a dimension's own
+
+
+@dataclass(frozen=True)
+class Attach:
+    """A column the source lacks, taken from another silver table (a line's order's customer)."""
+
+    table: str
+    on: str
+    column: str
+
+
+def unknown_rows(
+    rows: pl.LazyFrame, known: pl.LazyFrame, natural_key: str, source: str | None
+) -> pl.LazyFrame:
+    """Per source: rows, rows whose natural key is unknown (null counts as unknown), and up to
+    SAMPLES distinct unknown keys. ``source`` None: the whole table is one source."""
+    by = pl.col(source) if source else pl.lit("all")
+    keys = known.select(pl.col(natural_key)).unique().with_columns(_known=pl.lit(True))
+    marked = rows.join(keys, on=natural_key, how="left").with_columns(
+        _unknown=pl.col("_known").is_null(), _source=by.cast(pl.String)
+    )
+    return (
+        marked.group_by("_source")
+        .agg(
+            rows=pl.len(),
+            unknown_rows=pl.col("_unknown").sum(),
+            sample=pl.col(natural_key)
+            .filter(pl.col("_unknown"))
+            .cast(pl.String)
+            .fill_null("<null>")
+            .unique()
+            .sort()
+            .head(SAMPLES),
+        )
+        .filter(pl.col("unknown_rows") > 0)
+        .sort("_source")
+    )
+
+
+def rows_with_any_unknown(rows: pl.LazyFrame, known: dict[str, pl.LazyFrame]) -> int:
+    """Rows with at least one unknown natural key (``known``: natural key -> known keys)."""
+    flags = []
+    for index, (natural_key, keys) in enumerate(known.items()):
+        flag = f"_known_{index}"
+        rows = rows.join(
+            keys.select(natural_key).unique().with_columns(pl.lit(True).alias(flag)),
+            on=natural_key,
+            how="left",
+        )
+        flags.append(pl.col(flag).is_null())
+    return rows.filter(pl.any_horizontal(flags)).select(pl.len()).collect().item()
+
+
+def _report(
+    per_source: dict[str, pl.DataFrame], unknown: int, total_rows: int, max_share: float
+) -> dg.AssetCheckResult:
+    share = unknown / total_rows if total_rows else 0.0
+    lines = [
+        "| dimension | source | rows | unknown rows | sample natural keys |",
+        "|---|---|---|---|---|",
+    ]
+    for dimension, frame in per_source.items():
+        for source, rows, count, sample in frame.iter_rows():
+            lines.append(f"| {dimension} | {source} | {rows} | {count} | {', '.join(sample)} |")
+    return dg.AssetCheckResult(
+        passed=share <= max_share,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows": total_rows,
+            "rows_with_unknown_member": unknown,
+            "unknown_share": round(share, 6),
+            "max_unknown_share": max_share,
+            "by_source": dg.MetadataValue.md("\n".join(lines) if unknown else "none"),
+        },
+    )
+
+
+def _check(
+    fact: str,
+    silver_source: str,
+    source_column: str | None,
+    lookups: tuple[UnknownKeys, ...],
+    attach: Attach | None = None,
+) -> dg.AssetChecksDefinition:
+    tables = {f"silver/{silver_source}", *(lookup.known.split(".")[0] for lookup in lookups)}
+    if attach is not None:
+        tables.add(f"silver/{attach.table}")
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["gold", fact]),
+        name="unknown_members_within_share",
+        description="Rows pointing to an unknown member ("
+        + ", ".join(f"{u.natural_key} not in {u.known}" for u in lookups)
+        + "), counted per source with sample keys; fails only above max_unknown_share.",
+        blocking=True,
+        additional_deps=[dg.AssetKey(table.split("/")) for table in sorted(tables)],
+    )
+    def _unknown_members(config: UnknownMembersConfig, lake: LakeResource) -> dg.AssetCheckResult:
+        rows = lake.scan("silver", silver_source)
+        if attach is not None:
+            other = lake.scan("silver", attach.table).select(attach.on, attach.column)
+            rows = rows.join(other.unique(attach.on), on=attach.on, how="left")
+        per_source, known_keys = {}, {}
+        for lookup in lookups:
+            known = lookup.known_keys(lake)
+            known_keys[lookup.natural_key] = known
+            per_source[lookup.dimension] = unknown_rows(
+                rows, known, lookup.natural_key, source_column
+            ).collect()
+        total = rows.select(pl.len()).collect().item()
+        unknown = rows_with_any_unknown(rows, known_keys)
+        return _report(per_source, unknown, total, config.max_unknown_share)
+
+    return _unknown_members
+
+
+CHECKS = [
+    _check(
+        "fact_partner_sales",
+        "partner_sales",
+        "partner_id",
+        (
+            UnknownKeys("dim_product", "stock_code", "silver/products.sku"),
+            UnknownKeys("dim_partner", "partner_id", "silver/partners.partner_id"),
+        ),
+    ),
+    _check(
+        "fact_order_lines",
+        "order_lines",
+        None,
+        (
+            UnknownKeys("dim_product", "product_id", "silver/products.product_id"),
+            # dim_customer keeps customers gone from silver: their orders still resolve.
+            UnknownKeys("dim_customer", "customer_id", "gold/dim_customer.customer_id"),
+        ),
+        Attach("orders", "order_id", "customer_id"),
+    ),
+]
