@@ -31,7 +31,10 @@ from retail_platform.quality.checks import (
     required_columns_outcome,
 )
 from retail_platform.quality.coverage import dates_contiguous_outcome
+from retail_platform.quality.fx_coverage import FACTS as CONVERTED_FACTS
+from retail_platform.quality.fx_coverage import fx_coverage_outcome, reporting_currency
 from retail_platform.quality.outcome import RuleOutcome
+from retail_platform.quality.unknown_members import UNKNOWN_MEMBER_KEYS, unknown_share_outcome
 from retail_platform.resources.lake import LakeResource
 
 Rule = Callable[[pl.LazyFrame, LakeResource], RuleOutcome]
@@ -80,9 +83,27 @@ _EXTRA_GOLD_RULES: dict[str, list[Rule]] = {
     "kpi_daily": [lambda frame, lake: kpi_revenue_outcome(frame, silver_lines_of(lake))],
 }
 
+
+def _fx_rule(frame: pl.LazyFrame, lake: LakeResource) -> RuleOutcome:
+    return fx_coverage_outcome(frame, reporting_currency(lake))
+
+
+def _unknown_member_rule(contract: TableContract) -> Rule:
+    columns = UNKNOWN_MEMBER_KEYS[contract.name]
+    return lambda frame, _lake: unknown_share_outcome(frame, contract.primary_key, columns)
+
+
+def _rules(contract: TableContract) -> list[Rule]:
+    rules = [*_keys(contract), *_EXTRA_GOLD_RULES.get(contract.name, [])]
+    if contract.name in CONVERTED_FACTS:
+        rules.append(_fx_rule)
+    if contract.name in UNKNOWN_MEMBER_KEYS:
+        rules.append(_unknown_member_rule(contract))
+    return rules
+
+
 GOLD_RULES: dict[str, list[Rule]] = {
-    name: [*_keys(contract), *_EXTRA_GOLD_RULES.get(name, [])]
-    for name, contract in GOLD_BY_NAME.items()
+    name: _rules(contract) for name, contract in GOLD_BY_NAME.items()
 }
 """Per gold table, the blocking rules its candidate must pass (those of its blocking checks)."""
 

@@ -9,10 +9,12 @@ rate (for example 1997 US dollars when the rates begin in 1999).
 import dagster as dg
 import polars as pl
 
+from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import LakeResource
 
 SAMPLE_DATES = 10
 FACTS = ("fact_order_lines", "fact_payments", "fact_partner_sales")
+CHECK = "fx_rates_cover_facts"
 
 
 def missing_rates(facts: pl.LazyFrame) -> pl.DataFrame:
@@ -44,29 +46,50 @@ def no_rate_message(missing: pl.DataFrame, reporting: str) -> str:
     return "; ".join(parts)
 
 
+def fx_coverage_outcome(facts: pl.LazyFrame, reporting: str | None) -> RuleOutcome:
+    """The rule shared by the check and the pre-commit audit: no line without a rate.
+
+    Counts the lines without a rate; the sample lists each currency with its first dates."""
+    missing = missing_rates(facts)
+    sample = missing.select(
+        "currency", "lines", pl.col("dates").cast(pl.List(pl.String)).list.join(",")
+    )
+    return RuleOutcome(
+        CHECK,
+        missing.is_empty(),
+        {
+            "lines_without_rate": int(missing.get_column("lines").sum()),
+            "reporting_currency": reporting or "unknown",
+            "missing": no_rate_message(missing, reporting or "reporting currency") or "none",
+        },
+        sample,
+    )
+
+
+def reporting_currency(lake: LakeResource) -> str | None:
+    """The reporting currency silver.fx_rates converts into (None before it is built)."""
+    return (
+        lake.scan("silver", "fx_rates").select(pl.col("reporting_currency").first()).collect()
+    ).item()
+
+
 def _check(fact: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["gold", fact]),
-        name="fx_rates_cover_facts",
+        name=CHECK,
         description="Every line in a foreign currency found a rate on or before its date "
         "(silver.fx_rates); the failure names each currency and the dates without a rate.",
         blocking=True,
         additional_deps=[dg.AssetKey(["silver", "fx_rates"])],
     )
     def _fx_rates_cover_facts(lake: LakeResource) -> dg.AssetCheckResult:
-        missing = missing_rates(lake.scan("gold", fact))
-        reporting = (
-            lake.scan("silver", "fx_rates").select(pl.col("reporting_currency").first()).collect()
-        ).item()
-        message = no_rate_message(missing, reporting or "reporting currency")
+        outcome = fx_coverage_outcome(lake.scan("gold", fact), reporting_currency(lake))
+        result = outcome.check_result()
+        message = str(outcome.counts["missing"])
         return dg.AssetCheckResult(
-            passed=missing.is_empty(),
-            description=message or None,
-            metadata={
-                "lines_without_rate": int(missing.get_column("lines").sum()),
-                "reporting_currency": reporting or "unknown",
-                "missing": message or "none",
-            },
+            passed=result.passed,
+            description=None if outcome.passed else message,
+            metadata=result.metadata,
         )
 
     return _fx_rates_cover_facts

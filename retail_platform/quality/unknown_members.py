@@ -8,17 +8,56 @@ They pass while the share of such rows stays at or below ``max_unknown_share`` (
 default 5 %) and fail, blocking what reads the fact, only above it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from retail_platform.quality.outcome import SAMPLE_SIZE, RuleOutcome
 from retail_platform.resources.lake import LakeResource
-from retail_platform.transforms.gold.dimensions import UNKNOWN_ID
+from retail_platform.transforms.gold.dimensions import UNKNOWN_ID, UNKNOWN_KEY
 
 DEFAULT_MAX_UNKNOWN_SHARE = 0.05
 SAMPLES = 5
+CHECK = "unknown_members_within_share"
+UNKNOWN_MEMBER_KEYS = {
+    "fact_order_lines": ("product_key", "customer_key"),
+    "fact_partner_sales": ("product_key", "partner_key"),
+}
+"""The fact columns that may point to a dimension's unknown member, per fact."""
+
+
+def unknown_share_outcome(
+    fact: pl.LazyFrame,
+    primary_key: Sequence[str],
+    key_columns: Sequence[str],
+    max_share: float = DEFAULT_MAX_UNKNOWN_SHARE,
+) -> RuleOutcome:
+    """The pre-commit audit's form of the check, on the candidate fact itself: the share of rows
+    with any key on the unknown member stays at or below ``max_share``. Sample: those rows' keys."""
+    pointing = pl.any_horizontal([pl.col(column) == UNKNOWN_KEY for column in key_columns])
+    counts = fact.select(rows=pl.len(), unknown=pointing.sum()).collect().row(0, named=True)
+    rows, unknown = int(counts["rows"]), int(counts["unknown"] or 0)
+    share = unknown / rows if rows else 0.0
+    sample = (
+        fact.filter(pointing)
+        .select(*primary_key, *(c for c in key_columns if c not in primary_key))
+        .head(SAMPLE_SIZE)
+        .collect()
+    )
+    return RuleOutcome(
+        CHECK,
+        share <= max_share,
+        {
+            "rows": rows,
+            "rows_with_unknown_member": unknown,
+            "unknown_share": round(share, 6),
+            "max_unknown_share": max_share,
+        },
+        sample,
+    )
 
 
 class UnknownMembersConfig(dg.Config):
@@ -136,7 +175,7 @@ def _check(
 
     @dg.asset_check(
         asset=dg.AssetKey(["gold", fact]),
-        name="unknown_members_within_share",
+        name=CHECK,
         description="Rows pointing to an unknown member ("
         + ", ".join(f"{u.natural_key} not in {u.known}" for u in lookups)
         + "), counted per source with sample keys; fails only above max_unknown_share.",
