@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import polars as pl
-from retail_platform.resources.warehouse.sql import snowflake_type
 
 from retail_platform.contracts import gold, silver
+from retail_platform.sql_text import snowflake_type
 
 
 def test_partner_prices_keep_four_decimals_from_silver_to_snowflake() -> None:
