@@ -8,6 +8,7 @@ from retail_platform.assets.bronze import mongo as bronze_mongo
 from retail_platform.assets.bronze import rest as bronze_rest
 from retail_platform.assets.bronze import s3 as bronze_s3
 from retail_platform.assets.gold import star
+from retail_platform.assets.partitions import with_daily_partitions_from
 from retail_platform.assets.silver import SILVER_MODULES
 from retail_platform.assets.warehouse.governance import governance
 from retail_platform.assets.warehouse.load import warehouse_assets
@@ -19,7 +20,13 @@ from retail_platform.automation.jobs import (
 from retail_platform.automation.operations import with_operations
 from retail_platform.automation.schedules import nightly_dated_sources_schedule
 from retail_platform.automation.sensors import partner_files_sensor
-from retail_platform.environment import Environment, current_environment, resources_for
+from retail_platform.environment import (
+    Environment,
+    current_environment,
+    local_partitions_start,
+    local_state_dir,
+    resources_for,
+)
 from retail_platform.quality.checks import build_asset_checks
 
 
@@ -32,6 +39,8 @@ def build_definitions(environment: Environment | None = None) -> dg.Definitions:
             star,
         ]
     )
+    if environment is Environment.LOCAL:  # the embedded data window rolls with the clock
+        assets = with_daily_partitions_from(assets, local_partitions_start(local_state_dir()))
     # Retries, pools, automation, freshness, alerts and maintenance: automation/operations.py
     return with_operations(
         dg.Definitions(

@@ -8,6 +8,7 @@ the queries, cursors and batching in `MongoResource` run unchanged.
 from __future__ import annotations
 
 import warnings
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -20,19 +21,36 @@ class EmbeddedMongoResource(MongoResource):
     uri: str = "mongodb://embedded-mongomock/"
     seed: int = Field(default=42, description="Generator seed, the same as the local stack's.")
     scale: float = Field(default=1.0, description="Generator scale, the same as the local stack's.")
+    end_date: str = Field(
+        default="", description="Last day of the stack's data window (ISO); empty: yesterday."
+    )
+    days: int = Field(default=0, description="Length of the data window; 0: 13 months.")
+    as_of: str = Field(
+        default="",
+        description="Serve the collections as they stood at this instant (ISO); empty: at the "
+        "end of the window. The demo uses it to build dim_customer before and after changes.",
+    )
 
     def get_client(self) -> Any:
         # mongomock accepts batch_size for pymongo compatibility and warns that it is a no-op.
         warnings.filterwarnings("ignore", message="'batch_size' is accepted", category=UserWarning)
-        return _NonClosingClient(_seeded_client(self.seed, self.scale))
+        return _NonClosingClient(
+            _seeded_client(self.seed, self.scale, self.end_date, self.days, self.as_of)
+        )
 
 
 @cache
-def _seeded_client(seed: int, scale: float) -> Any:
+def _seeded_client(seed: int, scale: float, end_date: str, days: int, as_of: str) -> Any:
     from retail_platform.local.generator import generate
     from retail_platform.local.seed import seeded_mongo_client
 
-    return seeded_mongo_client(generate(seed=seed, scale=scale))
+    dataset = generate(
+        seed=seed,
+        scale=scale,
+        end_date=date.fromisoformat(end_date) if end_date else None,
+        days=days or None,
+    )
+    return seeded_mongo_client(dataset, datetime.fromisoformat(as_of) if as_of else None)
 
 
 class _NonClosingClient:

@@ -38,7 +38,6 @@ from starlette.types import Receive, Scope, Send
 
 from retail_platform.local.dataset import to_utc
 from retail_platform.local.generator import (
-    DEFAULT_START_DATE,
     RetailDataset,
     generate,
     with_order_changes,
@@ -301,8 +300,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--start-date", type=date.fromisoformat, default=DEFAULT_START_DATE)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="last day (default: yesterday)"
+    )
+    parser.add_argument("--days", type=int, default=None, help="default: 13 calendar months")
     parser.add_argument("--token", required=True, help="bearer token clients must send")
     parser.add_argument("--page-size", type=int, default=500, help="default page size")
     parser.add_argument("--log-level", default="warning")
@@ -346,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # previous handler; making that handler exit 0 keeps a requested stop from looking like a crash.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_cleanly)
-    dataset = generate(seed=args.seed, scale=args.scale, start_date=args.start_date, days=args.days)
+    dataset = generate(seed=args.seed, scale=args.scale, end_date=args.end_date, days=args.days)
     app = create_app(
         dataset, args.token, page_size_default=args.page_size, faults=fault_config_from_args(args)
     )

@@ -18,9 +18,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import httpx
+
+from retail_platform.local.origin import (
+    DatasetMismatchError,
+    DatasetOrigin,
+    record_lake_origin,
+    resolve_origin,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".local"
@@ -48,6 +56,10 @@ class StackConfig:
     snowflake_port: int | None = None
     rest_port: int | None = None
     startup_timeout_seconds: float = 120.0  # per service; the simulator generates data first
+    # The data window: None takes the lake's recorded end (or yesterday for a new lake) and
+    # the 13 calendar months up to it (window.py).
+    end_date: date | None = None
+    days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,12 @@ class StackState:
     s3_bucket: str
     api_token: str
     services: dict[str, ServiceState] = field(default_factory=dict)
+    end_date: str = ""  # the data window the stand-ins serve (ISO day, inclusive) ...
+    days: int = 0  # ... and its length; 0 in a state file written before windows were recorded
+
+    @property
+    def origin(self) -> DatasetOrigin:
+        return DatasetOrigin(self.seed, self.scale, self.end_date, self.days)
 
     @property
     def endpoints(self) -> LocalEndpoints:
@@ -94,8 +112,12 @@ class StackState:
     @classmethod
     def from_json(cls, text: str) -> StackState:
         raw = json.loads(text)
+        raw = {key: value for key, value in raw.items() if key in _STATE_FIELDS}
         services = {name: ServiceState(**svc) for name, svc in raw.pop("services").items()}
         return cls(**raw, services=services)
+
+
+_STATE_FIELDS = {f.name for f in dataclasses.fields(StackState)}
 
 
 @dataclass(frozen=True)
@@ -130,8 +152,13 @@ def _tcp_accepts(port: int) -> bool:
         return False
 
 
-def build_service_specs(config: StackConfig, ports: dict[str, int]) -> list[ServiceSpec]:
+def build_service_specs(
+    config: StackConfig, ports: dict[str, int], origin: DatasetOrigin | None = None
+) -> list[ServiceSpec]:
     """The command line and readiness probe of every service, in start order."""
+    origin = origin or resolve_origin(
+        config.state_dir, config.seed, config.scale, config.end_date, config.days
+    )
     s3_url = f"http://{HOST}:{ports[S3]}"
     rest_url = f"http://{HOST}:{ports[REST]}"
     warehouse_dir = Path(config.state_dir) / "warehouse"
@@ -158,7 +185,8 @@ def build_service_specs(config: StackConfig, ports: dict[str, int]) -> list[Serv
             name=REST,
             command=[python, "-m", "retail_platform.local.rest_simulator", "--host", HOST,
                      "--port", str(ports[REST]), "--seed", str(config.seed),
-                     "--scale", str(config.scale), "--token", config.api_token],
+                     "--scale", str(config.scale), "--token", config.api_token,
+                     "--end-date", origin.end_date, "--days", str(origin.days)],
             port=ports[REST],
             url=rest_url,
             is_ready=lambda: _http_answers(f"{rest_url}/health", require_ok=True),
@@ -171,7 +199,15 @@ def seed_s3_bucket(config: StackConfig, endpoint_url: str) -> list[str]:
     from retail_platform.local.generator import generate  # heavy; only needed at start-up
     from retail_platform.local.seed import seed_s3
 
-    dataset = generate(seed=config.seed, scale=config.scale)
+    origin = resolve_origin(
+        config.state_dir, config.seed, config.scale, config.end_date, config.days
+    )
+    dataset = generate(
+        seed=origin.seed,
+        scale=origin.scale,
+        end_date=date.fromisoformat(origin.end_date),
+        days=origin.days,
+    )
     return seed_s3(dataset, endpoint_url=endpoint_url, bucket=config.s3_bucket)
 
 
@@ -317,11 +353,24 @@ def _stop_all(services: list[ServiceState]) -> None:
 
 
 def up(config: StackConfig) -> StackState:
-    """Start all services (or return the recorded stack if it is still fully alive)."""
+    """Start all services (or return the recorded stack if it is still fully alive).
+
+    Raises DatasetMismatchError, before starting anything, when the lake under the state
+    folder was built from another seed, scale or window than this stack would serve.
+    """
     state_dir = Path(config.state_dir)
+    origin = resolve_origin(
+        config.state_dir, config.seed, config.scale, config.end_date, config.days
+    )
     if (recorded := load_state(state_dir)) is not None:
         services = list(recorded.services.values())
         if len(services) == len(SERVICE_ORDER) and all(map(_service_running, services)):
+            if recorded.origin != origin:
+                raise DatasetMismatchError(
+                    f"a local stack serving {recorded.origin.describe()} already runs from "
+                    f"{state_dir}; stop it (`retail-platform stack down`) before starting one "
+                    f"that serves {origin.describe()}."
+                )
             return recorded
         down(state_dir)  # half-dead stack: start over cleanly
 
@@ -330,7 +379,13 @@ def up(config: StackConfig) -> StackState:
     requested = {S3: config.s3_port, SNOWFLAKE: config.snowflake_port, REST: config.rest_port}
     ports = {name: port or _free_port() for name, port in requested.items()}
     state = StackState(
-        str(state_dir), config.seed, config.scale, config.s3_bucket, config.api_token
+        str(state_dir),
+        config.seed,
+        config.scale,
+        config.s3_bucket,
+        config.api_token,
+        end_date=origin.end_date,
+        days=origin.days,
     )
     try:
         for spec in build_service_specs(config, ports):
@@ -340,6 +395,7 @@ def up(config: StackConfig) -> StackState:
             if spec.name == S3:
                 seed_s3_bucket(config, spec.url)
         _state_file(state_dir).write_text(state.to_json())
+        record_lake_origin(state_dir, origin)  # whatever lands in the lake comes from this
     except BaseException:  # includes KeyboardInterrupt: never leave half a stack behind
         _stop_all(list(state.services.values()))
         raise

@@ -22,10 +22,13 @@ REPORTING_CURRENCY = "EUR"
 # (currency, first day the rate applies, EUR per unit)
 REFERENCE_RATES: tuple[tuple[str, date, str], ...] = (
     ("EUR", date(2020, 1, 1), "1"),
+    ("GBP", date(2025, 1, 1), "1.190000"),
     ("GBP", date(2026, 1, 1), "1.170000"),
     ("GBP", date(2026, 7, 1), "1.150000"),
+    ("USD", date(2025, 1, 1), "0.950000"),
     ("USD", date(2026, 1, 1), "0.920000"),
     ("USD", date(2026, 7, 1), "0.880000"),
+    ("CHF", date(2025, 1, 1), "1.050000"),
     ("CHF", date(2026, 1, 1), "1.060000"),
     ("SEK", date(2026, 1, 1), "0.087000"),
     ("DKK", date(2026, 1, 1), "0.134000"),
