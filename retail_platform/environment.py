@@ -213,7 +213,9 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             aws_access_key_id="local-stack",
             aws_secret_access_key="local-stack",
         ),
-        "customer_db": EmbeddedMongoResource(seed=seed, scale=scale, end_date=end_date, days=days),
+        "customer_db": EmbeddedMongoResource(
+            seed=seed, scale=scale, end_date=end_date, days=days, state_dir=str(state_dir)
+        ),
         # The embedded data is synthetic; a real key comes from RETAIL_PII_HMAC_KEY in prod.
         "pii_masking": PiiMaskingResource(
             hmac_secret=os.environ.get("RETAIL_PII_HMAC_KEY", LOCAL_ONLY_PII_KEY)
@@ -237,6 +239,16 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
 
 
 LOCAL_ONLY_PII_KEY = "local-only-pii-key-not-a-secret"
+
+
+def local_live_interval(state_dir: Path) -> int:
+    """Seconds per tick of the running stack's live flow; 0 when it is not live (or stopped)."""
+    from retail_platform.local.stack import load_state
+
+    state = load_state(state_dir)
+    if state is None or not state.live_since or state.live_stopped_at:
+        return 0
+    return state.live_interval_seconds
 
 
 def local_partitions_start(state_dir: Path) -> str:

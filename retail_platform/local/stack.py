@@ -13,15 +13,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-
-import httpx
 
 from retail_platform.local.origin import (
     DatasetMismatchError,
@@ -29,15 +26,21 @@ from retail_platform.local.origin import (
     record_lake_origin,
     resolve_origin,
 )
+from retail_platform.local.services import (
+    HOST,
+    REST,
+    S3,
+    SNOWFLAKE,
+    ServiceSpec,
+    build_service_specs,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".local"
 LOCAL_ONLY_API_TOKEN = "local-dev-token"  # never a real secret: only the local simulator accepts it
-HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.1
 
-S3, SNOWFLAKE, REST = "s3", "snowflake", "rest"
 SERVICE_ORDER = (S3, SNOWFLAKE, REST)
 
 
@@ -60,6 +63,9 @@ class StackConfig:
     # the 13 calendar months up to it (window.py).
     end_date: date | None = None
     days: int | None = None
+    # Live mode (live.py): the stand-ins release new data every `live_interval_seconds`.
+    live: bool = False
+    live_interval_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,9 @@ class StackState:
     services: dict[str, ServiceState] = field(default_factory=dict)
     end_date: str = ""  # the data window the stand-ins serve (ISO day, inclusive) ...
     days: int = 0  # ... and its length; 0 in a state file written before windows were recorded
+    live_since: str = ""  # live mode: when the flow started ("" when not live) ...
+    live_interval_seconds: int = 0  # ... the seconds per tick ...
+    live_stopped_at: str = ""  # ... and when `retail-platform live stop` froze it
 
     @property
     def origin(self) -> DatasetOrigin:
@@ -120,78 +129,8 @@ class StackState:
 _STATE_FIELDS = {f.name for f in dataclasses.fields(StackState)}
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    command: list[str]
-    port: int
-    url: str
-    is_ready: Callable[[], bool]
-
-
 # Popen objects of the services this process started, so it can reap them (no zombies).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-# --- service definitions -------------------------------------------------------------------
-
-
-def _http_answers(url: str, *, require_ok: bool = False) -> bool:
-    try:
-        response = httpx.get(url, timeout=2.0)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200 if require_ok else True
-
-
-def _tcp_accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-def build_service_specs(
-    config: StackConfig, ports: dict[str, int], origin: DatasetOrigin | None = None
-) -> list[ServiceSpec]:
-    """The command line and readiness probe of every service, in start order."""
-    origin = origin or resolve_origin(
-        config.state_dir, config.seed, config.scale, config.end_date, config.days
-    )
-    s3_url = f"http://{HOST}:{ports[S3]}"
-    rest_url = f"http://{HOST}:{ports[REST]}"
-    warehouse_dir = Path(config.state_dir) / "warehouse"
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    moto_server = str(Path(python).parent / "moto_server")  # console script next to our python
-    return [
-        ServiceSpec(
-            name=S3,
-            command=[moto_server, "-H", HOST, "-p", str(ports[S3])],
-            port=ports[S3],
-            url=s3_url,
-            is_ready=lambda: _http_answers(s3_url),
-        ),
-        ServiceSpec(
-            name=SNOWFLAKE,
-            command=[python, "-m", "retail_platform.local.fakesnow_server", "--host", HOST,
-                     "--port", str(ports[SNOWFLAKE]), "--db-path", str(warehouse_dir)],
-            port=ports[SNOWFLAKE],
-            url=f"http://{HOST}:{ports[SNOWFLAKE]}",
-            is_ready=lambda: _tcp_accepts(ports[SNOWFLAKE]),
-        ),
-        ServiceSpec(
-            name=REST,
-            command=[python, "-m", "retail_platform.local.rest_simulator", "--host", HOST,
-                     "--port", str(ports[REST]), "--seed", str(config.seed),
-                     "--scale", str(config.scale), "--token", config.api_token,
-                     "--end-date", origin.end_date, "--days", str(origin.days)],
-            port=ports[REST],
-            url=rest_url,
-            is_ready=lambda: _http_answers(f"{rest_url}/health", require_ok=True),
-        ),
-    ]  # fmt: skip
 
 
 def seed_s3_bucket(config: StackConfig, endpoint_url: str) -> list[str]:
@@ -332,6 +271,10 @@ def _wait_until_ready(
 # --- public API ----------------------------------------------------------------------------
 
 
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _state_file(state_dir: Path) -> Path:
     return Path(state_dir) / "stack.json"
 
@@ -386,9 +329,16 @@ def up(config: StackConfig) -> StackState:
         config.api_token,
         end_date=origin.end_date,
         days=origin.days,
+        live_since=_now_iso() if config.live else "",
+        live_interval_seconds=config.live_interval_seconds if config.live else 0,
     )
     try:
-        for spec in build_service_specs(config, ports):
+        specs = (
+            build_service_specs(config, ports, origin, state.live_since)
+            if config.live
+            else build_service_specs(config, ports)
+        )
+        for spec in specs:
             state.services[spec.name] = _start_service(
                 spec, log_dir, config.startup_timeout_seconds
             )

@@ -34,7 +34,10 @@ def test_demo_runs_end_to_end_and_stops_every_process(tmp_path: Path) -> None:
     state_dir = tmp_path / "demo-state"
     cli = Path(sys.executable).with_name("retail-platform")
     completed = subprocess.run(
-        [str(cli), "demo", "--scale", "0.05", "--days", "3", "--state-dir", str(state_dir)],
+        [
+            *(str(cli), "demo", "--scale", "0.05", "--end-date", "2026-10-03", "--days", "3"),
+            *("--state-dir", str(state_dir)),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -43,10 +46,13 @@ def test_demo_runs_end_to_end_and_stops_every_process(tmp_path: Path) -> None:
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     output = completed.stdout
-    for stage in ("[1/5] bronze", "[3/5] silver", "[4/5] gold", "[5/5] warehouse"):
+    for stage in ("[1/7] bronze", "[3/7] silver", "[6/7] gold", "[7/7] warehouse"):
         assert stage in output
     assert "warehouse/fact_order_lines" in output
     assert "KPIs from Snowflake RETAIL.GOLD.KPI_DAILY, 2026-10-01 .. 2026-10-03" in output
+    assert "Revenue by month (EUR, RETAIL.GOLD.KPI_DAILY)" in output
+    assert "  2026-10  " in output
+    assert "Customer retention (RETAIL.GOLD.FACT_CUSTOMER_RETENTION): 1 cohorts" in output
     assert f"Lake (Delta):        {state_dir / 'lake'}" in output
     assert not (state_dir / "stack.json").exists()
     assert _processes_mentioning(str(state_dir)) == []

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.assets.specs import asset_kwargs
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
@@ -57,6 +58,8 @@ def gold_output(
     lineage = contract.column_lineage()
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
+    # Date range, currencies, totals and KPIs as numbers: the UI plots them over time.
+    metadata = {**gold_ui_metadata(contract.name, frame), **metadata}
     return dg.Output(frame, metadata=metadata)
 
 
