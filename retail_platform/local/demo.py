@@ -41,9 +41,11 @@ class Stage:
     customers_at_midpoint: bool = False
 
 
-CUSTOMERS = (
-    dg.AssetSelection.assets(["bronze", "customers"])
-    | dg.AssetSelection.assets(["silver", "customers"]).required_multi_asset_neighbors()
+CUSTOMER_DB = (
+    dg.AssetSelection.assets(["bronze", "customers"], ["bronze", "reviews"])
+    | (
+        dg.AssetSelection.assets(["silver", "customers"], ["silver", "reviews"])
+    ).required_multi_asset_neighbors()
 )
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -64,7 +66,7 @@ STAGES: tuple[Stage, ...] = (
         "gold: dim_customer as at mid-window",
         dg.AssetSelection.assets(["gold", "dim_customer"]),
     ),
-    Stage("bronze + silver: the customer changes since mid-window", CUSTOMERS),
+    Stage("bronze + silver: the customer database's changes since mid-window", CUSTOMER_DB),
     Stage("gold: star schema and KPIs", dg.AssetSelection.groups("gold")),
     Stage("warehouse: Snowflake RETAIL.GOLD", dg.AssetSelection.groups("warehouse")),
 )
@@ -98,7 +100,10 @@ def run_pipeline(
         run_config: dict = dict(QUIET)
         if stage.customers_at_midpoint:
             as_of = datetime.combine(midpoint, datetime_time(), tzinfo=UTC).isoformat()
-            run_config["resources"] = {"customer_db": {"config": {"as_of": as_of}}}
+            # Run config replaces a resource's whole config: repeat every other field.
+            current = definitions.resources["customer_db"].model_dump(exclude_none=True)
+            config = {**current, "as_of": as_of}
+            run_config["resources"] = {"customer_db": {"config": config}}
         result = job.execute_in_process(
             instance=instance,
             asset_selection=sorted(keys),
