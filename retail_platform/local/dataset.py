@@ -113,13 +113,14 @@ class RetailDataset:
         return self.start_date + timedelta(days=self.days - 1)
 
     def customers_as_of(self, moment: datetime) -> list[Record]:
-        """The customer collection as it stood just before `moment` (in `customers` order)."""
+        """The customer collection as it stood just before `moment` (in `customers` order):
+        customers who signed up later are not in it yet."""
         cutoff = iso_utc(moment)
         latest: dict[str, Record] = {}
         for version in self.customer_versions:
-            if version["updated_at"] < cutoff or version["_id"] not in latest:
-                latest[version["_id"]] = version  # the first one is the state at window start
-        return [latest[customer["_id"]] for customer in self.customers]
+            if version["updated_at"] < cutoff:
+                latest[version["_id"]] = version
+        return [latest[c["_id"]] for c in self.customers if c["_id"] in latest]
 
     @property
     def window_start(self) -> datetime:

@@ -68,7 +68,8 @@ def _address(rng: random.Random, country: str) -> Record:
 def customers(
     rng: random.Random, count: int, window_start: datetime, window_end: datetime
 ) -> list[Record]:
-    """MongoDB customer documents as they stood when the window opened; emails and phones unique.
+    """MongoDB customer documents as first written (at sign-up or before the window opened);
+    emails and phones unique.
 
     What changes during the window (tier, country, consent, soft deletes) comes from
     `customer_changes`, so that the stand-in can serve the collection as of any moment.
@@ -83,8 +84,12 @@ def customers(
         customer_id = f"C{index + 1:06d}"
         first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
         country = rng.choices(countries, weights)[0]
-        created = between(rng, history_start, window_start)
-        updated = between(rng, created, window_start)
+        # ~40% sign up during the window: a cohort of new customers every month.
+        if rng.random() < 0.6:
+            created = between(rng, history_start, window_start)
+            updated = between(rng, created, window_start)
+        else:
+            created = updated = between(rng, window_start, window_end)
         birth = date(1945, 1, 1) + timedelta(days=rng.randrange(61 * 365))
         records.append(
             {
@@ -126,11 +131,12 @@ def customer_changes(
     versions: list[Record] = []
     for index, doc in enumerate(initial):
         events: list[tuple[datetime, str]] = []
+        since = max(window_start, datetime.fromisoformat(doc["created_at"]))
         for kind, share in (("tier", 0.22), ("country", 0.06), ("consent", 0.08)):
             if rng.random() < share:
-                events.append((between(rng, window_start, window_end), kind))
+                events.append((between(rng, since, window_end), kind))
         if index in deleted:
-            events.append((between(rng, window_start, window_end), "delete"))
+            events.append((between(rng, since, window_end), "delete"))
         current = doc
         for at, kind in sorted(events):
             current = json.loads(json.dumps(current))  # a deep copy

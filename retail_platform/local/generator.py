@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -228,6 +229,9 @@ def _orders(
     """
     window_end = window_start + timedelta(days=days)
     per_day = ORDERS_AT_SCALE_1 * scale / days
+    # Customers only order once they have signed up.
+    customers = sorted(customers, key=lambda c: (c["created_at"], c["customer_id"]))
+    signed_up = [c["created_at"] for c in customers]
     versions: list[Record] = []
     totals: dict[str, float] = {}
     order_number = 0
@@ -241,7 +245,7 @@ def _orders(
         ):
             order_number += 1
             order_id = f"O{order_number:07d}"
-            customer = rng.choice(customers)
+            customer = customers[rng.randrange(max(1, bisect_left(signed_up, iso_utc(created))))]
             currency = _currency_at(countries[customer["customer_id"]], iso_utc(created))
             channel = rng.choices(("web", "app", "store"), (55, 35, 10))[0]
             lines = _order_lines(rng, products, currency)

@@ -129,11 +129,23 @@ def test_the_collection_as_of_a_moment_shows_the_state_then(dataset: RetailDatas
     then = {c["_id"]: c for c in dataset.customers_as_of(moment)}
     by_id: dict[str, dict] = {}
     for version in dataset.customer_versions:
-        if version["updated_at"] < "2026-04-01T00:00:00Z" or version["_id"] not in by_id:
+        if version["updated_at"] < "2026-04-01T00:00:00Z":
             by_id[version["_id"]] = version
     assert then == by_id
+    signed_up_later = [c for c in dataset.customers if c["created_at"] >= "2026-04-01T00:00:00Z"]
+    assert signed_up_later and not any(c["_id"] in then for c in signed_up_later)
     changed_later = [c for c in dataset.customers if c["updated_at"] >= "2026-04-01T00:00:00Z"]
+    changed_later = [c for c in changed_later if c["_id"] in then]
     assert changed_later and all(then[c["_id"]] != c for c in changed_later)
+
+
+def test_customers_sign_up_all_along_and_order_only_afterwards(dataset: RetailDataset) -> None:
+    signed_up = {c["_id"]: c["created_at"] for c in dataset.customers}
+    months = {stamp[:7] for stamp in signed_up.values() if stamp >= "2025-10-01"}
+    assert len(months) == 13  # a cohort of new customers every month
+    for order in _well_formed(dataset):
+        if order.get("customer_id"):
+            assert signed_up[order["customer_id"]] <= order["created_at"], order["order_id"]
 
 
 def test_late_updates_returns_and_cancellations_cross_months(dataset: RetailDataset) -> None:
