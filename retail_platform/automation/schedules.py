@@ -58,7 +58,8 @@ def build_dated_sources_schedule(live_interval_seconds: int = 0) -> dg.ScheduleD
     def live_dated_sources(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
         days = [now.date()]
-        if now - timedelta(seconds=2 * live_interval_seconds) < now.replace(hour=0, minute=0):
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if now - timedelta(seconds=2 * live_interval_seconds) < midnight:
             days.insert(0, now.date() - timedelta(days=1))
         return [
             dg.RunRequest(
