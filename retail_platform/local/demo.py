@@ -72,6 +72,11 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+def customer_db_midpoint(first_day: date, last_day: date) -> datetime:
+    """When the demo's first read of the customer database happens: mid-window, at midnight."""
+    return datetime.combine(first_day + (last_day - first_day) / 2, datetime_time(), tzinfo=UTC)
+
+
 def run_pipeline(
     definitions: dg.Definitions,
     instance: dg.DagsterInstance,
@@ -89,7 +94,7 @@ def run_pipeline(
     """
     rows: dict[str, int] = {}
     job = definitions.resolve_implicit_global_asset_job_def()
-    midpoint = first_day + (last_day - first_day) / 2
+    midpoint = customer_db_midpoint(first_day, last_day)
     for number, stage in enumerate(STAGES, start=1):
         echo(f"[{number}/{len(STAGES)}] {stage.title} ...")
         started = time.monotonic()
@@ -99,7 +104,7 @@ def run_pipeline(
             tags.update(partition_range_tags(first_day, last_day))
         run_config: dict = dict(QUIET)
         if stage.customers_at_midpoint:
-            as_of = datetime.combine(midpoint, datetime_time(), tzinfo=UTC).isoformat()
+            as_of = midpoint.isoformat()
             # Run config replaces a resource's whole config: repeat every other field.
             current = definitions.resources["customer_db"].model_dump(exclude_none=True)
             config = {**current, "as_of": as_of}

@@ -4,13 +4,13 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, time
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from retail_platform.local.demo import print_summary
+from retail_platform.local.demo import customer_db_midpoint, print_summary
 from retail_platform_tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.integration
@@ -65,8 +65,7 @@ def test_demo_runs_end_to_end_and_stops_every_process(tmp_path: Path) -> None:
 
 
 def _midpoint(run: PipelineRun) -> datetime:
-    first, last = run.dataset.start_date, run.dataset.end_date
-    return datetime.combine(first + (last - first) / 2, time(), tzinfo=UTC)
+    return customer_db_midpoint(run.dataset.start_date, run.dataset.end_date)
 
 
 def test_the_replay_gives_dim_customer_a_second_version_of_who_changed_later(

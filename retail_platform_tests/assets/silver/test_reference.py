@@ -22,7 +22,7 @@ def test_the_rates_asset_writes_the_reference_table(tmp_path: Path) -> None:
     assert result.success
     rates = lake.scan("silver", "fx_rates").collect()
     assert rates.schema == silver.FX_RATES.polars_schema
-    assert rates.height == 9
+    assert rates.height == 12
 
 
 def test_the_code_version_follows_the_shipped_rates() -> None:
