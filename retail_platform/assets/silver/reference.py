@@ -17,9 +17,16 @@ from retail_platform.transforms.silver.fx_rates import (
     # The version follows the shipped rates, so the UI shows when they changed since the
     # last build.
     code_version=REFERENCE_RATES_VERSION,
-    # No upstream to follow: built once when missing, again when the shipped rates change.
+    # No upstream to follow: built when missing, again when the shipped rates change.
+    # (`on_missing()` only fires for targets added after the condition: on a fresh instance
+    # it never built the table, and every fact waited for it.)
     automation_condition=(
-        dg.AutomationCondition.on_missing() | dg.AutomationCondition.code_version_changed()
+        (
+            dg.AutomationCondition.missing()
+            & ~dg.AutomationCondition.in_progress()
+            & ~dg.AutomationCondition.execution_failed()
+        )
+        | dg.AutomationCondition.code_version_changed()
     ).with_label("when_missing_or_rates_change"),
 )
 def fx_rates() -> dg.Output[pl.DataFrame]:
