@@ -66,6 +66,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     state_dir = tmp_path_factory.mktemp("daemon-stack")
     dagster_home = tmp_path_factory.mktemp("daemon-home")
     env = dagster_environment(dagster_home, state_dir)
+    # Create the instance's SQLite storage once, before the daemon, its code server and the
+    # test open it at the same moment (concurrent first opens stamp the schema twice).
+    with dg.DagsterInstance.from_config(str(dagster_home)):
+        pass
     config = StackConfig(
         state_dir=state_dir, scale=SCALE, live=True, live_interval_seconds=LIVE_INTERVAL_SECONDS
     )
