@@ -27,8 +27,8 @@ install: $(UV) ## Install the locked dependencies (with the local stand-ins' ext
 demo: install ## Start the local stack, materialize everything end to end, print KPIs, stop
 	$(UV) run retail-platform demo --scale $(SCALE)
 
-dev: install ## Local stack + `dagster dev` on http://127.0.0.1:3000 (Ctrl-C stops both)
-	$(UV) run retail-platform dev
+dev: install ## Local stack + `dagster dev` on http://127.0.0.1:3000, live data (Ctrl-C stops both)
+	$(UV) run retail-platform dev --live --scale $(SCALE)
 
 test: install ## Run the whole test suite
 	$(UV) run pytest

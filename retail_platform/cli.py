@@ -10,18 +10,29 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
 from retail_platform.environment import local_state_dir
 from retail_platform.local import stack
+from retail_platform.local.origin import DatasetMismatchError
+from retail_platform.local.window import DATA_END_VARIABLE
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _stack_config(args: argparse.Namespace) -> stack.StackConfig:
-    return stack.StackConfig(state_dir=args.state_dir, seed=args.seed, scale=args.scale)
+    return stack.StackConfig(
+        state_dir=args.state_dir,
+        seed=args.seed,
+        scale=args.scale,
+        end_date=args.end_date,
+        days=args.days,
+        live=getattr(args, "live", False),
+        live_interval_seconds=getattr(args, "live_interval", 120),
+    )
 
 
 def _print_endpoints(state: stack.StackState) -> None:
@@ -83,6 +94,7 @@ def register_stack(subparsers: argparse._SubParsersAction) -> None:
 
     up_parser = actions.add_parser("up", help="start S3, Snowflake and REST stand-ins")
     _add_data_options(up_parser)
+    _add_live_options(up_parser)
     up_parser.set_defaults(handler=handle_stack_up)
 
     down_parser = actions.add_parser("down", help="stop the recorded stack")
@@ -97,7 +109,7 @@ def register_stack(subparsers: argparse._SubParsersAction) -> None:
 def handle_demo(args: argparse.Namespace) -> int:
     from retail_platform.local.demo import run_demo
 
-    run_demo(_stack_config(args), days=args.days)
+    run_demo(_stack_config(args))
     return 0
 
 
@@ -110,6 +122,19 @@ def handle_dev(args: argparse.Namespace) -> int:
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="data generator seed")
     parser.add_argument("--scale", type=float, default=1.0, help="data volume factor")
+    parser.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the generated data (default: the lake's, else yesterday or "
+        f"${DATA_END_VARIABLE})",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="days of generated data up to the end date (default: 13 calendar months)",
+    )
     _add_state_dir(parser)
 
 
@@ -118,7 +143,6 @@ def register_demo(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="start the stack, materialize everything, print KPIs, stop the stack"
     )
     _add_data_options(demo)
-    demo.add_argument("--days", type=int, default=30, help="days of data to ingest")
     demo.set_defaults(handler=handle_demo)
 
 
@@ -126,7 +150,44 @@ def register_dev(subparsers: argparse._SubParsersAction) -> None:
     dev = subparsers.add_parser("dev", help="start the stack and `dagster dev` together")
     _add_data_options(dev)
     dev.add_argument("--port", type=int, default=3000, help="Dagster UI port")
+    _add_live_options(dev)
     dev.set_defaults(handler=handle_dev)
+
+
+def _add_live_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="keep the stand-ins producing orders, payments, customer changes and partner "
+        "files, and start the schedules, the S3 sensor and the automation in Dagster",
+    )
+    parser.add_argument(
+        "--live-interval", type=int, default=120, help="seconds between live batches"
+    )
+
+
+def handle_live_stop(args: argparse.Namespace) -> int:
+    from retail_platform.local.live_source import stop_live_flow
+
+    try:
+        state = stop_live_flow(args.state_dir)
+    except RuntimeError as error:  # no live stack recorded there
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Live flow stopped at {state.live_stopped_at}: the stand-ins release no more data. "
+        "The stack keeps serving what arrived; `retail-platform stack down` (or Ctrl-C in "
+        "`make dev`) stops it."
+    )
+    return 0
+
+
+def register_live(subparsers: argparse._SubParsersAction) -> None:
+    live = subparsers.add_parser("live", help="control the live data flow of `dev --live`")
+    actions = live.add_subparsers(dest="live_command", required=True)
+    stop = actions.add_parser("stop", help="stop releasing new data into the stand-ins")
+    _add_state_dir(stop)
+    stop.set_defaults(handler=handle_live_stop)
 
 
 def handle_powerbi(args: argparse.Namespace) -> int:
@@ -179,6 +240,7 @@ COMMAND_REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = [
     register_stack,
     register_demo,
     register_dev,
+    register_live,
     register_powerbi,
 ]
 
@@ -200,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except stack.StackStartError as error:
+    except (stack.StackStartError, DatasetMismatchError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

@@ -7,6 +7,7 @@ read when Definitions are built (never at import), so tests can switch it with o
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -208,14 +209,14 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             STACK_NOT_RUNNING,
             1,
         )
-        seed, scale = config.seed, config.scale
+        seed, scale, end_date, days = config.seed, config.scale, "", 0
     else:
         endpoints = state.endpoints
         rest_url, token = endpoints.rest_base_url, endpoints.api_token
         fx_service = state.services.get("fx")
         s3_url, bucket = endpoints.s3_endpoint_url, endpoints.s3_bucket
         snowflake_host, snowflake_port = endpoints.snowflake_host, endpoints.snowflake_port
-        seed, scale = state.seed, state.scale
+        seed, scale, end_date, days = state.seed, state.scale, state.end_date, state.days
     lake = LakeResource(root=str(state_dir / "lake"))
     return {
         "lake": lake,
@@ -227,7 +228,9 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
             aws_access_key_id="local-stack",
             aws_secret_access_key="local-stack",
         ),
-        "customer_db": EmbeddedMongoResource(seed=seed, scale=scale),
+        "customer_db": EmbeddedMongoResource(
+            seed=seed, scale=scale, end_date=end_date, days=days, state_dir=str(state_dir)
+        ),
         # The stand-in serves the shipped snapshot; without a running stack (benchmarks, a
         # materialization from the CLI) the same snapshot is read from the package.
         "fx_feed": FxRatesFeedResource(
@@ -257,3 +260,30 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
 
 
 LOCAL_ONLY_PII_KEY = "local-only-pii-key-not-a-secret"
+
+
+def local_live_interval(state_dir: Path) -> int:
+    """Seconds per tick of the running stack's live flow; 0 when it is not live (or stopped)."""
+    from retail_platform.local.stack import load_state
+
+    state = load_state(state_dir)
+    if state is None or not state.live_since or state.live_stopped_at:
+        return 0
+    return state.live_interval_seconds
+
+
+def local_partitions_start(state_dir: Path) -> str:
+    """The first day of the local data window: the running stack's, else the lake's recorded
+    one, else the window a new stack would serve today (13 months up to yesterday)."""
+    from retail_platform.local.origin import recorded_lake_origin
+    from retail_platform.local.stack import load_state
+    from retail_platform.local.window import data_end_date, window_days
+
+    state = load_state(state_dir)
+    origin = state.origin if state is not None and state.days else None
+    origin = origin or recorded_lake_origin(state_dir)
+    if origin is not None:
+        end = date.fromisoformat(origin.end_date)
+        return (end - timedelta(days=origin.days - 1)).isoformat()
+    end = data_end_date()
+    return (end - timedelta(days=window_days(end) - 1)).isoformat()

@@ -18,10 +18,16 @@ import pytest
 from retail_platform.environment import STATE_DIR_VARIABLE, Environment
 from retail_platform.local.generator import RetailDataset, generate
 from retail_platform.local.stack import StackConfig, StackState, running_stack
+from retail_platform.local.window import DATA_END_VARIABLE, window_start
 
 TEST_SEED = 7
 TEST_SCALE = 0.1
-FIRST_DAY, LAST_DAY = date(2026, 10, 1), date(2026, 10, 30)
+# The embedded window rolls with the clock; the suite pins its end so that every run (and
+# every stack, daemon and UI process a test starts, which inherit the variable) sees the same
+# 13 months of data: 2025-10-01 .. 2026-10-30.
+LAST_DAY = date(2026, 10, 30)
+os.environ[DATA_END_VARIABLE] = LAST_DAY.isoformat()
+FIRST_DAY = window_start(LAST_DAY)
 
 
 @dataclass(frozen=True)

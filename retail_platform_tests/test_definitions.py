@@ -31,7 +31,11 @@ def _nodes(graph: dg.AssetGraph) -> list:
 
 
 def test_every_asset_is_in_a_layer_group_named_by_its_key(asset_graph: dg.AssetGraph) -> None:
+    """Quarantine tables are silver tables (silver/<name>_quarantine) in a group of their own."""
     for node in _nodes(asset_graph):
+        if node.key.path[-1].endswith("_quarantine"):
+            assert (node.key.path[0], node.group_name) == ("silver", "quarantine"), node.key
+            continue
         assert node.group_name in LAYERS, node.key
         assert node.key.path[0] == node.group_name, node.key
 
@@ -67,7 +71,7 @@ def test_pii_columns_are_tagged_and_assets_say_whether_they_hold_pii(
 
     for node in _nodes(asset_graph):
         assert node.tags.get("pii") in {"none", "raw", "masked"}, node.key
-        if node.group_name in {"silver", "gold", "warehouse"}:
+        if node.group_name in {"silver", "quarantine", "gold", "warehouse"}:
             assert node.tags["pii"] != "raw", f"{node.key} exposes raw PII"
 
 

@@ -287,7 +287,7 @@ def test_rebuilding_silver_and_gold_from_the_same_bronze_changes_nothing(
     ]
     before = {table: _lake(pipeline_run, *table).sort(pl.all()) for table in tables}
     graph = pipeline_run.definitions.resolve_asset_graph()
-    keys = dg.AssetSelection.groups("silver", "gold").resolve(graph)
+    keys = dg.AssetSelection.groups("silver", "quarantine", "gold").resolve(graph)
     job = pipeline_run.definitions.resolve_implicit_global_asset_job_def()
 
     result = job.execute_in_process(

@@ -16,7 +16,7 @@ from retail_platform.automation.policies import (
 from retail_platform.quality.freshness import build_freshness_checks, build_freshness_sensor
 
 
-def with_operations(data: dg.Definitions) -> dg.Definitions:
+def with_operations(data: dg.Definitions, live: bool = False) -> dg.Definitions:
     """`data` with retries, pools and automation conditions on its assets, plus freshness
     checks, the automation, alert and freshness sensors, and the lake maintenance job."""
     assets = [
@@ -42,7 +42,7 @@ def with_operations(data: dg.Definitions) -> dg.Definitions:
         schedules=[*(data.schedules or []), build_lake_maintenance_schedule(maintenance_job)],
         sensors=[
             *(data.sensors or []),
-            build_automation_sensor(),
+            build_automation_sensor(live=live),
             run_failure_alerts,
             build_freshness_sensor(freshness_checks),
         ],

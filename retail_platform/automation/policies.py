@@ -64,16 +64,24 @@ def with_its_asset_condition(asset_key: dg.AssetKey) -> dg.AutomationCondition:
 
 
 def build_automation_sensor(
-    minimum_interval_seconds: int = 30,
+    minimum_interval_seconds: int = 30, live: bool = False
 ) -> dg.AutomationConditionSensorDefinition:
-    """Evaluates the conditions; stopped until an operator turns it on (docs/operations.md)."""
+    """Evaluates the conditions; stopped until an operator turns it on (docs/operations.md),
+    except in live local mode, where it runs from the start."""
+    description = "Declarative automation: silver, gold and warehouse follow their upstreams."
+    if live:
+        description = (
+            "LIVE LOCAL MODE (on because `make dev` started the stand-ins live): "
+            + description
+            + " Stopped by default elsewhere: an operator turns it on."
+        )
     return dg.AutomationConditionSensorDefinition(
         "retail_automation",
         target=dg.AssetSelection.all(),
         minimum_interval_seconds=minimum_interval_seconds,
-        default_status=dg.DefaultSensorStatus.STOPPED,
+        default_status=(dg.DefaultSensorStatus.RUNNING if live else dg.DefaultSensorStatus.STOPPED),
         run_tags={"retail/trigger": "automation"},
-        description="Declarative automation: silver, gold and warehouse follow their upstreams.",
+        description=description,
     )
 
 

@@ -6,19 +6,40 @@ import json
 import dagster as dg
 
 from retail_platform.assets.bronze.s3 import FEED_ASSETS, FEEDS
-from retail_platform.automation.jobs import partner_files_job
+from retail_platform.automation.jobs import partner_files_job, trigger_tags
 from retail_platform.resources.s3 import PartnerDropsResource
 
-
-@dg.sensor(
-    job=partner_files_job,
-    minimum_interval_seconds=60,
-    description="Requests one partner_files run for the objects under catalog/, partners/, "
+DESCRIPTION = (
+    "Requests one partner_files run for the objects under catalog/, partners/, "
     "partner_sales/ and inventory/ that are new or whose ETag changed, naming exactly those "
-    "objects in the run config. The cursor holds the ETag of every object already seen.",
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    "objects in the run config. The cursor holds the ETag of every object already seen."
 )
-def partner_files_sensor(
+
+
+def build_partner_files_sensor(live: bool = False) -> dg.SensorDefinition:
+    """Stopped by default (production turns it on where the bucket is real); running from the
+    start in live local mode, where the stand-in drops a partner file every few minutes."""
+    if not live:
+        return dg.SensorDefinition(
+            name="partner_files_sensor",
+            evaluation_fn=partner_files_sensor_tick,
+            job=partner_files_job,
+            minimum_interval_seconds=60,
+            description=DESCRIPTION + " Stopped by default: turn it on where the bucket is real.",
+            default_status=dg.DefaultSensorStatus.STOPPED,
+        )
+    return dg.SensorDefinition(
+        name="partner_files_sensor",
+        evaluation_fn=partner_files_sensor_tick,
+        job=partner_files_job,
+        minimum_interval_seconds=30,
+        description="LIVE LOCAL MODE (on because `make dev` started the stand-ins live, "
+        "which drop a partner sales file every few minutes): " + DESCRIPTION,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+
+
+def partner_files_sensor_tick(
     context: dg.SensorEvaluationContext, partner_drops: PartnerDropsResource
 ) -> dg.SensorResult | dg.SkipReason:
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
@@ -50,8 +71,14 @@ def partner_files_sensor(
                         for name, asset in assets.items()
                     }
                 },
-                tags={"retail/changed_objects": str(len(changed))},
+                tags={
+                    "retail/changed_objects": str(len(changed)),
+                    **trigger_tags("sensor", "bronze"),
+                },
             )
         ],
         cursor=json.dumps(current, sort_keys=True),
     )
+
+
+partner_files_sensor = build_partner_files_sensor()

@@ -103,6 +103,24 @@ class RetailDataset:
     pii_review_ids: list[str]  # reviews whose text leaks an email, phone or card number
     # {"snapshot_date", "rows": [stock rows]} per day: the Parquet feed of warehouse stock
     inventory: list[Record] = field(default_factory=list)
+    # Every version of every customer document, ordered by (updated_at, _id); `customers`
+    # holds the last of each, as the collection stands at the end of the window.
+    customer_versions: list[Record] = field(default_factory=list)
+
+    @property
+    def end_date(self) -> date:
+        """The last day of the window (inclusive)."""
+        return self.start_date + timedelta(days=self.days - 1)
+
+    def customers_as_of(self, moment: datetime) -> list[Record]:
+        """The customer collection as it stood just before `moment` (in `customers` order):
+        customers who signed up later are not in it yet."""
+        cutoff = iso_utc(moment)
+        latest: dict[str, Record] = {}
+        for version in self.customer_versions:
+            if version["updated_at"] < cutoff:
+                latest[version["_id"]] = version
+        return [latest[c["_id"]] for c in self.customers if c["_id"] in latest]
 
     @property
     def window_start(self) -> datetime:

@@ -1,7 +1,8 @@
 """`retail-platform demo`: the whole platform end to end on the embedded stack, then a summary.
 
-Materializes layer by layer (so progress shows which stage runs and how many rows it wrote),
-prints the KPIs read back from the warehouse, and always stops the stack it started.
+Materializes the whole data window layer by layer (so progress shows which stage runs and how
+many rows it wrote), prints the KPIs, the retention table and the revenue by month read back
+from the warehouse, and always stops the stack it started.
 """
 
 from __future__ import annotations
@@ -10,13 +11,21 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as datetime_time
 from pathlib import Path
 
 import dagster as dg
 
+from retail_platform.automation.jobs import (
+    LAYER_TAG,
+    TRIGGER_TAG,
+    layer_of,
+    partition_range_tags,
+)
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.environment import STATE_DIR_VARIABLE, Environment
+from retail_platform.local import demo_summary as summary
 from retail_platform.local.stack import StackConfig, running_stack
 from retail_platform.resources.warehouse import SnowflakeWarehouse
 
@@ -28,8 +37,16 @@ class Stage:
     title: str
     selection: dg.AssetSelection
     partitioned: bool = False
+    # Serve the customer collection as it stood at the window's midpoint (see run_pipeline).
+    customers_at_midpoint: bool = False
 
 
+CUSTOMER_DB = (
+    dg.AssetSelection.assets(["bronze", "customers"], ["bronze", "reviews"])
+    | (
+        dg.AssetSelection.assets(["silver", "customers"], ["silver", "reviews"])
+    ).required_multi_asset_neighbors()
+)
 STAGES: tuple[Stage, ...] = (
     Stage(
         "bronze: commerce API (daily partitions)",
@@ -37,13 +54,27 @@ STAGES: tuple[Stage, ...] = (
         partitioned=True,
     ),
     Stage(
-        "bronze: S3 partner drops and MongoDB",
+        "bronze: S3 partner drops and MongoDB (customers as at mid-window)",
         dg.AssetSelection.groups("bronze") - dg.AssetSelection.kind("rest"),
+        customers_at_midpoint=True,
     ),
-    Stage("silver: typed, deduplicated, PII masked", dg.AssetSelection.groups("silver")),
+    Stage(
+        "silver: typed, deduplicated, PII masked",
+        dg.AssetSelection.groups("silver", "quarantine"),
+    ),
+    Stage(
+        "gold: dim_customer as at mid-window",
+        dg.AssetSelection.assets(["gold", "dim_customer"]),
+    ),
+    Stage("bronze + silver: the customer database's changes since mid-window", CUSTOMER_DB),
     Stage("gold: star schema and KPIs", dg.AssetSelection.groups("gold")),
     Stage("warehouse: Snowflake RETAIL.GOLD", dg.AssetSelection.groups("warehouse")),
 )
+
+
+def customer_db_midpoint(first_day: date, last_day: date) -> datetime:
+    """When the demo's first read of the customer database happens: mid-window, at midnight."""
+    return datetime.combine(first_day + (last_day - first_day) / 2, datetime_time(), tzinfo=UTC)
 
 
 def run_pipeline(
@@ -53,26 +84,36 @@ def run_pipeline(
     last_day: date,
     echo: Printer = print,
 ) -> dict[str, int]:
-    """Materializes every stage in order; returns rows written per asset. Raises on failure."""
+    """Materializes every stage in order; returns rows written per asset. Raises on failure.
+
+    The customer collection is read twice, as it stood at the window's midpoint and at its
+    end, with dim_customer built in between: as nightly runs over the months would have seen
+    it, so the SCD2 dimension holds a second version of everyone whose tier or country changed
+    in the second half. Each stage is one run (the dated sources one single-run backfill over
+    the whole window), tagged like the runs a user launches.
+    """
     rows: dict[str, int] = {}
     job = definitions.resolve_implicit_global_asset_job_def()
+    midpoint = customer_db_midpoint(first_day, last_day)
     for number, stage in enumerate(STAGES, start=1):
         echo(f"[{number}/{len(STAGES)}] {stage.title} ...")
         started = time.monotonic()
         keys = stage.selection.resolve(definitions.resolve_asset_graph())
-        tags = (
-            {
-                "dagster/asset_partition_range_start": first_day.isoformat(),
-                "dagster/asset_partition_range_end": last_day.isoformat(),
-            }
-            if stage.partitioned
-            else {}
-        )
+        tags = {TRIGGER_TAG: "demo", LAYER_TAG: layer_of(keys)}
+        if stage.partitioned:
+            tags.update(partition_range_tags(first_day, last_day))
+        run_config: dict = dict(QUIET)
+        if stage.customers_at_midpoint:
+            as_of = midpoint.isoformat()
+            # Run config replaces a resource's whole config: repeat every other field.
+            current = definitions.resources["customer_db"].model_dump(exclude_none=True)
+            config = {**current, "as_of": as_of}
+            run_config["resources"] = {"customer_db": {"config": config}}
         result = job.execute_in_process(
             instance=instance,
             asset_selection=sorted(keys),
             tags=tags,
-            run_config=QUIET,
+            run_config=run_config,
             raise_on_error=True,
         )
         for event in result.get_asset_materialization_events():
@@ -99,26 +140,25 @@ def run_pipeline(
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def run_demo(
-    config: StackConfig,
-    *,
-    days: int = 30,
-    first_day: date = date(2026, 10, 1),
-    echo: Printer = print,
-) -> dict[str, int]:
+def run_demo(config: StackConfig, *, echo: Printer = print) -> dict[str, int]:
+    """The stack up, the whole data window through every layer, a summary, the stack down."""
     from retail_platform.definitions import build_definitions
 
     state_dir = config.state_dir.resolve()
     os.environ[STATE_DIR_VARIABLE] = str(state_dir)
-    last_day = first_day + timedelta(days=days - 1)
     started = time.monotonic()
-    echo(f"Starting the local stack (scale {config.scale}, seed {config.seed}) ...")
-    with running_stack(config):
-        echo(f"      stack up in {time.monotonic() - started:.1f}s")
+    echo(f"Starting the local stack (scale {config.scale:g}, seed {config.seed}) ...")
+    with running_stack(config) as state:
+        last_day = date.fromisoformat(state.end_date)
+        first_day = last_day - timedelta(days=state.days - 1)
+        echo(
+            f"      stack up in {time.monotonic() - started:.1f}s; "
+            f"data {first_day} .. {last_day} ({state.days} days)"
+        )
         definitions = build_definitions(Environment.LOCAL)
         with _instance() as instance:
             rows = run_pipeline(definitions, instance, first_day, last_day, echo)
-        _print_summary(definitions.resources["warehouse"], echo)
+        print_summary(definitions.resources["warehouse"], echo)
     echo(f"Local stack stopped. Total {time.monotonic() - started:.1f}s.")
     echo(f"Lake (Delta):        {state_dir / 'lake'}")
     echo(f"Warehouse (fakesnow): {state_dir / 'warehouse'}")
@@ -133,31 +173,12 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _print_summary(warehouse: SnowflakeWarehouse, echo: Printer) -> None:
+def print_summary(warehouse: SnowflakeWarehouse, echo: Printer = print) -> None:
+    """Today's KPIs, the retention table and the revenue by month, read back from Snowflake."""
     with warehouse.connect() as connection:
         cursor = connection.cursor()
-        cursor.execute(
-            "SELECT SUM(revenue), SUM(orders), SUM(new_customers), MIN(date), MAX(date) "
-            "FROM KPI_DAILY"
-        )
-        revenue, orders, new_customers, first, last = cursor.fetchone()
-        cursor.execute(
-            "SELECT date, revenue, orders, average_order_value, payment_failure_rate "
-            "FROM KPI_DAILY ORDER BY date DESC LIMIT 7"
-        )
-        recent = cursor.fetchall()
-    echo("")
-    echo(f"KPIs from Snowflake RETAIL.GOLD.KPI_DAILY, {first} .. {last}")
-    echo(
-        f"  revenue {revenue:,.2f} EUR   orders {int(orders):,}   "
-        f"new customers {int(new_customers):,}   "
-        f"average order value {revenue / max(int(orders), 1):,.2f} EUR"
-    )
-    echo("  last 7 days   revenue EUR   orders      AOV   payment failures")
-    for day, day_revenue, day_orders, aov, failure_rate in recent:
-        echo(
-            f"  {day}  {day_revenue:>12,.2f}  {int(day_orders):>7,}  {aov:>7,.2f}"
-            f"   {float(failure_rate):>6.1%}"
-        )
+        summary.print_kpis(cursor, echo)
+        summary.print_monthly_revenue(cursor, echo)
+        summary.print_retention(cursor, echo)
     counts = {c.name: warehouse.table_row_count(c.name) for c in GOLD_TABLES}
     echo("  warehouse rows: " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))

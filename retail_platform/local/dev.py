@@ -23,6 +23,13 @@ def run_dev(config: StackConfig, host: str = "127.0.0.1", port: int = 3000) -> i
             f"S3 {state.endpoints.s3_endpoint_url}"
         )
         print(f"Dagster UI on http://{host}:{port} (Ctrl-C stops the UI and the stack)")
+        if state.live_since:
+            print(
+                f"Live mode: new orders, payments and customer changes every "
+                f"{state.live_interval_seconds} s, a partner file every other batch; the "
+                "schedules, the S3 sensor and the automation are on. "
+                "`retail-platform live stop` stops the flow."
+            )
         process = subprocess.Popen(
             [
                 str(dagster),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,7 +55,7 @@ def _address(rng: random.Random, country: str) -> Record:
     elif country == "GB":
         area = rng.choice(vocab.GB_POSTCODE_AREAS[city])
         postcode = f"{area}{number} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}A"
-    elif country == "AT":
+    elif country in ("AT", "CH"):
         postcode = f"{number:04d}"
     else:
         postcode = f"{number:05d}"
@@ -67,10 +68,14 @@ def _address(rng: random.Random, country: str) -> Record:
 def customers(
     rng: random.Random, count: int, window_start: datetime, window_end: datetime
 ) -> list[Record]:
-    """MongoDB customer documents; ~0.5% soft-deleted, emails and phones unique."""
+    """MongoDB customer documents as first written (at sign-up or before the window opened);
+    emails and phones unique.
+
+    What changes during the window (tier, country, consent, soft deletes) comes from
+    `customer_changes`, so that the stand-in can serve the collection as of any moment.
+    """
     countries = list(vocab.CUSTOMER_COUNTRIES)
     weights = [vocab.CUSTOMER_COUNTRIES[c][0] for c in countries]
-    deleted = set(rng.sample(range(count), max(1, round(count * 0.005))))
     history_start = window_start - timedelta(days=3 * 365)
     emails: set[str] = set()
     phones: set[str] = set()
@@ -79,12 +84,12 @@ def customers(
         customer_id = f"C{index + 1:06d}"
         first, last = rng.choice(vocab.FIRST_NAMES), rng.choice(vocab.LAST_NAMES)
         country = rng.choices(countries, weights)[0]
-        created = between(rng, history_start, window_start)
-        # ~15% change during the window (and every soft delete), so incremental loads see updates.
-        if index in deleted or rng.random() < 0.15:
-            updated = between(rng, window_start, window_end)
-        else:
+        # ~40% sign up during the window: a cohort of new customers every month.
+        if rng.random() < 0.6:
+            created = between(rng, history_start, window_start)
             updated = between(rng, created, window_start)
+        else:
+            created = updated = between(rng, window_start, window_end)
         birth = date(1945, 1, 1) + timedelta(days=rng.randrange(61 * 365))
         records.append(
             {
@@ -100,15 +105,58 @@ def customers(
                     "marketing": rng.random() < 0.55,
                     "updated_at": iso_utc(between(rng, created, updated)),
                 },
-                "loyalty_tier": rng.choices(
-                    ("bronze", "silver", "gold", "platinum"), (55, 28, 13, 4)
-                )[0],
+                "loyalty_tier": rng.choices(TIERS, (55, 28, 13, 4))[0],
                 "created_at": iso_utc(created),
                 "updated_at": iso_utc(updated),
-                "is_deleted": index in deleted,
+                "is_deleted": False,
             }
         )
     return records
+
+
+TIERS = ("bronze", "silver", "gold", "platinum")
+
+
+def customer_changes(
+    rng: random.Random, initial: list[Record], window_start: datetime, window_end: datetime
+) -> list[Record]:
+    """Every later version of the customer documents, ordered by (updated_at, _id).
+
+    Within the window ~22% change loyalty tier (mostly up), ~6% move to another country (new
+    address), ~8% change marketing consent (a type-1 change) and ~0.5% are soft-deleted: the
+    history gold's dim_customer keeps as SCD2 versions.
+    """
+    countries = list(vocab.CUSTOMER_COUNTRIES)
+    deleted = set(rng.sample(range(len(initial)), max(1, round(len(initial) * 0.005))))
+    versions: list[Record] = []
+    for index, doc in enumerate(initial):
+        events: list[tuple[datetime, str]] = []
+        since = max(window_start, datetime.fromisoformat(doc["created_at"]))
+        for kind, share in (("tier", 0.22), ("country", 0.06), ("consent", 0.08)):
+            if rng.random() < share:
+                events.append((between(rng, since, window_end), kind))
+        if index in deleted:
+            events.append((between(rng, since, window_end), "delete"))
+        current = doc
+        for at, kind in sorted(events):
+            current = json.loads(json.dumps(current))  # a deep copy
+            if kind == "tier":
+                position = TIERS.index(current["loyalty_tier"])
+                step = 1 if position == 0 or (position < 3 and rng.random() < 0.8) else -1
+                current["loyalty_tier"] = TIERS[position + step]
+            elif kind == "country":
+                moved_to = rng.choice([c for c in countries if c != current["address"]["country"]])
+                current["address"] = _address(rng, moved_to)
+            elif kind == "consent":
+                current["consent"] = {
+                    "marketing": not current["consent"]["marketing"],
+                    "updated_at": iso_utc(at),
+                }
+            else:
+                current["is_deleted"] = True
+            current["updated_at"] = iso_utc(max(at, datetime.fromisoformat(doc["updated_at"])))
+            versions.append(current)
+    return sorted(versions, key=lambda v: (v["updated_at"], v["_id"]))
 
 
 def _price(rng: random.Random, low: float, high: float) -> float:

@@ -10,18 +10,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from retail_platform.local import entities
+from retail_platform.local import partner_feeds as feeds
 from retail_platform.local import vocabulary as vocab
 from retail_platform.local.dataset import RetailDataset, iso_utc
+from retail_platform.local.window import data_end_date, window_days
 
 __all__ = ["RetailDataset", "generate", "with_order_changes"]
 
 Record = dict[str, Any]
 
-DEFAULT_START_DATE = date(2026, 10, 1)
 ORDER_DEFECTS = (
     "customer_id_missing",
     "customer_id_null",
@@ -37,31 +39,48 @@ WEEKDAY_ORDER_FACTORS = (0.9, 0.95, 0.95, 1.0, 1.05, 1.1, 1.05)  # Monday .. Sun
 def generate(
     seed: int = 42,
     scale: float = 1.0,
-    start_date: date = DEFAULT_START_DATE,
-    days: int = 30,
+    end_date: date | None = None,
+    days: int | None = None,
 ) -> RetailDataset:
-    """Build the whole dataset; scale 1.0 is ~2000 customers, ~600 orders a day."""
+    """Build the whole dataset; scale 1.0 is ~2000 customers and ~18,000 orders.
+
+    The window ends on `end_date` (default: `window.data_end_date()`, yesterday unless pinned)
+    and spans `days` days, by default the 13 calendar months up to it. The total volume at a
+    scale does not depend on the window's length: a longer window has fewer orders a day.
+    """
+    end_date = end_date or data_end_date()
+    days = days if days is not None else window_days(end_date)
     if scale <= 0 or days <= 0:
         raise ValueError("scale and days must be positive")
-    rng = random.Random(seed)
+    start_date = end_date - timedelta(days=days - 1)
+    rng = random.Random(f"{seed}|{end_date.isoformat()}|{days}")
     window_start = datetime.combine(start_date, time(), tzinfo=UTC)
     window_end = window_start + timedelta(days=days)
 
-    customers = entities.customers(rng, max(10, round(2000 * scale)), window_start, window_end)
+    initial = entities.customers(rng, max(10, round(2000 * scale)), window_start, window_end)
+    changes = entities.customer_changes(
+        random.Random(f"customer-changes|{seed}|{end_date}"), initial, window_start, window_end
+    )
+    customers = _latest_versions(initial, changes)
     products = entities.products(rng, max(10, round(300 * scale)), window_start)
     partners = entities.partners(rng)
     active_customers = [c for c in customers if not c["is_deleted"]]
     active_products = [p for p in products if p["active"]]
+    countries = _country_timelines(initial, changes)
 
-    orders, totals = _orders(rng, scale, active_customers, active_products, window_start, days)
+    orders, totals = _orders(
+        rng, scale, active_customers, countries, active_products, window_start, days
+    )
     payments = _payments(rng, orders, totals, window_end)
     orders, malformed, duplicates = _inject_order_defects(rng, orders)
     reviews, pii_review_ids = entities.reviews(
         rng, max(10, round(1500 * scale)), active_customers, products, window_start, window_end
     )
-    partner_sales = _partner_sales(rng, scale, partners, active_products, start_date, days)
+    partner_sales = feeds.partner_sales(rng, scale, partners, active_products, start_date, days)
     # Its own random stream: adding the feed left every record drawn before it unchanged.
-    inventory = _inventory(random.Random(f"inventory|{seed}"), active_products, start_date, days)
+    inventory = feeds.inventory(
+        random.Random(f"inventory|{seed}"), active_products, start_date, days
+    )
     return RetailDataset(
         seed=seed,
         scale=scale,
@@ -78,7 +97,32 @@ def generate(
         duplicate_orders=duplicates,
         pii_review_ids=pii_review_ids,
         inventory=inventory,
+        customer_versions=sorted(initial + changes, key=lambda v: (v["updated_at"], v["_id"])),
     )
+
+
+def _latest_versions(initial: list[Record], changes: list[Record]) -> list[Record]:
+    latest = {doc["_id"]: doc for doc in initial}
+    for version in changes:  # ordered by updated_at: the last one wins
+        latest[version["_id"]] = version
+    return [latest[doc["_id"]] for doc in initial]
+
+
+def _country_timelines(
+    initial: list[Record], changes: list[Record]
+) -> dict[str, list[tuple[str, str]]]:
+    """customer_id -> [(from updated_at, country)], oldest first."""
+    timelines = {doc["_id"]: [("", doc["address"]["country"])] for doc in initial}
+    for version in changes:
+        timeline = timelines[version["_id"]]
+        if version["address"]["country"] != timeline[-1][1]:
+            timeline.append((version["updated_at"], version["address"]["country"]))
+    return timelines
+
+
+def _currency_at(timeline: list[tuple[str, str]], at: str) -> str:
+    country = next(country for since, country in reversed(timeline) if since <= at)
+    return vocab.COUNTRY_CURRENCIES.get(country, "EUR")
 
 
 def with_order_changes(
@@ -108,20 +152,22 @@ def with_order_changes(
     return dataclasses.replace(dataset, orders=orders)
 
 
-def _order_lines(rng: random.Random, products: list[Record]) -> list[Record]:
+def _order_lines(rng: random.Random, products: list[Record], currency: str) -> list[Record]:
     line_count = rng.choices((1, 2, 3, 4, 5), (25, 30, 20, 15, 10))[0]
     lines = []
+    factor = vocab.PRICE_LIST_FACTORS[currency]
     for number, product in enumerate(rng.sample(products, min(line_count, len(products))), start=1):
         quantity = rng.choices((1, 2, 3, 4, 5), (60, 25, 8, 5, 2))[0]
+        unit_price = round(product["unit_price"] * factor, 2)  # the storefront's price list
         discount = 0.0
         if rng.random() < 0.1:
-            discount = round(quantity * product["unit_price"] * rng.choice((0.05, 0.1, 0.2)), 2)
+            discount = round(quantity * unit_price * rng.choice((0.05, 0.1, 0.2)), 2)
         lines.append(
             {
                 "line_number": number,
                 "product_id": product["product_id"],
                 "quantity": quantity,
-                "unit_price": product["unit_price"],
+                "unit_price": unit_price,
                 "discount": discount,
             }
         )
@@ -138,48 +184,71 @@ def _feed_key(item: Record) -> tuple[str, str]:
 
 
 def _status_history(rng: random.Random, created: datetime) -> list[tuple[str, datetime]]:
-    """(status, time) per version; cancellations only happen before payment."""
+    """(status, time) per version; cancellations only happen before payment.
+
+    Late changes reach back: a cancellation up to 3 days later, a return up to 5 weeks after
+    shipping, and ~6% of shipped orders get a late correction (address or note) 3 to 40 days
+    after they were placed, so an incremental load meets updates to orders of earlier months.
+    """
     roll = rng.random()
     if roll < 0.05:
         return [
             ("placed", created),
-            ("cancelled", created + timedelta(minutes=rng.randint(5, 1440))),
+            ("cancelled", created + timedelta(minutes=rng.randint(5, 3 * 1440))),
         ]
     first = ("paid", created) if rng.random() < 0.8 else ("placed", created)
     shipped = created + timedelta(minutes=rng.randint(120, 3 * 1440))
     if roll < 0.08:
-        returned = shipped + timedelta(minutes=rng.randint(1440, 2 * 1440))
+        returned = shipped + timedelta(minutes=rng.randint(1440, 35 * 1440))
         return [("paid", created), ("shipped", shipped), ("returned", returned)]
     if roll < 0.78:
-        return [first, ("shipped", shipped)]
+        history = [first, ("shipped", shipped)]
+        if rng.random() < 0.06:
+            late = max(shipped, created + timedelta(days=rng.randint(3, 40)))
+            history.append(("shipped", late + timedelta(minutes=1)))
+        return history
     return [first]
+
+
+# 600 orders a day over 30 days at scale 1: the volume the platform was first sized for.
+ORDERS_AT_SCALE_1 = 600 * 30
 
 
 def _orders(
     rng: random.Random,
     scale: float,
     customers: list[Record],
+    countries: dict[str, list[tuple[str, str]]],
     products: list[Record],
     window_start: datetime,
     days: int,
 ) -> tuple[list[Record], dict[str, float]]:
-    """Order versions in creation order, plus the total of every order that gets paid."""
+    """Order versions in creation order, plus the total of every order that gets paid.
+
+    An order is in the currency of the customer's country when it was placed.
+    """
     window_end = window_start + timedelta(days=days)
+    per_day = ORDERS_AT_SCALE_1 * scale / days
+    # Customers only order once they have signed up.
+    customers = sorted(customers, key=lambda c: (c["created_at"], c["customer_id"]))
+    signed_up = [c["created_at"] for c in customers]
     versions: list[Record] = []
     totals: dict[str, float] = {}
     order_number = 0
     for day_index in range(days):
         day_start = window_start + timedelta(days=day_index)
         factor = WEEKDAY_ORDER_FACTORS[day_start.weekday()] * rng.uniform(0.9, 1.1)
-        hours = rng.choices(range(24), HOURLY_ORDER_WEIGHTS, k=max(1, round(600 * scale * factor)))
+        count = max(1, round(per_day * factor)) if per_day >= 1 else int(rng.random() < per_day)
+        hours = rng.choices(range(24), HOURLY_ORDER_WEIGHTS, k=count)
         for created in sorted(
             day_start + timedelta(hours=h, seconds=rng.randrange(3600)) for h in hours
         ):
             order_number += 1
             order_id = f"O{order_number:07d}"
-            customer = rng.choice(customers)
+            customer = customers[rng.randrange(max(1, bisect_left(signed_up, iso_utc(created))))]
+            currency = _currency_at(countries[customer["customer_id"]], iso_utc(created))
             channel = rng.choices(("web", "app", "store"), (55, 35, 10))[0]
-            lines = _order_lines(rng, products)
+            lines = _order_lines(rng, products, currency)
             history = _status_history(rng, created)
             if history[-1][0] != "cancelled":  # cancelled orders are never paid
                 totals[order_id] = _order_total(lines)
@@ -191,13 +260,14 @@ def _orders(
                         "order_id": order_id,
                         "customer_id": customer["customer_id"],
                         "status": status,
-                        "currency": "EUR",
+                        "currency": currency,
                         "channel": channel,
                         "created_at": iso_utc(created),
                         "updated_at": iso_utc(updated),
                         "lines": [dict(line) for line in lines],
                     }
                 )
+    versions.sort(key=_feed_key)  # late corrections interleave with later orders
     return versions, totals
 
 
@@ -206,6 +276,7 @@ def _payments(
 ) -> list[Record]:
     methods, method_weights = ("card", "paypal", "klarna", "gift_card"), (55, 25, 15, 5)
     drafts: list[tuple[datetime, str, int, str]] = []
+    currencies = {version["order_id"]: version["currency"] for version in versions}
     for version in versions:
         order_id, status = version["order_id"], version["status"]
         at = datetime.fromisoformat(version["updated_at"])
@@ -237,7 +308,7 @@ def _payments(
                 "payment_id": f"PAY{len(payments) + 1:07d}",
                 "order_id": order_id,
                 "amount": totals[order_id],
-                "currency": "EUR",
+                "currency": currencies[order_id],
                 "method": method,
                 "status": status,
                 "created_at": iso_utc(at),
@@ -281,85 +352,3 @@ def _inject_order_defects(
     ]
     feed.sort(key=_feed_key)  # stable sort: each duplicate lands right after its original
     return feed, sorted(malformed, key=_feed_key), sorted(duplicates, key=_feed_key)
-
-
-WAREHOUSES = ("WH-NL1", "WH-DE1")
-
-
-def _inventory(
-    rng: random.Random, products: list[Record], start_date: date, days: int
-) -> list[Record]:
-    """One stock snapshot per day: every active sku in every warehouse, sold down and restocked."""
-    reorder = {(w, p["sku"]): rng.choice((10, 20, 40)) for w in WAREHOUSES for p in products}
-    on_hand = {key: rng.randint(point, point * 6) for key, point in reorder.items()}
-    snapshots = []
-    for day_index in range(days):
-        rows = []
-        for (warehouse, sku), point in reorder.items():
-            draw = rng.random()  # one draw a row (randint is slow): units sold and reserved
-            level = max(0, on_hand[(warehouse, sku)] - int(draw * 9))
-            if level < point:
-                level += point * 4  # the restock truck came
-            on_hand[(warehouse, sku)] = level
-            rows.append(
-                {
-                    "warehouse_id": warehouse,
-                    "sku": sku,
-                    "on_hand": level,
-                    "reserved": int(draw * 7919) % (min(level, 5) + 1),
-                    "reorder_point": point,
-                }
-            )
-        day = start_date + timedelta(days=day_index)
-        snapshots.append({"snapshot_date": day.isoformat(), "rows": rows})
-    return snapshots
-
-
-def _partner_sales(
-    rng: random.Random,
-    scale: float,
-    partners: list[Record],
-    products: list[Record],
-    start_date: date,
-    days: int,
-) -> list[Record]:
-    """One UCI "Online Retail" style file per partner per day."""
-    invoice_number = 536365  # where the UCI data set starts
-    files = []
-    for partner in partners:
-        price_factor = rng.uniform(0.85, 1.0)  # partners buy at wholesale prices
-        home_country = vocab.UCI_COUNTRY_NAMES[partner["country"]]
-        for day_index in range(days):
-            day = start_date + timedelta(days=day_index)
-            invoice_count = max(1, round(40 * scale * rng.uniform(0.75, 1.25)))
-            minutes = sorted(rng.randint(8 * 60, 20 * 60 - 1) for _ in range(invoice_count))
-            rows: list[Record] = []
-            for minute in minutes:
-                cancelled = rng.random() < 0.02
-                invoice_no = f"C{invoice_number}" if cancelled else str(invoice_number)
-                invoice_number += 1
-                invoice_date = f"{day.month}/{day.day}/{day.year} {minute // 60}:{minute % 60:02d}"
-                customer_id = "" if rng.random() < 0.2 else str(rng.randint(12346, 18287))
-                country = (
-                    home_country
-                    if rng.random() < 0.9
-                    else rng.choice(list(vocab.UCI_COUNTRY_NAMES.values()))
-                )
-                for product in rng.sample(products, min(rng.randint(1, 6), len(products))):
-                    quantity = rng.choices((1, 2, 3, 4, 6, 12, 24), (30, 20, 10, 10, 15, 10, 5))[0]
-                    rows.append(
-                        {
-                            "InvoiceNo": invoice_no,
-                            "StockCode": product["sku"],
-                            "Description": product["name"].upper(),
-                            "Quantity": -quantity if cancelled else quantity,
-                            "InvoiceDate": invoice_date,
-                            "UnitPrice": round(product["unit_price"] * price_factor, 2),
-                            "CustomerID": customer_id,
-                            "Country": country,
-                        }
-                    )
-            files.append(
-                {"partner_id": partner["partner_id"], "sales_date": day.isoformat(), "rows": rows}
-            )
-    return files

@@ -38,11 +38,12 @@ from starlette.types import Receive, Scope, Send
 
 from retail_platform.local.dataset import to_utc
 from retail_platform.local.generator import (
-    DEFAULT_START_DATE,
     RetailDataset,
     generate,
     with_order_changes,
 )
+from retail_platform.local.live import LiveClock, LiveFeed
+from retail_platform.local.live_source import LiveSource
 
 MAX_PAGE_SIZE = 1000
 # Earliest/latest instants, used when a bound is left out of the query.
@@ -226,11 +227,18 @@ def create_app(
     token: str,
     page_size_default: int = 500,
     faults: FaultConfig | None = None,
+    live: LiveSource | None = None,
 ) -> Starlette:
-    """Starlette app serving /health, /v1/orders, /v1/payments and /admin/order-changes."""
+    """Starlette app serving /health, /v1/orders, /v1/payments and /admin/order-changes
+    (and, in live mode, /admin/live to see or stop the flow)."""
     expected_header = f"Bearer {token}".encode()
     injector = FaultInjector(faults or FaultConfig())
     served = {"dataset": dataset}  # the admin endpoint swaps in a later state of the API
+
+    def current() -> RetailDataset:
+        if live is not None:
+            served["dataset"] = live.dataset_now()
+        return served["dataset"]
 
     def guarded(handler: Callable[[Request], JSONResponse], inject: bool = True) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -251,7 +259,7 @@ def create_app(
     def orders(request: Request) -> JSONResponse:
         since = _timestamp_param(request, "updated_since", _BEGINNING)
         before = _timestamp_param(request, "updated_before", _END_OF_TIME)
-        records = served["dataset"].orders_updated_between(since, before)
+        records = current().orders_updated_between(since, before)
         return _page(request, records, page_size_default)
 
     def payments(request: Request) -> JSONResponse:
@@ -262,7 +270,7 @@ def create_app(
             day = date.fromisoformat(raw)
         except ValueError as error:
             raise InvalidParameter("date", "date must be YYYY-MM-DD") from error
-        return _page(request, served["dataset"].payments_on(day), page_size_default)
+        return _page(request, current().payments_on(day), page_size_default)
 
     def order_changes(request: Request) -> JSONResponse:
         """Give a fraction of the orders one more version, stamped from `at` on (for tests)."""
@@ -281,6 +289,13 @@ def create_app(
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    def live_state(request: Request) -> JSONResponse:
+        if live is None:
+            return _error(404, "not_live", "the simulator was not started in live mode")
+        if request.method == "POST" and request.query_params.get("stop"):
+            live.stop()
+        return JSONResponse(live.describe())
+
     async def fault_stats(_: Request) -> JSONResponse:
         return JSONResponse({"requests": injector.requests, "injected": dict(injector.injected)})
 
@@ -291,6 +306,7 @@ def create_app(
             Route("/v1/payments", guarded(payments), methods=["GET"]),
             Route("/admin/faults", fault_stats, methods=["GET"]),
             Route("/admin/order-changes", guarded(order_changes, inject=False), methods=["POST"]),
+            Route("/admin/live", guarded(live_state, inject=False), methods=["GET", "POST"]),
         ]
     )
 
@@ -301,8 +317,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--start-date", type=date.fromisoformat, default=DEFAULT_START_DATE)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="last day (default: yesterday)"
+    )
+    parser.add_argument("--days", type=int, default=None, help="default: 13 calendar months")
     parser.add_argument("--token", required=True, help="bearer token clients must send")
     parser.add_argument("--page-size", type=int, default=500, help="default page size")
     parser.add_argument("--log-level", default="warning")
@@ -319,6 +337,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated numbers of data requests (1 = the first) to drop mid-body",
     )
     faults.add_argument("--fault-retry-after", type=int, default=1, help="Retry-After of a 429")
+    live = parser.add_argument_group("live mode: new data as time passes (live.py)")
+    live.add_argument("--live-since", default="", help="ISO instant the live flow starts")
+    live.add_argument("--live-interval", type=int, default=120, help="seconds per tick")
+    live.add_argument("--s3-endpoint", default="", help="where live partner files land")
+    live.add_argument("--s3-bucket", default="")
     return parser.parse_args(argv)
 
 
@@ -346,9 +369,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     # previous handler; making that handler exit 0 keeps a requested stop from looking like a crash.
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, _exit_cleanly)
-    dataset = generate(seed=args.seed, scale=args.scale, start_date=args.start_date, days=args.days)
+    dataset = generate(seed=args.seed, scale=args.scale, end_date=args.end_date, days=args.days)
+    live = None
+    if args.live_since:
+        clock = LiveClock(
+            datetime.fromisoformat(args.live_since), timedelta(seconds=args.live_interval)
+        )
+        live = LiveSource(LiveFeed(dataset, clock), args.s3_endpoint, args.s3_bucket)
+        live.start_uploads()
     app = create_app(
-        dataset, args.token, page_size_default=args.page_size, faults=fault_config_from_args(args)
+        dataset,
+        args.token,
+        page_size_default=args.page_size,
+        faults=fault_config_from_args(args),
+        live=live,
     )
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level)
     uvicorn.Server(config).run()

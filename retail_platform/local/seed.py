@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 import boto3
 import mongomock_ng as mongomock
 from botocore.exceptions import ClientError
 
-from retail_platform.local.dataset import RetailDataset
+from retail_platform.local.dataset import RetailDataset, iso_utc
 
 MONGO_DATABASE = "retail"
 _CONTENT_TYPES = {
@@ -59,11 +60,17 @@ def seed_s3(
     return keys
 
 
-def seeded_mongo_client(dataset: RetailDataset) -> mongomock.MongoClient:
-    """In-memory MongoClient with `retail.customers` and `retail.reviews` filled."""
+def seeded_mongo_client(
+    dataset: RetailDataset, as_of: datetime | None = None
+) -> mongomock.MongoClient:
+    """In-memory MongoClient with `retail.customers` and `retail.reviews` filled, as they
+    stood at `as_of` (default: the end of the window)."""
     client = mongomock.MongoClient()
     database = client[MONGO_DATABASE]
+    customers = dataset.customers if as_of is None else dataset.customers_as_of(as_of)
+    reviews = [r for r in dataset.reviews if as_of is None or r["updated_at"] < iso_utc(as_of)]
     # Deep copies: the client must never share (or mutate) the dataset's own dicts.
-    database["customers"].insert_many(copy.deepcopy(dataset.customers))
-    database["reviews"].insert_many(copy.deepcopy(dataset.reviews))
+    database["customers"].insert_many(copy.deepcopy(customers))
+    if reviews:
+        database["reviews"].insert_many(copy.deepcopy(reviews))
     return client

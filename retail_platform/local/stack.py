@@ -13,23 +13,35 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-import httpx
+from retail_platform.local.origin import (
+    DatasetMismatchError,
+    DatasetOrigin,
+    record_lake_origin,
+    resolve_origin,
+)
+from retail_platform.local.services import (
+    FX,
+    HOST,
+    REST,
+    S3,
+    SNOWFLAKE,
+    ServiceSpec,
+    build_service_specs,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = PROJECT_ROOT / ".local"
 LOCAL_ONLY_API_TOKEN = "local-dev-token"  # never a real secret: only the local simulator accepts it
-HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.1
 
-S3, SNOWFLAKE, REST, FX = "s3", "snowflake", "rest", "fx"
 SERVICE_ORDER = (S3, SNOWFLAKE, REST, FX)
 
 
@@ -48,6 +60,13 @@ class StackConfig:
     snowflake_port: int | None = None
     rest_port: int | None = None
     startup_timeout_seconds: float = 120.0  # per service; the simulator generates data first
+    # The data window: None takes the lake's recorded end (or yesterday for a new lake) and
+    # the 13 calendar months up to it (window.py).
+    end_date: date | None = None
+    days: int | None = None
+    # Live mode (live.py): the stand-ins release new data every `live_interval_seconds`.
+    live: bool = False
+    live_interval_seconds: int = 120
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,15 @@ class StackState:
     s3_bucket: str
     api_token: str
     services: dict[str, ServiceState] = field(default_factory=dict)
+    end_date: str = ""  # the data window the stand-ins serve (ISO day, inclusive) ...
+    days: int = 0  # ... and its length; 0 in a state file written before windows were recorded
+    live_since: str = ""  # live mode: when the flow started ("" when not live) ...
+    live_interval_seconds: int = 0  # ... the seconds per tick ...
+    live_stopped_at: str = ""  # ... and when `retail-platform live stop` froze it
+
+    @property
+    def origin(self) -> DatasetOrigin:
+        return DatasetOrigin(self.seed, self.scale, self.end_date, self.days)
 
     @property
     def endpoints(self) -> LocalEndpoints:
@@ -94,85 +122,16 @@ class StackState:
     @classmethod
     def from_json(cls, text: str) -> StackState:
         raw = json.loads(text)
+        raw = {key: value for key, value in raw.items() if key in _STATE_FIELDS}
         services = {name: ServiceState(**svc) for name, svc in raw.pop("services").items()}
         return cls(**raw, services=services)
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    command: list[str]
-    port: int
-    url: str
-    is_ready: Callable[[], bool]
+_STATE_FIELDS = {f.name for f in dataclasses.fields(StackState)}
 
 
 # Popen objects of the services this process started, so it can reap them (no zombies).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
-
-
-# --- service definitions -------------------------------------------------------------------
-
-
-def _http_answers(url: str, *, require_ok: bool = False) -> bool:
-    try:
-        response = httpx.get(url, timeout=2.0)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200 if require_ok else True
-
-
-def _tcp_accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
-def build_service_specs(config: StackConfig, ports: dict[str, int]) -> list[ServiceSpec]:
-    """The command line and readiness probe of every service, in start order."""
-    s3_url = f"http://{HOST}:{ports[S3]}"
-    rest_url = f"http://{HOST}:{ports[REST]}"
-    warehouse_dir = Path(config.state_dir) / "warehouse"
-    warehouse_dir.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    moto_server = str(Path(python).parent / "moto_server")  # console script next to our python
-    return [
-        ServiceSpec(
-            name=S3,
-            command=[moto_server, "-H", HOST, "-p", str(ports[S3])],
-            port=ports[S3],
-            url=s3_url,
-            is_ready=lambda: _http_answers(s3_url),
-        ),
-        ServiceSpec(
-            name=SNOWFLAKE,
-            command=[python, "-m", "retail_platform.local.fakesnow_server", "--host", HOST,
-                     "--port", str(ports[SNOWFLAKE]), "--db-path", str(warehouse_dir)],
-            port=ports[SNOWFLAKE],
-            url=f"http://{HOST}:{ports[SNOWFLAKE]}",
-            is_ready=lambda: _tcp_accepts(ports[SNOWFLAKE]),
-        ),
-        ServiceSpec(
-            name=REST,
-            command=[python, "-m", "retail_platform.local.rest_simulator", "--host", HOST,
-                     "--port", str(ports[REST]), "--seed", str(config.seed),
-                     "--scale", str(config.scale), "--token", config.api_token],
-            port=ports[REST],
-            url=rest_url,
-            is_ready=lambda: _http_answers(f"{rest_url}/health", require_ok=True),
-        ),
-        # The ECB reference-rate feed, from the shipped snapshot (local/fx_feed.py).
-        ServiceSpec(
-            name=FX,
-            command=[python, "-m", "retail_platform.local.fx_feed", "--host", HOST,
-                     "--port", str(ports[FX])],
-            port=ports[FX],
-            url=f"http://{HOST}:{ports[FX]}",
-            is_ready=lambda: _http_answers(f"http://{HOST}:{ports[FX]}/health", require_ok=True),
-        ),
-    ]  # fmt: skip
 
 
 def seed_s3_bucket(config: StackConfig, endpoint_url: str) -> list[str]:
@@ -180,7 +139,15 @@ def seed_s3_bucket(config: StackConfig, endpoint_url: str) -> list[str]:
     from retail_platform.local.generator import generate  # heavy; only needed at start-up
     from retail_platform.local.seed import seed_s3
 
-    dataset = generate(seed=config.seed, scale=config.scale)
+    origin = resolve_origin(
+        config.state_dir, config.seed, config.scale, config.end_date, config.days
+    )
+    dataset = generate(
+        seed=origin.seed,
+        scale=origin.scale,
+        end_date=date.fromisoformat(origin.end_date),
+        days=origin.days,
+    )
     return seed_s3(dataset, endpoint_url=endpoint_url, bucket=config.s3_bucket)
 
 
@@ -305,6 +272,10 @@ def _wait_until_ready(
 # --- public API ----------------------------------------------------------------------------
 
 
+def _now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _state_file(state_dir: Path) -> Path:
     return Path(state_dir) / "stack.json"
 
@@ -326,11 +297,24 @@ def _stop_all(services: list[ServiceState]) -> None:
 
 
 def up(config: StackConfig) -> StackState:
-    """Start all services (or return the recorded stack if it is still fully alive)."""
+    """Start all services (or return the recorded stack if it is still fully alive).
+
+    Raises DatasetMismatchError, before starting anything, when the lake under the state
+    folder was built from another seed, scale or window than this stack would serve.
+    """
     state_dir = Path(config.state_dir)
+    origin = resolve_origin(
+        config.state_dir, config.seed, config.scale, config.end_date, config.days
+    )
     if (recorded := load_state(state_dir)) is not None:
         services = list(recorded.services.values())
         if len(services) == len(SERVICE_ORDER) and all(map(_service_running, services)):
+            if recorded.origin != origin:
+                raise DatasetMismatchError(
+                    f"a local stack serving {recorded.origin.describe()} already runs from "
+                    f"{state_dir}; stop it (`retail-platform stack down`) before starting one "
+                    f"that serves {origin.describe()}."
+                )
             return recorded
         down(state_dir)  # half-dead stack: start over cleanly
 
@@ -344,16 +328,30 @@ def up(config: StackConfig) -> StackState:
     }
     ports = {name: port or _free_port() for name, port in requested.items()}
     state = StackState(
-        str(state_dir), config.seed, config.scale, config.s3_bucket, config.api_token
+        str(state_dir),
+        config.seed,
+        config.scale,
+        config.s3_bucket,
+        config.api_token,
+        end_date=origin.end_date,
+        days=origin.days,
+        live_since=_now_iso() if config.live else "",
+        live_interval_seconds=config.live_interval_seconds if config.live else 0,
     )
     try:
-        for spec in build_service_specs(config, ports):
+        specs = (
+            build_service_specs(config, ports, origin, state.live_since)
+            if config.live
+            else build_service_specs(config, ports)
+        )
+        for spec in specs:
             state.services[spec.name] = _start_service(
                 spec, log_dir, config.startup_timeout_seconds
             )
             if spec.name == S3:
                 seed_s3_bucket(config, spec.url)
         _state_file(state_dir).write_text(state.to_json())
+        record_lake_origin(state_dir, origin)  # whatever lands in the lake comes from this
     except BaseException:  # includes KeyboardInterrupt: never leave half a stack behind
         _stop_all(list(state.services.values()))
         raise

@@ -87,7 +87,21 @@ CUSTOMER_COUNTRIES: dict[
         (("+44 7700",), 6),  # Ofcom drama range, never a real subscriber
         (("London", 1, 20), ("Manchester", 1, 9), ("Bristol", 1, 16)),
     ),
+    "CH": (
+        6,
+        (("+41 76", "+41 78", "+41 79"), 7),
+        (("Zürich", 8001, 8099), ("Genève", 1201, 1299), ("Basel", 4001, 4059)),
+    ),
+    "US": (
+        6,
+        (("+1 212", "+1 617", "+1 312"), 7),
+        (("New York", 10001, 10292), ("Boston", 2108, 2137), ("Chicago", 60601, 60661)),
+    ),
 }
+# The storefront currency a customer of each country pays in (EUR for the rest).
+COUNTRY_CURRENCIES = {"GB": "GBP", "CH": "CHF", "US": "USD"}
+# Price lists: the catalog is priced in EUR, the other storefronts round from these factors.
+PRICE_LIST_FACTORS = {"EUR": 1.0, "GBP": 0.86, "USD": 1.08, "CHF": 0.95}
 GB_POSTCODE_AREAS = {
     "London": ("SW", "SE", "N", "E", "W", "NW"),
     "Manchester": ("M",),

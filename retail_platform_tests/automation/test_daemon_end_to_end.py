@@ -1,11 +1,15 @@
-"""The unattended path with the real daemon: a partner file lands in S3, nobody touches
-anything, and within a bounded time bronze, silver, gold and the warehouse reflect it.
+"""The unattended path with the real daemon, in live local mode (what `make dev` starts):
+the stand-ins keep producing orders, customer changes and partner files, a partner file with
+a new product is dropped into S3, nobody touches anything, and within a bounded time bronze,
+silver, gold and the warehouse reflect all of it.
 
 `dagster-daemon` runs against a temporary DAGSTER_HOME (the project's SQLite dagster.yaml) and
-a local stack of its own (moto_server, fakesnow, the REST simulator), and loads the code
-location through the project's workspace.yaml exactly as in production. The S3 sensor starts
-the bronze run; declarative automation carries silver -> gold -> warehouse in one checked
-run whose blocking checks gate each layer.
+a live local stack of its own (moto_server, fakesnow, the REST simulator), and loads the code
+location through the project's workspace.yaml exactly as in production. In live mode the
+schedules, the S3 sensor and the automation are on by default (nobody turns them on): the
+schedules and the sensor start the bronze runs; declarative automation carries silver -> gold
+-> warehouse in checked runs whose blocking checks gate each layer. The flow is then stopped
+from the CLI (`retail-platform live stop`).
 """
 
 import gzip
@@ -22,7 +26,6 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from retail_platform.automation.policies import build_automation_sensor
 from retail_platform.automation.sensors import partner_files_sensor
 from retail_platform.environment import local_resources
 from retail_platform.local.stack import StackConfig, StackState, running_stack
@@ -36,9 +39,13 @@ from retail_platform_tests.dagster_process import (
 pytestmark = pytest.mark.integration
 
 SCALE = 0.05
-# A sensor tick and the bronze run, an automation tick (30 s apart) and the silver-to-warehouse
-# run, each run a process that loads the platform: minutes, more when other work shares the cores.
-DEADLINE_SECONDS = 600
+# A batch every 2 minutes, the schedules as often: runs queue (two at a time) when faster.
+LIVE_INTERVAL_SECONDS = 120
+FIRST_LIVE_INVOICE = "9000000"  # the partner file of the first live batch (live.py)
+# The first live batch (2 min), schedule and sensor ticks and their bronze runs, automation
+# ticks (30 s apart) and the silver-to-warehouse runs, each run a process that loads the
+# platform, two at a time: many minutes, more when other work shares the cores.
+DEADLINE_SECONDS = 900
 POLL_SECONDS = 3.0
 NEW_PRODUCT_ID = "P99901"
 NEW_SKU = "SKU-99901"
@@ -59,7 +66,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     state_dir = tmp_path_factory.mktemp("daemon-stack")
     dagster_home = tmp_path_factory.mktemp("daemon-home")
     env = dagster_environment(dagster_home, state_dir)
-    with running_stack(StackConfig(state_dir=state_dir, scale=SCALE)) as stack:
+    # Create the instance's SQLite storage once, before the daemon, its code server and the
+    # test open it at the same moment (concurrent first opens stamp the schema twice).
+    with dg.DagsterInstance.from_config(str(dagster_home)):
+        pass
+    config = StackConfig(
+        state_dir=state_dir, scale=SCALE, live=True, live_interval_seconds=LIVE_INTERVAL_SECONDS
+    )
+    with running_stack(config) as stack:
         yield Platform(stack, state_dir, dagster_home, env)
 
 
@@ -83,18 +97,47 @@ def _catalog_file_with_a_new_product(resources: dict) -> tuple[str, bytes]:
     return key, gzip.compress(body) if compressed else body
 
 
-def _turn_on_sensors(platform: Platform) -> None:
-    """What an operator does once: the S3 sensor and the automation (state kept in storage)."""
-    for sensor in (partner_files_sensor.name, build_automation_sensor().name):
-        completed = subprocess.run(
-            [str(BIN / "dagster"), "sensor", "start", sensor, "-w", "workspace.yaml"],
-            cwd=PROJECT_ROOT,
-            env=platform.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+def _stop_the_flow(platform: Platform) -> None:
+    """What a user does to stop the live flow: one CLI command."""
+    completed = subprocess.run(
+        [str(BIN / "retail-platform"), "live", "stop", "--state-dir", str(platform.state_dir)],
+        cwd=PROJECT_ROOT,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Live flow stopped" in completed.stdout
+
+
+def _warehouse_count(resources: dict, sql: str) -> int:
+    from snowflake.connector.errors import ProgrammingError
+
+    with resources["warehouse"].connect() as connection:
+        cursor = connection.cursor()
+        try:
+            cursor.execute(sql)
+        except ProgrammingError as error:
+            if "does not exist" in str(error):  # before the first load
+                return 0
+            raise
+        return int(cursor.fetchone()[0])
+
+
+def _live_data_in_warehouse(resources: dict) -> dict[str, bool]:
+    return {
+        "new product": _warehouse_has_product(resources),
+        "live orders": _warehouse_count(
+            resources, "SELECT COUNT(*) FROM FACT_ORDER_LINES WHERE ORDER_ID LIKE 'L%'"
         )
-        assert completed.returncode == 0, completed.stdout + completed.stderr
+        > 0,
+        "live partner file": _warehouse_count(
+            resources,
+            f"SELECT COUNT(*) FROM FACT_PARTNER_SALES WHERE INVOICE_NO = '{FIRST_LIVE_INVOICE}'",
+        )
+        > 0,
+    }
 
 
 def _warehouse_has_product(resources: dict) -> bool:
@@ -119,12 +162,11 @@ def _failed_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 @pytest.mark.timeout(DEADLINE_SECONDS + 420)  # plus the stack, the daemon, the last run
-def test_a_dropped_partner_file_reaches_the_warehouse_with_nobody_watching(
+def test_live_orders_and_dropped_partner_files_reach_the_warehouse_with_nobody_watching(
     platform: Platform, tmp_path: Path
 ) -> None:
     resources = local_resources(platform.state_dir)
     key, body = _catalog_file_with_a_new_product(resources)
-    _turn_on_sensors(platform)
     started = time.monotonic()
     resources["partner_drops"].put_bytes(key, body)
 
@@ -134,24 +176,28 @@ def test_a_dropped_partner_file_reaches_the_warehouse_with_nobody_watching(
         dagster_process(command, platform.env, daemon_log) as daemon,
         dg.DagsterInstance.from_config(str(platform.dagster_home)) as instance,
     ):
-        while not _warehouse_has_product(resources):
+        while not all((arrived := _live_data_in_warehouse(resources)).values()):
             assert daemon.poll() is None, f"daemon exited:\n{log_tail(daemon_log)}"
             assert not _failed_runs(instance), f"{_failed_runs(instance)}\n{log_tail(daemon_log)}"
             elapsed = time.monotonic() - started
             assert elapsed < DEADLINE_SECONDS, (
-                f"the file did not reach the warehouse in {DEADLINE_SECONDS}s; runs: "
+                f"not in the warehouse after {DEADLINE_SECONDS}s: {arrived}; runs: "
                 f"{[(r.job_name, r.status.value) for r in instance.get_runs()]}\n"
                 f"{log_tail(daemon_log)}"
             )
             time.sleep(POLL_SECONDS)
         reached_warehouse_after = time.monotonic() - started
-        # The run that loaded the warehouse still runs its checks: let every run finish.
-        while any(not run.is_finished for run in instance.get_runs()):
+        _stop_the_flow(platform)
+        # The runs launched so far (the one that loaded the warehouse still runs its checks)
+        # finish; the schedules keep ticking until the daemon stops, finding nothing new.
+        launched = {run.run_id for run in instance.get_runs()}
+        while any(not r.is_finished for r in instance.get_runs() if r.run_id in launched):
             assert time.monotonic() - started < DEADLINE_SECONDS + 120, log_tail(daemon_log)
             time.sleep(POLL_SECONDS)
-        runs = instance.get_runs()
+        runs = [run for run in instance.get_runs() if run.run_id in launched]
+        assert not _failed_runs(instance), _failed_runs(instance)
 
-    print(f"partner file -> warehouse in {reached_warehouse_after:.0f}s, {len(runs)} runs")
+    print(f"live data -> warehouse in {reached_warehouse_after:.0f}s, {len(runs)} runs")
     lake = resources["lake"]
     source_key = resources["partner_drops"].uri(key)
     bronze = lake.scan("bronze", "products").filter(pl.col("_source_key") == source_key).collect()
@@ -160,16 +206,31 @@ def test_a_dropped_partner_file_reaches_the_warehouse_with_nobody_watching(
     assert silver.select("sku", "name").collect().rows() == [(NEW_SKU, NEW_NAME)]
     gold = lake.scan("gold", "dim_product").filter(pl.col("product_id") == NEW_PRODUCT_ID)
     assert gold.select("sku").collect().rows() == [(NEW_SKU,)]
+    live_orders = lake.scan("gold", "fact_order_lines").filter(
+        pl.col("order_id").str.starts_with("L")
+    )
+    assert live_orders.select(pl.len()).collect().item() > 0
 
-    # Nobody launched anything: every run came from a sensor, bronze from the S3 sensor and
-    # silver, gold and warehouse from the automation.
+    # Nobody launched anything: every run came from a schedule, a sensor or the automation,
+    # and says so in its trigger tag; bronze from the schedules and the S3 sensor, silver,
+    # gold and warehouse from the automation.
     assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
-    assert [r.run_id for r in runs if "dagster/sensor_name" not in r.tags] == []
-    by_sensor = [r for r in runs if r.tags["dagster/sensor_name"] == partner_files_sensor.name]
-    by_automation = [r for r in runs if r.tags.get("retail/trigger") == "automation"]
-    assert by_sensor and by_automation
+    by_trigger: dict[str, list[dg.DagsterRun]] = {}
+    for run in runs:
+        assert "dagster/sensor_name" in run.tags or "dagster/schedule_name" in run.tags, run.tags
+        if run.tags.get("dagster/sensor_name") == "freshness_checks_sensor":
+            assert not run.asset_selection  # it only runs freshness checks
+            continue
+        by_trigger.setdefault(run.tags.get("retail/trigger", "none"), []).append(run)
+    assert set(by_trigger) == {"schedule", "sensor", "automation"}
+    assert all(
+        r.tags["dagster/sensor_name"] == partner_files_sensor.name for r in by_trigger["sensor"]
+    )
+    assert all(
+        r.tags["retail/layer"] == "bronze" for r in by_trigger["schedule"] + by_trigger["sensor"]
+    )
     layers_by_automation = {
-        key.path[0] for run in by_automation for key in (run.asset_selection or ())
+        key.path[0] for run in by_trigger["automation"] for key in (run.asset_selection or ())
     }
     assert {"silver", "gold", "warehouse"} <= layers_by_automation
     assert "bronze" not in layers_by_automation

@@ -181,9 +181,10 @@ def test_a_new_catalog_pulls_silver_gold_and_warehouse_into_one_checked_run(
     keys = definitions.resolve_asset_graph().get_all_asset_keys()
     with dg.instance_for_test() as instance:
         first = dg.evaluate_automation_conditions(definitions, instance)
-        assert _requested(first, keys) == set()  # nothing updated yet: nothing fires on its own
+        # Nothing updated yet: only the shipped rates (no upstream) are built, being missing.
+        assert _requested(first, keys) == {"silver/fx_rates"}
 
-        _materialize(instance, "bronze/products")
+        _materialize(instance, "silver/fx_rates", "bronze/products")
         second = dg.evaluate_automation_conditions(definitions, instance, cursor=first.cursor)
         # fact_order_lines also depends on dim_product, but silver orders is missing: it waits.
         assert _requested(second, keys) == {
@@ -214,7 +215,15 @@ def test_a_failed_blocking_check_upstream_holds_the_downstream_back(
 ) -> None:
     keys = definitions.resolve_asset_graph().get_all_asset_keys()
     with dg.instance_for_test() as instance:
-        _materialize(instance, "bronze/products", "silver/products", "silver/products_quarantine")
+        _materialize(
+            instance,
+            *(
+                "silver/fx_rates",
+                "bronze/products",
+                "silver/products",
+                "silver/products_quarantine",
+            ),
+        )
         first = dg.evaluate_automation_conditions(definitions, instance)
         _materialize(instance, "silver/products")
         _blocking_checks_report(definitions, instance, "silver/products", passed=False)
@@ -231,6 +240,7 @@ def test_one_new_day_of_orders_updates_silver_although_other_days_are_missing(
 ) -> None:
     keys = definitions.resolve_asset_graph().get_all_asset_keys()
     with dg.instance_for_test() as instance:
+        _materialize(instance, "silver/fx_rates")
         first = dg.evaluate_automation_conditions(definitions, instance)
         instance.report_runless_asset_event(
             dg.AssetMaterialization(asset_key=_key("bronze/orders"), partition="2026-10-05")
@@ -239,3 +249,17 @@ def test_one_new_day_of_orders_updates_silver_although_other_days_are_missing(
         requested = _requested(second, keys)
         # gold waits for silver's blocking checks (the next tick); nothing else moves.
         assert requested == {"silver/orders", "silver/order_lines", "silver/orders_quarantine"}
+
+
+def test_the_shipped_rates_are_built_on_a_fresh_instance_and_only_once() -> None:
+    """Every fact waits for silver/fx_rates: the automation must build it when it is missing."""
+    from retail_platform.assets.silver.reference import fx_rates
+
+    with dg.instance_for_test() as instance:
+        first = dg.evaluate_automation_conditions(defs=[fx_rates], instance=instance)
+        assert first.total_requested == 1
+        dg.materialize([fx_rates], instance=instance, resources={"io_manager": dg.mem_io_manager})
+        later = dg.evaluate_automation_conditions(
+            defs=[fx_rates], instance=instance, cursor=first.cursor
+        )
+        assert later.total_requested == 0

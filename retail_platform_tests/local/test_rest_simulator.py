@@ -130,9 +130,9 @@ def test_missing_or_wrong_token_is_401(base_url: str, headers: dict[str, str]) -
 
 
 def test_pagination_walks_a_window_exactly_once(base_url: str, dataset: RetailDataset) -> None:
-    since, before = datetime(2026, 10, 3, tzinfo=UTC), datetime(2026, 10, 6, tzinfo=UTC)
+    since, before = datetime(2026, 9, 3, tzinfo=UTC), datetime(2026, 10, 6, tzinfo=UTC)
     params = {
-        "updated_since": "2026-10-03T00:00:00Z",
+        "updated_since": "2026-09-03T00:00:00Z",
         "updated_before": "2026-10-06T00:00:00Z",
         "limit": 50,
     }
@@ -160,10 +160,11 @@ def test_updated_since_alone_reads_to_the_end(base_url: str, dataset: RetailData
 
 
 def test_payments_by_day_with_pagination(base_url: str, dataset: RetailDataset) -> None:
-    records, pages = _walk(base_url, "/v1/payments", {"date": "2026-10-10", "limit": 7})
+    records, pages = _walk(base_url, "/v1/payments", {"date": "2026-10-10", "limit": 1})
     expected = dataset.payments_on(date(2026, 10, 10))
+    assert len(expected) > 1  # more than one page, or the test proves nothing
     assert records == expected
-    assert pages > 1
+    assert pages == len(expected)
 
 
 @pytest.mark.parametrize(

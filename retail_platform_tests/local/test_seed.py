@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def dataset() -> RetailDataset:
-    return generate(seed=9, scale=0.05, days=3)
+    return generate(seed=9, scale=0.05, end_date=date(2026, 10, 3), days=3)
 
 
 def _client(endpoint: str, region: str = "us-east-1") -> Any:
@@ -90,18 +91,19 @@ def _all_keys(s3: Any, bucket: str) -> list[str]:
 def test_seed_s3_uploads_every_landing_file(s3_endpoint: str, dataset: RetailDataset) -> None:
     keys = seed_s3(dataset, endpoint_url=s3_endpoint, bucket="landing")
     assert sorted(keys) == sorted(dataset.s3_objects())
-    # catalog + partner directory, then per day: 8 partners' sales files and 1 stock snapshot
-    assert len(keys) == 2 + 8 * 3 + 3
+    # catalog + partner directory, the partners' statements (each closes one on the last
+    # day; PTN05 also on day 2: statements are staggered) and a stock snapshot a day
+    assert len(keys) == 2 + 9 + 3
     s3 = _client(s3_endpoint)
     assert _all_keys(s3, "landing") == sorted(keys)
 
-    sales = s3.get_object(Bucket="landing", Key="partner_sales/PTN02/2026-10-02.csv")
+    sales = s3.get_object(Bucket="landing", Key="partner_sales/PTN02/2026-10-03.csv")
     assert sales["ContentType"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(sales["Body"].read().decode())))
     expected = next(
         f["rows"]
         for f in dataset.partner_sales
-        if f["partner_id"] == "PTN02" and f["sales_date"] == "2026-10-02"
+        if f["partner_id"] == "PTN02" and f["sales_date"] == "2026-10-03"
     )
     assert [r["InvoiceNo"] for r in rows] == [r["InvoiceNo"] for r in expected]
     assert [int(r["Quantity"]) for r in rows] == [r["Quantity"] for r in expected]
@@ -144,7 +146,7 @@ def test_seeded_mongo_client_holds_customers_and_reviews(dataset: RetailDataset)
 
 
 def test_seeded_mongo_client_does_not_share_dicts_with_the_dataset() -> None:
-    dataset = generate(seed=9, scale=0.05, days=3)
+    dataset = generate(seed=9, scale=0.05, end_date=date(2026, 10, 3), days=3)
     client = seeded_mongo_client(dataset)
     dataset.customers[0]["first_name"] = "Changed"
     stored = client["retail"]["customers"].find_one({"_id": dataset.customers[0]["_id"]})

@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.contract_metadata import column_lineage
+from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.assets.specs import asset_kwargs
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
@@ -60,6 +61,8 @@ def gold_output(
     lineage = column_lineage(contract)
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
+    # Date range, currencies, totals and KPIs as numbers: the UI plots them over time.
+    metadata = {**gold_ui_metadata(contract.name, frame), **metadata}
     return dg.Output(frame, metadata=metadata)
 
 

@@ -78,8 +78,9 @@ class SilverEntity:
     def specs(self) -> list[dg.AssetSpec]:
         bronze_key = dg.AssetKey(["bronze", self.bronze_table])
         return [
-            _spec(contract, bronze_key)
-            for contract in (self.silver, *self.extra_outputs, self.quarantine)
+            *(_spec(contract, bronze_key) for contract in (self.silver, *self.extra_outputs)),
+            # Its own group, so the lineage shows the rejected rows apart from the silver tables.
+            _spec(self.quarantine, bronze_key, group="quarantine"),
         ]
 
     def check_specs(self) -> list[dg.AssetCheckSpec]:
@@ -105,11 +106,11 @@ class SilverEntity:
         ]
 
 
-def _spec(contract: TableContract, bronze_key: dg.AssetKey) -> dg.AssetSpec:
+def _spec(contract: TableContract, bronze_key: dg.AssetKey, group: str = "silver") -> dg.AssetSpec:
     return dg.AssetSpec(
         key=dg.AssetKey(["silver", contract.name]),
         deps=[bronze_key],
-        group_name="silver",
+        group_name=group,
         description=contract.description,
         metadata=asset_metadata(contract),
         tags=contract.asset_tags(),

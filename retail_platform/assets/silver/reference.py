@@ -19,8 +19,16 @@ REFRESH_CRON = "0 18 * * 1-5"  # UTC: after the ECB's ~16:00 CET publication
 
 @dg.asset(
     **asset_kwargs("silver", silver.FX_RATES, {"delta", "polars"}),
+    # No upstream: built when missing, refreshed after the ECB publishes. (`on_missing()` only
+    # fires for targets added after the condition: on a fresh instance it never built the
+    # table, and every fact waited for it.)
     automation_condition=(
-        dg.AutomationCondition.on_missing() | dg.AutomationCondition.on_cron(REFRESH_CRON)
+        (
+            dg.AutomationCondition.missing()
+            & ~dg.AutomationCondition.in_progress()
+            & ~dg.AutomationCondition.execution_failed()
+        )
+        | dg.AutomationCondition.on_cron(REFRESH_CRON)
     ).with_label("when_missing_or_after_the_ecb_publishes"),
 )
 def fx_rates(fx_feed: FxRatesFeedResource) -> dg.Output[pl.DataFrame]:

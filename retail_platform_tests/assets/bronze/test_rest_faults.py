@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 SEED, SCALE = 7, 0.1
 FAULTS = ["--fault-seed", "11", "--fault-429-rate", "0.1", "--fault-5xx-rate", "0.05",
           "--fault-drop-requests", "17", "--fault-retry-after", "1"]  # fmt: skip
+WINDOW = ["--end-date", "2026-10-30", "--days", "30"]  # the default volume in 30 days
 WHOLE_WINDOW = {
     "dagster/asset_partition_range_start": "2026-10-01",
     "dagster/asset_partition_range_end": "2026-10-30",
@@ -32,7 +34,7 @@ WHOLE_WINDOW = {
 @pytest.fixture(scope="module")
 def faulty_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_simulator(
-        tmp_path_factory.mktemp("faulty"), seed=SEED, scale=SCALE, extra_args=FAULTS
+        tmp_path_factory.mktemp("faulty"), seed=SEED, scale=SCALE, extra_args=[*FAULTS, *WINDOW]
     ) as url:
         yield url
 
@@ -65,7 +67,7 @@ def test_a_full_ingestion_through_faults_holds_exactly_the_simulators_records(
     )
 
     assert result.success
-    dataset = generate(seed=SEED, scale=SCALE)
+    dataset = generate(seed=SEED, scale=SCALE, end_date=date(2026, 10, 30), days=30)
     orders = lake.scan("bronze", "orders").collect()
     delivered = Counter((o["order_id"], o["updated_at"]) for o in dataset.orders)
     landed = Counter(orders.select("order_id", "updated_at").iter_rows())

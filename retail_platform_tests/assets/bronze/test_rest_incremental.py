@@ -24,11 +24,13 @@ pytestmark = pytest.mark.integration
 SEED, SCALE = 7, 0.1
 MORNING, EVENING = datetime(2026, 10, 31, 6, tzinfo=UTC), datetime(2026, 10, 31, 18, tzinfo=UTC)
 FIVE_MINUTES = timedelta(minutes=5)
+# A 30-day window, 2026-10-01 .. 30, holding the volume of the default 13 months.
+WINDOW_ARGS = ("--end-date", "2026-10-30", "--days", "30")
 
 
 @pytest.fixture
 def api_url(tmp_path: Path) -> Iterator[str]:
-    with running_simulator(tmp_path, seed=SEED, scale=SCALE) as url:
+    with running_simulator(tmp_path, seed=SEED, scale=SCALE, extra_args=WINDOW_ARGS) as url:
         yield url
 
 
@@ -58,7 +60,7 @@ def _keys(lake: LakeResource) -> Counter[tuple[str, str]]:
 
 def test_nightly_runs_fetch_only_what_changed(api_url: str, tmp_path: Path) -> None:
     lake = LakeResource(root=str(tmp_path / "lake"))
-    truth = generate(seed=SEED, scale=SCALE)
+    truth = generate(seed=SEED, scale=SCALE, end_date=date(2026, 10, 30), days=30)
 
     backfill = _run(
         lake,
@@ -68,18 +70,18 @@ def test_nightly_runs_fetch_only_what_changed(api_url: str, tmp_path: Path) -> N
             "dagster/asset_partition_range_end": "2026-10-30",
         },
     )
-    assert backfill["pages_fetched"] == 332  # 3,179 versions over 30 days, 10 per page
+    assert backfill["pages_fetched"] == 325  # 3,120 versions over 30 days, 10 per page
     assert _keys(lake) == Counter((o["order_id"], o["updated_at"]) for o in truth.orders)
 
-    # 1% of the 1,800 orders change on Oct 31, from 06:00 every 5 minutes (06:00 .. 07:25).
+    # 1% of the 1,787 orders change on Oct 31, from 06:00 every 5 minutes (06:00 .. 07:25).
     assert _change_orders(api_url, MORNING) == 18
     nightly = _run(lake, api_url, partition_key="2026-10-31")
 
-    # 18 new versions: 2 pages of 10, 0.6% of the backfill's 332 pages.
+    # 18 new versions: 2 pages of 10, 0.6% of the backfill's 325 pages.
     assert nightly["pages_fetched"] == 2
     assert nightly["pages_fetched"] / backfill["pages_fetched"] <= 0.01
     assert nightly["records_fetched"] == 18
-    assert nightly["watermark_before"] == "2026-10-30T23:58:39Z"
+    assert nightly["watermark_before"] == "2026-10-30T23:52:09Z"
     assert nightly["watermark"] == "2026-10-31T07:25:00Z"
 
     truth = with_order_changes(truth, 0.01, MORNING, FIVE_MINUTES)
@@ -105,12 +107,13 @@ def test_nightly_runs_fetch_only_what_changed(api_url: str, tmp_path: Path) -> N
 def test_full_refresh_refetches_the_watermark_day_whole(api_url: str, tmp_path: Path) -> None:
     lake = LakeResource(root=str(tmp_path / "lake"))
     first = _run(lake, api_url, partition_key="2026-10-30")
-    assert first["records_fetched"] == 101  # every version updated on Oct 30
+    assert first["records_fetched"] == 118  # every version updated on Oct 30
 
     again = _run(lake, api_url, partition_key="2026-10-30")
-    # The day holds the watermark (23:58:39): from 23:53:39 on, the 23:57:55 and 23:58:39 ones.
-    assert again["records_fetched"] == 2
-    assert lake.scan("bronze", "orders").collect().height == 101
+    # The day holds the watermark (23:52:09): from 23:47:09 on, only that one (the one before
+    # is 23:32:42).
+    assert again["records_fetched"] == 1
+    assert lake.scan("bronze", "orders").collect().height == 118
 
     api = CommerceApiResource(base_url=api_url, api_token=TOKEN, page_size=10)
     full = dg.materialize(
@@ -120,5 +123,5 @@ def test_full_refresh_refetches_the_watermark_day_whole(api_url: str, tmp_path: 
         run_config={"ops": {"bronze__orders": {"config": {"full_refresh": True}}}},
     )
     metadata = full.get_asset_materialization_events()[-1].materialization.metadata
-    assert metadata["records_fetched"].value == 101
-    assert lake.scan("bronze", "orders").collect().height == 101
+    assert metadata["records_fetched"].value == 118
+    assert lake.scan("bronze", "orders").collect().height == 118

@@ -22,7 +22,7 @@ from retail_platform_tests.assets.silver.small_lake import (
 
 D = Decimal
 MODULES = [*SILVER_MODULES, star]
-SILVER_AND_GOLD = dg.AssetSelection.groups("silver", "gold")
+SILVER_AND_GOLD = dg.AssetSelection.groups("silver", "quarantine", "gold")
 
 
 @pytest.fixture
