@@ -40,8 +40,9 @@ from retail_platform.contracts import silver
 from retail_platform.local.fx_feed import FEED_PATH
 from retail_platform.local.stack import StackState
 from retail_platform.quality import fx_coverage
+from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.fx import FxRatesFeedResource
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.resources.warehouse import SnowflakeWarehouse
 from retail_platform_tests.assets.bronze.drops import fresh_drops
@@ -121,7 +122,7 @@ def _resources(
 ) -> dict[str, object]:
     return {
         "lake": lake,
-        "io_manager": DeltaLakeIOManager(lake=lake),
+        "io_manager": AuditedDeltaIOManager(lake=lake),
         "partner_drops": drops,
         "pii_masking": PiiMaskingResource(hmac_secret="test-only"),
         "fx_feed": FxRatesFeedResource(
@@ -160,6 +161,7 @@ def test_a_us_partner_file_reaches_gold_in_dollars_and_has_no_euro_rate_before_1
         assert usd.success
         assert lake.scan("silver", "partner_sales_quarantine").collect().height == 0
         assert _gold_sum(warehouse) == (EXPECTED_NET, EXPECTED_NET, 12)
+        dollar_version = lake.version("gold", "fact_partner_sales")
 
         eur = dg.materialize(
             [*PIPELINE, *EXTERNAL, COVERAGE],
@@ -168,13 +170,19 @@ def test_a_us_partner_file_reaches_gold_in_dollars_and_has_no_euro_rate_before_1
             raise_on_error=False,
         )
 
-    (evaluation,) = eur.get_asset_check_evaluations()
-    assert not evaluation.passed
-    assert evaluation.metadata["missing"].value == (
-        "no USD -> EUR rate on or before 1997-01-01, 1997-01-02, 1997-02-14, 1997-03-03, "
+    # The gold audit refuses the euro-less fact before its commit, naming currency and dates.
+    assert not eur.success
+    (failure,) = eur.get_step_failure_events()
+    assert failure.step_key == "gold__fact_partner_sales"
+    user_failure = failure.step_failure_data.user_failure_data
+    assert user_failure is not None
+    assert (
+        "fx_rates_cover_facts failed (lines_without_rate=12, reporting_currency=EUR, "
+        "missing=no USD -> EUR rate on or before 1997-01-01, 1997-01-02, 1997-02-14, 1997-03-03, "
         "1997-06-30, 1997-07-01, 1997-09-09, 1997-12-31, 1998-01-01, 1998-03-15 and 1 more days "
-        "(12 lines)"
-    )
-    # The blocking check kept the euro-less version out of Snowflake: still the dollar load.
+        "(12 lines))"
+    ) in user_failure.description
+    assert lake.version("gold", "fact_partner_sales") == dollar_version
+    # Nothing euro-less was published, so Snowflake still holds the dollar load.
     assert PIPELINE[-1].key not in {e.asset_key for e in eur.get_asset_materialization_events()}
     assert _gold_sum(warehouse) == (EXPECTED_NET, EXPECTED_NET, 12)

@@ -251,14 +251,24 @@ def test_one_new_day_of_orders_updates_silver_although_other_days_are_missing(
         assert requested == {"silver/orders", "silver/order_lines", "silver/orders_quarantine"}
 
 
-def test_the_shipped_rates_are_built_on_a_fresh_instance_and_only_once() -> None:
-    """Every fact waits for silver/fx_rates: the automation must build it when it is missing."""
+def test_the_rates_are_built_on_a_fresh_instance_and_only_once() -> None:
+    """Every fact waits for silver/fx_rates: the automation must build it when it is missing
+    (and again only after the next ECB publication, which no tick here reaches)."""
     from retail_platform.assets.silver.reference import fx_rates
+    from retail_platform.local.fx_feed import SNAPSHOT
+    from retail_platform.resources.fx import FxRatesFeedResource
 
     with dg.instance_for_test() as instance:
         first = dg.evaluate_automation_conditions(defs=[fx_rates], instance=instance)
         assert first.total_requested == 1
-        dg.materialize([fx_rates], instance=instance, resources={"io_manager": dg.mem_io_manager})
+        dg.materialize(
+            [fx_rates],
+            instance=instance,
+            resources={
+                "io_manager": dg.mem_io_manager,
+                "fx_feed": FxRatesFeedResource(url=SNAPSHOT.as_uri()),
+            },
+        )
         later = dg.evaluate_automation_conditions(
             defs=[fx_rates], instance=instance, cursor=first.cursor
         )
