@@ -1,4 +1,8 @@
-"""SnowflakeWarehouse: connection details and the table loader (Snowflake or a local fakesnow)."""
+"""SnowflakeWarehouse: connection details and the table loader (Snowflake or a local fakesnow).
+
+Connections come from dagster-snowflake's ``SnowflakeResource``; this module keeps what it does
+not do: the PUT/COPY/MERGE load, its bookkeeping and the local server's address.
+"""
 
 from __future__ import annotations
 
