@@ -170,6 +170,8 @@ def test_key_pair_auth_passes_the_decrypted_key(
         pass
 
     arguments = opened[0].arguments
+    # dagster-snowflake's SnowflakeResource opened it: it tags every connection so.
+    assert arguments["application"] == "DagsterLabs_Dagster"
     loaded = serialization.load_der_private_key(arguments["private_key"], password=None)
     assert loaded.private_numbers() == key.private_numbers()
     assert "password" not in arguments and "host" not in arguments
