@@ -42,6 +42,10 @@ def build_partner_files_sensor(live: bool = False) -> dg.SensorDefinition:
 def partner_files_sensor_tick(
     context: dg.SensorEvaluationContext, partner_drops: PartnerDropsResource
 ) -> dg.SensorResult | dg.SkipReason:
+    # The listing is dagster-aws's get_objects (through the resource). Its since_key /
+    # since_last_modified filters are not used: a LastModified high-water mark misses an object
+    # written in the same second as the mark and cannot tell a corrected file from a re-upload
+    # of the same bytes; the cursor of ETags per key does both.
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     current: dict[str, str] = {}
     changed_by_feed: dict[str, list[str]] = {}

@@ -119,7 +119,35 @@ def test_duplicate_primary_keys_are_rejected_before_connecting(
         offline_warehouse.load_table("orders", frame, primary_key=["order_id"])
 
 
-def test_key_pair_auth_passes_the_decrypted_key(tmp_path: Path) -> None:
+class _RecordedConnection:
+    """What snowflake.connector.connect returns here: records commit and close, runs nothing."""
+
+    def __init__(self, arguments: dict[str, Any]) -> None:
+        self.arguments = arguments
+        self.events: list[str] = []
+
+    def commit(self) -> None:
+        self.events.append("commit")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+def recording_connector(monkeypatch: pytest.MonkeyPatch) -> list[_RecordedConnection]:
+    """Replaces the connector's connect: each call's keyword arguments are kept, in order."""
+    opened: list[_RecordedConnection] = []
+
+    def connect(**arguments: Any) -> _RecordedConnection:
+        opened.append(_RecordedConnection(arguments))
+        return opened[-1]
+
+    monkeypatch.setattr("snowflake.connector.connect", connect)
+    return opened
+
+
+def test_key_pair_auth_passes_the_decrypted_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -130,10 +158,68 @@ def test_key_pair_auth_passes_the_decrypted_key(tmp_path: Path) -> None:
     )
     (key_path := tmp_path / "rsa_key.p8").write_bytes(pem)
     credentials = {"private_key_path": str(key_path), "private_key_passphrase": "phrase"}
-    resource = SnowflakeWarehouse(account="acme", user="LOADER", warehouse="LOAD_WH", **credentials)
-    arguments = resource._connection_arguments()
+    # A password set as well: the key pair wins (SnowflakeResource refuses both at once).
+    resource = SnowflakeWarehouse(
+        account="acme", user="LOADER", warehouse="LOAD_WH", password="ignored", **credentials
+    )
+    opened = recording_connector(monkeypatch)
+
+    with resource.connect():
+        pass
+    with resource.connect(role="ADMIN"):
+        pass
+
+    arguments = opened[0].arguments
+    # dagster-snowflake's SnowflakeResource opened it: it tags every connection so.
+    assert arguments["application"] == "DagsterLabs_Dagster"
     loaded = serialization.load_der_private_key(arguments["private_key"], password=None)
     assert loaded.private_numbers() == key.private_numbers()
     assert "password" not in arguments and "host" not in arguments
     assert arguments["warehouse"] == "LOAD_WH" and arguments["paramstyle"] == "qmark"
-    assert resource._connection_arguments(role="ADMIN")["role"] == "ADMIN"
+    assert (arguments["account"], arguments["user"]) == ("acme", "LOADER")
+    assert (arguments["database"], arguments["schema"]) == ("RETAIL", "GOLD")
+    assert "role" not in arguments and opened[1].arguments["role"] == "ADMIN"
+    assert [connection.events for connection in opened] == [["commit", "close"]] * 2
+
+
+def test_a_local_stand_in_is_reached_through_additional_connection_args(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resource = SnowflakeWarehouse(
+        account="fakesnow",
+        user="fake",
+        password="snow",
+        host="127.0.0.1",
+        port=8123,
+        protocol="http",
+        session_parameters={"QUERY_TAG": "retail"},
+    )
+    opened = recording_connector(monkeypatch)
+
+    with resource.connect():
+        pass
+
+    arguments = opened[0].arguments
+    assert (arguments["host"], arguments["port"], arguments["protocol"]) == (
+        "127.0.0.1",
+        8123,
+        "http",
+    )
+    assert arguments["password"] == "snow" and "private_key" not in arguments
+    assert arguments["session_parameters"] == {
+        "QUERY_TAG": "retail",
+        "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,
+    }
+    assert arguments["network_timeout"] == 15  # a stand-in's HTTP 500 is not retried for ever
+
+
+def test_a_failed_block_closes_its_connection_without_committing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resource = SnowflakeWarehouse(account="acme", user="LOADER", password="secret")
+    opened = recording_connector(monkeypatch)
+
+    with pytest.raises(RuntimeError, match="mid-load"), resource.connect():
+        raise RuntimeError("mid-load")
+
+    assert opened[0].events == ["close"]

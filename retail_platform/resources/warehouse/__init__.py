@@ -1,7 +1,9 @@
 """Snowflake warehouse resources: the only code that knows how to reach Snowflake.
 
 - ``SnowflakeWarehouse`` loads frames into ``DATABASE.SCHEMA.<TABLE>`` atomically and
-  incrementally (see ``loader``); the same SQL runs against the local fakesnow server.
+  incrementally (see ``loader``); the same SQL runs against the local fakesnow server. Its
+  connections are opened by dagster-snowflake's ``SnowflakeResource`` (password or key pair;
+  the local server's host, port and protocol through ``additional_snowflake_connection_args``).
 - ``SnowflakeGovernance`` applies governance statements (roles, grants, masking policies,
   constraints, comments) on Snowflake, or renders them to a file where it cannot run them.
 """

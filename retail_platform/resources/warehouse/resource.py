@@ -1,4 +1,8 @@
-"""SnowflakeWarehouse: connection details and the table loader (Snowflake or a local fakesnow)."""
+"""SnowflakeWarehouse: connection details and the table loader (Snowflake or a local fakesnow).
+
+Connections come from dagster-snowflake's ``SnowflakeResource``; this module keeps what it does
+not do: the PUT/COPY/MERGE load, its bookkeeping and the local server's address.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import polars as pl
@@ -26,6 +30,9 @@ from retail_platform.resources.warehouse.plan import (
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
 from retail_platform.sql_text import quote_identifier, validate_identifier
+
+if TYPE_CHECKING:  # imported when connecting: loading the code location need not pay for it
+    from dagster_snowflake import SnowflakeResource
 
 LOCAL_NETWORK_TIMEOUT_S = 15
 _AUDIT_NAMES = {name for name, _ in AUDIT_COLUMNS}
@@ -81,61 +88,67 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
     network_timeout_s: int | None = None  # retry budget; None: unlimited, or 15 s with a host
     create_database_if_missing: bool = False
 
-    def _connection_arguments(self, role: str | None = None) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "account": self.account,
-            "user": self.user,
-            "database": validate_identifier(self.database),
-            "schema": validate_identifier(self.schema_name),
-            "protocol": self.protocol,
-            "paramstyle": "qmark",  # server-side binding: values never spliced into SQL text
-            "login_timeout": self.login_timeout_s,
-            # fakesnow answers unsupported SQL with HTTP 500, which the connector retries
-            "network_timeout": self.network_timeout_s
-            or (LOCAL_NETWORK_TIMEOUT_S if self.host is not None else None),
-            "session_parameters": dict(self.session_parameters),
-        }
-        optional = {"warehouse": self.warehouse, "role": role or self.role, "port": self.port}
-        arguments.update({key: value for key, value in optional.items() if value is not None})
+    def snowflake_resource(self, role: str | None = None) -> SnowflakeResource:
+        """The dagster-snowflake resource that opens this warehouse's connections.
+
+        dagster-snowflake does the connecting and the key-pair decoding; what is left here is
+        what it does not know: qmark binding for the loader's statements, the local stand-in's
+        address (``additional_snowflake_connection_args``) and which credential wins.
+        """
+        from dagster_snowflake import SnowflakeResource
+
+        session_parameters: dict[str, Any] = dict(self.session_parameters)
+        # protocol always (https unless a stand-in says otherwise); host and port only when set
+        additional: dict[str, Any] = {"protocol": self.protocol}
         if self.host is not None:  # a local stand-in: no telemetry calls to snowflakecomputing.com
-            arguments["host"] = self.host
-            arguments["session_parameters"]["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
-        if self.private_key_path:
-            arguments["private_key"] = self._private_key_der(Path(self.private_key_path))
-        elif self.password is not None:
-            arguments["password"] = self.password
-        return arguments
-
-    def _private_key_der(self, key_path: Path) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        passphrase = self.private_key_passphrase.encode() if self.private_key_passphrase else None
-        key = serialization.load_pem_private_key(
-            key_path.expanduser().read_bytes(), password=passphrase
+            additional["host"] = self.host
+            session_parameters["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
+        if self.port is not None:
+            additional["port"] = self.port
+        additional["session_parameters"] = session_parameters
+        # SnowflakeResource refuses two credentials; the key pair wins, as documented.
+        credentials: dict[str, Any] = (
+            {
+                "private_key_path": str(Path(self.private_key_path).expanduser()),
+                "private_key_password": self.private_key_passphrase,
+            }
+            if self.private_key_path
+            else {"password": self.password}
         )
-        return key.private_bytes(
-            encoding=serialization.Encoding.DER,
-            format=serialization.PrivateFormat.PKCS8,
-            encryption_algorithm=serialization.NoEncryption(),
+        return SnowflakeResource(
+            account=self.account,
+            user=self.user,
+            database=validate_identifier(self.database),
+            schema=validate_identifier(self.schema_name),
+            warehouse=self.warehouse,
+            role=role or self.role,
+            paramstyle="qmark",  # server-side binding: values never spliced into SQL text
+            login_timeout=self.login_timeout_s,
+            # fakesnow answers unsupported SQL with HTTP 500, which the connector retries
+            network_timeout=self.network_timeout_s
+            or (LOCAL_NETWORK_TIMEOUT_S if self.host is not None else None),
+            additional_snowflake_connection_args=additional,
+            **credentials,
         )
 
     @contextmanager
     def connect(self, role: str | None = None) -> Iterator[Any]:
         """A connector connection (qmark parameters) in DATABASE.SCHEMA, closed afterwards."""
-        import snowflake.connector
-
-        connection = snowflake.connector.connect(**self._connection_arguments(role))
-        try:
-            if self.create_database_if_missing:
-                database = quote_identifier(self.database)
-                schema = quote_identifier(self.database, self.schema_name)
-                with connection.cursor() as cursor:
-                    cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
-                    cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                    cursor.execute(f"USE SCHEMA {schema}")
-            yield connection
-        finally:
-            connection.close()
+        with self.snowflake_resource(role).get_connection() as connection:
+            try:
+                if self.create_database_if_missing:
+                    database = quote_identifier(self.database)
+                    schema = quote_identifier(self.database, self.schema_name)
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+                        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                        cursor.execute(f"USE SCHEMA {schema}")
+                yield connection
+            except BaseException:
+                # get_connection commits and closes only when the block succeeds; a failed one
+                # is closed here, which rolls back whatever transaction it left open.
+                connection.close()
+                raise
 
     def object_names(self) -> ObjectNames:
         return ObjectNames(
