@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.contracts.model import TableContract
@@ -46,6 +47,26 @@ from retail_platform.transforms.silver.validation import REASON, quarantine_rows
 
 KINDS = {"delta", "polars"}
 ACCOUNTED_FOR = "rows_accounted_for"
+FULL_REFRESH_TAG = "retail/full_refresh"
+"""Run tag: `true` rebuilds every silver asset of the run from all of bronze."""
+
+
+class SilverRefreshConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild this silver table, its quarantine and any child table from all "
+        "of bronze instead of the batches added since the last run (after a contract or rule "
+        "change, or to repair). The run tag retail/full_refresh=true does the same for every "
+        "silver asset of a run.",
+    )
+
+
+@dataclass(frozen=True)
+class SilverRun:
+    """How a silver run reads bronze: everything (full refresh) or what is new."""
+
+    run_id: str
+    full_refresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,11 +222,17 @@ def merge_latest(
 
 
 def merge_children(
-    lake: LakeResource, contract: TableContract, children: pl.DataFrame, parent_key: Sequence[str]
+    lake: LakeResource,
+    contract: TableContract,
+    children: pl.DataFrame,
+    parent_key: Sequence[str],
+    *,
+    rebuild: bool = False,
 ) -> dict[str, object]:
-    """Replace the children of the merged parents (new ones in, vanished ones out)."""
+    """Replace the children of the merged parents (new ones in, vanished ones out); with
+    ``rebuild``, replace the whole table by ``children``."""
     require_audited(contract, children, lake)
-    current = _current(lake, "silver", contract.name, children.schema)
+    current = None if rebuild else _current(lake, "silver", contract.name, children.schema)
     if current is None:
         lake.replace_table("silver", contract.name, children)
         return {"rows_merged": children.height, "rebuilt": True}
@@ -313,7 +340,7 @@ SilverResults = list[dg.MaterializeResult | dg.AssetCheckResult]
 
 def silver_multi_asset(
     entity: SilverEntity,
-    compute: Callable[[LakeResource, PiiMaskingResource], SilverResults],
+    compute: Callable[[LakeResource, PiiMaskingResource, SilverRun], SilverResults],
     *,
     name: str,
     description: str,
@@ -327,9 +354,14 @@ def silver_multi_asset(
         description=description,
     )
     def _asset(
-        context: dg.AssetExecutionContext, lake: LakeResource, pii_masking: PiiMaskingResource
+        context: dg.AssetExecutionContext,
+        config: SilverRefreshConfig,
+        lake: LakeResource,
+        pii_masking: PiiMaskingResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        results = compute(lake, pii_masking)
+        tagged = context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
+        run = SilverRun(context.run.run_id, full_refresh=config.full_refresh or tagged)
+        results = compute(lake, pii_masking, run)
         context.log.info(
             f"silver {entity.silver.name}: masked by PII policy {pii_masking.policy_version()}"
         )
@@ -341,12 +373,18 @@ def silver_multi_asset(
 def simple_entity_asset(
     entity: SilverEntity, *, name: str, description: str
 ) -> dg.AssetsDefinition:
-    """The asset for an entity with one silver table: clean, merge, quarantine, check."""
+    """The asset for an entity with one silver table: clean all of bronze, merge (replace on a
+    full refresh), quarantine, check. Entities with text keys refresh incrementally instead
+    (assets/silver/incremental.py)."""
 
-    def compute(lake: LakeResource, pii_masking: PiiMaskingResource) -> SilverResults:
+    def compute(
+        lake: LakeResource, pii_masking: PiiMaskingResource, run: SilverRun
+    ) -> SilverResults:
         cleaned = clean(lake.scan("bronze", entity.bronze_table), entity, pii_masking)
         silver_rows = entity.finish(cleaned.latest.lazy()).collect()
-        written = merge_latest(lake, entity.silver, silver_rows, entity.version_column)
+        written = merge_latest(
+            lake, entity.silver, silver_rows, entity.version_column, rebuild=run.full_refresh
+        )
         return finish_entity(lake, entity, cleaned, written)
 
     return silver_multi_asset(entity, compute, name=name, description=description)

@@ -1,6 +1,7 @@
 """bronze payments -> silver payments and the payments quarantine."""
 
-from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.cleaning import SilverEntity
+from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import bronze, silver
 from retail_platform.transforms.silver.payments import silver_payments, validate_payments
 
@@ -13,7 +14,7 @@ PAYMENTS = SilverEntity(
     version_column="created_at",
 )
 
-silver_payments_assets = simple_entity_asset(
+silver_payments_assets = incremental_entity_asset(
     PAYMENTS,
     name="silver_payments_assets",
     description="Payment attempts, typed; one row per payment_id.",

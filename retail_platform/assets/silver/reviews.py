@@ -1,6 +1,7 @@
 """bronze reviews -> free text redacted by policy -> silver reviews and their quarantine."""
 
-from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.cleaning import SilverEntity
+from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import silver
 from retail_platform.transforms.silver.reviews import silver_reviews, validate_reviews
 
@@ -12,7 +13,7 @@ REVIEWS = SilverEntity(
     version_column="updated_at",
 )
 
-silver_reviews_assets = simple_entity_asset(
+silver_reviews_assets = incremental_entity_asset(
     REVIEWS,
     name="silver_reviews_assets",
     description="Reviews at their latest version; emails, phones and card numbers in the text "
