@@ -54,7 +54,7 @@ class ChangedBatches:
     files_added: int
     files_removed: int
     whole_table_replaced: bool
-    """Every data file of `since_version` left the table (a snapshot replaced it)."""
+    """A commit since `since_version` overwrote the table without a predicate (a snapshot)."""
 
 
 def record_progress(uri: str, options: dict[str, str], progress: Progress) -> None:
@@ -117,5 +117,19 @@ def changed_batches(uri: str, options: dict[str, str], since_version: int) -> Ch
         batches=frozenset(batches),
         files_added=len(added),
         files_removed=len(removed),
-        whole_table_replaced=bool(then_files) and not (then_files & now_files),
+        whole_table_replaced=any(
+            _overwrites_everything(entry)
+            for entry in current.history(limit=max(current.version() - since_version, 1))
+            if int(entry["version"]) > since_version
+        ),
+    )
+
+
+def _overwrites_everything(commit: dict) -> bool:
+    """A write in overwrite mode without a predicate (replace_table, a full snapshot)."""
+    parameters = commit.get("operationParameters") or {}
+    return (
+        commit.get("operation") == "WRITE"
+        and str(parameters.get("mode", "")).lower() == "overwrite"
+        and not parameters.get("predicate")
     )
