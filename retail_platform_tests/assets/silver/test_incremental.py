@@ -17,14 +17,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from retail_platform.assets.silver.cleaning import SilverRun
 from retail_platform.assets.silver.incremental import FULL, plan_refresh, refresh_entity
-from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS
+from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_orders_assets
 from retail_platform.contracts import bronze
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
@@ -140,3 +142,117 @@ def test_incremental_runs_leave_silver_equal_to_a_full_rebuild(
 
         for table in TABLES:
             assert_frame_equal(rows(lake, table), rows(full, table))
+
+
+# --- worked examples ------------------------------------------------------------------------
+
+DAY1, DAY2 = FIRST_DAY, FIRST_DAY + timedelta(days=1)
+
+
+def _version(order_id: str, hour: int = 8, status: str = "paid", malformed: str | None = None):
+    return {"order_id": order_id, "hour": hour, "status": status, "quantity": 1, "lines": 2,
+            "malformed": malformed}  # fmt: skip
+
+
+def _deliver_day(lake: LakeResource, batch: int, day: date, *versions: dict[str, Any]) -> None:
+    deliver(lake, batch, {"kind": "day", "day": (day - FIRST_DAY).days, "versions": list(versions)})
+
+
+def _metadata(results: list, table: str) -> dict[str, Any]:
+    for result in results:
+        if (
+            getattr(result, "asset_key", None) == dg.AssetKey(["silver", table])
+            and hasattr(result, "metadata")
+            and not hasattr(result, "check_name")
+        ):
+            return {name: getattr(value, "value", value) for name, value in result.metadata.items()}
+    raise AssertionError(f"no result for silver/{table}")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeResource:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    _deliver_day(lake, 1, DAY1, _version("O1"), _version("O2", malformed="created_at"))
+    silver_run(lake, "run-1")
+    return lake
+
+
+def test_a_corrected_day_replaces_its_quarantine_rows_and_deletes_orders_left_without_a_version(
+    lake: LakeResource,
+) -> None:
+    assert rows(lake, "orders_quarantine").get_column("order_id").to_list() == ["O2"]
+    # The day is delivered again, corrected: O2 fixed, O1 no longer there.
+    _deliver_day(lake, 2, DAY1, _version("O2"))
+
+    results = refresh_entity(lake, ORDERS, PII, SilverRun("run-2"), ORDER_LINES)
+
+    orders = _metadata(results, "orders")
+    # batch-1 left bronze and batch-2 came: keys O1 and O2 are recomputed.
+    read = (orders["refresh_mode"], orders["batches_read"], orders["keys_recomputed"])
+    assert read == ("incremental", 2, 2)
+    assert (orders["rows_in"], orders["rows_inserted"], orders["rows_deleted"]) == (1, 1, 1)
+    assert rows(lake, "orders").get_column("order_id").to_list() == ["O2"]
+    assert rows(lake, "order_lines").select("order_id", "line_number").rows() == [
+        ("O2", 1), ("O2", 2)]  # fmt: skip
+    assert rows(lake, "orders_quarantine").is_empty()  # batch-1's O2 row left bronze
+
+
+def test_a_backfill_of_an_older_day_after_a_newer_one_keeps_the_newer_version(
+    lake: LakeResource,
+) -> None:
+    _deliver_day(lake, 2, DAY2, _version("O1", status="shipped"))
+    silver_run(lake, "run-2")
+    # Day 1 is backfilled again later, with O1's older version.
+    _deliver_day(lake, 3, DAY1, _version("O1", status="placed"))
+
+    results = refresh_entity(lake, ORDERS, PII, SilverRun("run-3"), ORDER_LINES)
+
+    assert _metadata(results, "orders")["refresh_mode"] == "incremental"
+    assert rows(lake, "orders").select("order_id", "status").rows() == [("O1", "shipped")]
+
+
+def test_a_run_with_nothing_new_commits_nothing(lake: LakeResource) -> None:
+    versions = {table: lake.version("silver", table) for table in TABLES}
+
+    results = refresh_entity(lake, ORDERS, PII, SilverRun("run-2"), ORDER_LINES)
+
+    assert _metadata(results, "orders")["refresh_mode"] == "unchanged"
+    assert _metadata(results, "orders")["rows_in"] == 0
+    assert {table: lake.version("silver", table) for table in TABLES} == versions
+
+
+def test_a_silver_table_not_in_the_contract_is_rebuilt_and_says_why(lake: LakeResource) -> None:
+    old = rows(lake, "orders").with_columns(pl.lit("x").alias("dropped_column"))
+    lake.replace_table("silver", "orders", old)
+
+    plan = plan_refresh(lake, ORDERS, SilverRun("run-2"), ORDER_LINES)
+
+    assert (plan.mode, plan.reason) == (FULL, "silver.orders is missing or not in the contract")
+
+
+@pytest.mark.parametrize(
+    ("run_config", "tags"),
+    [
+        ({"ops": {"silver_orders_assets": {"config": {"full_refresh": True}}}}, {}),
+        (None, {"retail/full_refresh": "true"}),
+    ],
+    ids=["run config", "run tag"],
+)
+def test_a_full_refresh_is_one_run_config_or_tag_away(
+    lake: LakeResource, run_config: dict | None, tags: dict[str, str]
+) -> None:
+    result = dg.materialize(
+        [silver_orders_assets],
+        resources={"lake": lake, "pii_masking": PII},
+        run_config=run_config,
+        tags=tags,
+    )
+
+    assert result.success
+    materialized = {
+        event.materialization.asset_key: event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    metadata = materialized[dg.AssetKey(["silver", "orders"])]
+    assert metadata["refresh_mode"].value == "full"
+    assert metadata["refresh_reason"].value == "full refresh requested"
