@@ -81,6 +81,7 @@ def plan_refresh(
 ) -> Plan:
     """Full, incremental or unchanged, and why (reported as run metadata)."""
     table = entity.bronze_table
+    lake.scan("bronze", table)  # a missing bronze table stops here, with the lake's message
     version = lake.version("bronze", table)
     if run.full_refresh:
         return Plan(FULL, "full refresh requested", version)
