@@ -4,15 +4,15 @@ Masking runs before validation, so neither silver nor its quarantine ever holds 
 """
 
 from retail_platform.assets.silver.cleaning import SilverEntity
+from retail_platform.assets.silver.deferred import deferred
 from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import silver
-from retail_platform.transforms.silver.customers import silver_customers, validate_customers
 
 CUSTOMERS = SilverEntity(
     source=silver.MASKED_CUSTOMERS,
     silver=silver.CUSTOMERS,
-    validate=validate_customers,
-    finish=silver_customers,
+    validate=deferred("customers", "validate_customers"),
+    finish=deferred("customers", "silver_customers"),
     version_column="updated_at",
 )
 

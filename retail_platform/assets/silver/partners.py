@@ -1,19 +1,14 @@
 """bronze partners and partner sales -> silver, each with its quarantine."""
 
 from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.deferred import deferred
 from retail_platform.contracts import bronze, silver
-from retail_platform.transforms.silver.partners import (
-    silver_partner_sales,
-    silver_partners,
-    validate_partner_sales,
-    validate_partners,
-)
 
 PARTNERS = SilverEntity(
     source=silver.MASKED_PARTNERS,
     silver=silver.PARTNERS,
-    validate=validate_partners,
-    finish=silver_partners,
+    validate=deferred("partners", "validate_partners"),
+    finish=deferred("partners", "silver_partners"),
     # The directory has no change time: the latest ingestion of a partner wins.
     version_column="ingested_at",
 )
@@ -21,8 +16,8 @@ PARTNERS = SilverEntity(
 PARTNER_SALES = SilverEntity(
     source=bronze.PARTNER_SALES,
     silver=silver.PARTNER_SALES,
-    validate=validate_partner_sales,
-    finish=silver_partner_sales,
+    validate=deferred("partners", "validate_partner_sales"),
+    finish=deferred("partners", "silver_partner_sales"),
     version_column="ingested_at",
 )
 
