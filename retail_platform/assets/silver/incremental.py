@@ -203,10 +203,15 @@ def _increment(
         # may have lost a version, or every version.
         old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
         keys = pl.concat([keys, cleaned_keys(old_rows, key)]).unique()
-    affected_keys = keys.collect()
-    batch = clean(new_rows, entity, pii_masking)
-    key_rows = rows_of_keys(bronze, affected_keys.lazy(), key) if affected_keys.height else new_rows
-    affected = clean(key_rows, entity, pii_masking)
+    affected_keys = keys.collect(engine="streaming")
+    # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
+    # the batches, and of the affected keys; the history is never held whole.
+    batch_rows = new_rows.collect(engine="streaming")
+    batch = clean(batch_rows.lazy(), entity, pii_masking)
+    key_rows = batch_rows.head(0)
+    if affected_keys.height:
+        key_rows = rows_of_keys(bronze, affected_keys.lazy(), key).collect(engine="streaming")
+    affected = clean(key_rows.lazy(), entity, pii_masking)
     candidate = entity.finish(affected.latest.lazy()).collect()
     written, vanished = _merge_affected(lake, entity.silver, candidate, affected_keys)
     children_written = None
