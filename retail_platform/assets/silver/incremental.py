@@ -56,6 +56,9 @@ from retail_platform.transforms.silver.incremental import (
 from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
+# Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
+# than a quarantine predicate listing every batch and a key filter over most of bronze.
+MAX_BATCHES = 500
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ def plan_refresh(
         return Plan(FULL, reason, version)
     if changed.whole_table_replaced:
         return Plan(FULL, f"bronze.{table} was replaced whole", changed.version)
+    if len(changed.batches) > MAX_BATCHES:
+        reason = f"{len(changed.batches)} batches changed (over {MAX_BATCHES})"
+        return Plan(FULL, reason, changed.version)
     reason = (
         f"{len(changed.batches)} batches in {changed.files_added} added and "
         f"{changed.files_removed} removed files since version {progress.source_version}"
