@@ -216,7 +216,7 @@ def _increment(
     batch = clean(batch_rows.lazy(), entity, pii_masking)
     key_rows = batch_rows.head(0)
     if affected_keys.height:
-        key_rows = rows_of_keys(bronze, affected_keys.lazy(), key).collect(engine="streaming")
+        key_rows = rows_of_keys(bronze, affected_keys, key).collect(engine="streaming")
     affected = clean(key_rows.lazy(), entity, pii_masking)
     candidate = entity.finish(affected.latest.lazy()).collect()
     written, vanished = _merge_affected(lake, entity.silver, candidate, affected_keys)

@@ -35,16 +35,24 @@ def cleaned_keys(bronze_rows: pl.LazyFrame, key: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def rows_of_keys(bronze_rows: pl.LazyFrame, keys: pl.LazyFrame, key: Sequence[str]) -> pl.LazyFrame:
-    """The rows of ``bronze_rows`` whose cleaned key is one of ``keys`` (all their versions)."""
+def rows_of_keys(bronze_rows: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) -> pl.LazyFrame:
+    """The rows of ``bronze_rows`` whose cleaned key is one of ``keys`` (all their versions).
+
+    A one-column key becomes a filter the Parquet reader applies while scanning (predicate
+    pushdown); a composite key is a semi join.
+    """
+    if len(key) == 1:
+        (column,) = key
+        wanted = keys.get_column(column).implode()
+        return bronze_rows.filter(clean_text(pl.col(column)).is_in(wanted))
     aliases = [f"{_KEY_PREFIX}{column}" for column in key]
     cleaned = [
         clean_text(pl.col(column)).alias(alias) for column, alias in zip(key, aliases, strict=True)
     ]
-    wanted = keys.select(
+    wanted_keys = keys.lazy().select(
         pl.col(column).alias(alias) for column, alias in zip(key, aliases, strict=True)
     )
-    return bronze_rows.with_columns(cleaned).join(wanted, on=aliases, how="semi").drop(aliases)
+    return bronze_rows.with_columns(cleaned).join(wanted_keys, on=aliases, how="semi").drop(aliases)
 
 
 def vanished_rows(

@@ -21,9 +21,17 @@ def test_keys_are_read_as_validation_reads_them() -> None:
 def test_every_version_of_an_affected_key_is_read_whatever_its_padding() -> None:
     bronze = pl.LazyFrame({"order_id": ["O1", " O1", "O2", "O3"], "v": [1, 2, 3, 4]})
 
-    found = rows_of_keys(bronze, pl.LazyFrame({"order_id": ["O1", "O3"]}), ["order_id"])
+    found = rows_of_keys(bronze, pl.DataFrame({"order_id": ["O1", "O3"]}), ["order_id"])
 
     assert found.collect().sort("v").rows() == [("O1", 1), (" O1", 2), ("O3", 4)]
+
+
+def test_a_composite_key_matches_on_every_column() -> None:
+    bronze = pl.LazyFrame({"a": ["1", "1 ", "2"], "b": ["x", "y", "x"], "v": [1, 2, 3]})
+
+    found = rows_of_keys(bronze, pl.DataFrame({"a": ["1"], "b": ["y"]}), ["a", "b"])
+
+    assert found.collect().rows() == [("1 ", "y", 2)]
 
 
 def test_the_merge_source_upserts_recomputed_rows_and_deletes_keys_left_without_one() -> None:
