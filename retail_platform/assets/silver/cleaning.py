@@ -152,9 +152,29 @@ def clean(
     bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
 ) -> Cleaned:
     """Mask (fail closed), validate, split and deduplicate one bronze table."""
+    return clean_validated(validate_rows(bronze_rows, entity, pii_masking), entity)
+
+
+@dataclass(frozen=True)
+class Validated:
+    rows_in: int
+    """Rows read from bronze, counted before validation (the accounting compares them)."""
+    rows: pl.DataFrame
+    """Every row typed, `_quarantine_reason` null when valid (validation drops none)."""
+
+
+def validate_rows(
+    bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
+) -> Validated:
+    """Mask (fail closed) and validate bronze rows."""
     masked = pii_masking.mask(bronze_rows, entity.bronze_table)
     rows_in = masked.select(pl.len()).collect().item()
-    validated = entity.validate(masked).collect()
+    return Validated(rows_in, entity.validate(masked).collect())
+
+
+def clean_validated(checked: Validated, entity: SilverEntity) -> Cleaned:
+    """Split validated rows and deduplicate the valid ones to the latest version per key."""
+    rows_in, validated = checked.rows_in, checked.rows
     # The valid and rejected rows stay lazy views of `validated`: no full copy of either.
     is_valid = pl.col(REASON).is_null()
     valid = validated.lazy().filter(is_valid)

@@ -32,8 +32,10 @@ from retail_platform.assets.silver.cleaning import (
     SilverEntity,
     SilverResults,
     SilverRun,
+    Validated,
     accounting_check,
     clean,
+    clean_validated,
     is_current_schema,
     materialized,
     merge_children,
@@ -41,6 +43,7 @@ from retail_platform.assets.silver.cleaning import (
     require_audited,
     silver_multi_asset,
     table_rows,
+    validate_rows,
 )
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.quarantine import quarantine_check_result
@@ -203,21 +206,29 @@ def _increment(
     in_batches = pl.col(BATCH_COLUMN).is_in(batches)
     # Nothing new: no scan of bronze at all (head(0) keeps the schema).
     new_rows = bronze.filter(in_batches) if batches else bronze.head(0)
-    keys = cleaned_keys(new_rows, key)
+    # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
+    # the batches, and of the affected keys; the history is never held whole.
+    batch_rows = new_rows.collect(engine="streaming")
+    keys = cleaned_keys(batch_rows.lazy(), key)
     if batches and plan.since_version is not None:
         # The rows these batches had before (a replaced partition or object): their keys
         # may have lost a version, or every version.
         old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
         keys = pl.concat([keys, cleaned_keys(old_rows, key)]).unique()
     affected_keys = keys.collect(engine="streaming")
-    # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
-    # the batches, and of the affected keys; the history is never held whole.
-    batch_rows = new_rows.collect(engine="streaming")
-    batch = clean(batch_rows.lazy(), entity, pii_masking)
-    key_rows = batch_rows.head(0)
+    validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
+    batch = clean_validated(validated, entity)
+    # The affected keys' versions outside the batches; the batches' own rows are validated
+    # once, above, and join them for the latest-version rule.
+    of_keys = validated
     if affected_keys.height:
-        key_rows = rows_of_keys(bronze, affected_keys, key).collect(engine="streaming")
-    affected = clean(key_rows.lazy(), entity, pii_masking)
+        outside = bronze.filter(~in_batches) if batches else bronze
+        other_rows = rows_of_keys(outside, affected_keys, key).collect(engine="streaming")
+        other = validate_rows(other_rows.lazy(), entity, pii_masking)
+        of_keys = Validated(
+            validated.rows_in + other.rows_in, pl.concat([validated.rows, other.rows])
+        )
+    affected = clean_validated(of_keys, entity)
     candidate = entity.finish(affected.latest.lazy()).collect()
     written, vanished = _merge_affected(lake, entity.silver, candidate, affected_keys)
     children_written = None
