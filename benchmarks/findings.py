@@ -118,17 +118,20 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             f"**Definitions load** - {load['total_seconds']:.1f} s, nearly all imports "
             f"({load['import_seconds']:.1f} s, of which `import dagster` {dagster:.1f} s); "
             f"building and validating take {load['build_seconds'] + load['validate_seconds']:.2f}"
-            " s. boto3, httpx and pymongo are now imported where they are used; of the "
-            "platform's own imports, Polars and dataframely (which imports SQLAlchemy) are most "
-            "of what is left, and both are needed to define the assets."
+            " s. boto3, httpx and pymongo are imported where they are used, and dataframely "
+            "(with SQLAlchemy) when a silver asset first runs (`assets/silver/deferred.py`); "
+            "what is left is mostly `import dagster`, Polars and deltalake, which defining the "
+            "assets needs."
         )
     peak = pipeline_peak_bytes(results)
     if peak:
         found.append(
             f"**Memory** - the full build peaks at {peak / GIB:.2f} GiB here, in silver orders: "
             "validation holds every order version with its decoded lines and the bronze text "
-            "kept for the quarantine, and the Delta writer takes the frame whole. Growth is "
-            "linear in the history, so SF10 under 4 GiB needs silver to validate per daily "
-            "bronze partition (the same change that makes incremental runs cheap)."
+            "kept for the quarantine, and the Delta writer takes the frame whole. That is the "
+            "full build (and a full refresh): an incremental silver run holds only the new "
+            "batches and the versions of the keys they touch. Growth of the full build is "
+            "linear in the history, so SF10 under 4 GiB needs the full build to run per key "
+            "range or per daily partition."
         )
     return found

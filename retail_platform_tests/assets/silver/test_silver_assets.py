@@ -19,6 +19,7 @@ from retail_platform.assets.silver.reviews import silver_reviews_assets
 from retail_platform.contracts import bronze
 from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.assets.silver.small_lake import (
+    CUSTOMERS,
     ORDERS,
     PAYMENTS,
     RAW_EMAILS,
@@ -180,6 +181,31 @@ def test_customers_and_reviews_reach_silver_without_raw_pii(
     assert silver(lake, "reviews").get_column("text").to_list() == [
         "Lovely. Write to [EMAIL] or call [PHONE]."
     ]
+
+
+def test_a_later_customer_batch_is_merged_incrementally_and_masked(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    assert run(silver_customers_assets, lake, instance).success
+    tokens = dict(silver(lake, "customers").select("customer_id", "email_token").rows())
+    moved = CUSTOMERS[1] | {"email": "alan@example.net", "updated_at": "2025-07-01T09:00:00Z",
+                            "address_city": "Leeds"}  # fmt: skip
+    batch = bronze_table(bronze.CUSTOMERS, [moved]).with_columns(pl.lit("run-2").alias("_batch_id"))
+    lake.append("bronze", "customers", batch)
+
+    result = run(silver_customers_assets, lake, instance)
+
+    assert result.success
+    assert metadata(result, "customers")["refresh_mode"] == "incremental"
+    assert metadata(result, "customers")["rows_in"] == 1
+    after = dict(silver(lake, "customers").select("customer_id", "email_token").rows())
+    assert after["C1"] == tokens["C1"]  # untouched
+    assert after["C2"] not in (tokens["C2"], None)  # the new email's token
+    assert silver(lake, "customers").filter(pl.col("customer_id") == "C2")["city"].to_list() == [
+        "Leeds"
+    ]
+    cells = [str(cell) for row in silver(lake, "customers").rows() for cell in row]
+    assert not any("alan@example.net" in cell for cell in cells)
 
 
 @pytest.mark.parametrize(
