@@ -4,8 +4,8 @@ Bronze histories are generated the way the bronze assets write: whole days repla
 feeds, backfills of older days after newer ones, corrections), batches appended (MongoDB) and
 objects replaced by key (S3 re-deliveries). Versions repeat, tie on `updated_at`, carry padded
 keys (' O1' is O1) and are malformed now and then. Silver runs happen after arbitrary
-deliveries; at the end, silver orders, order lines and the quarantine must hold exactly the rows
-of a full rebuild of a copy of the same bronze.
+deliveries; at the end, silver orders, order lines and the quarantine (and silver payments and
+theirs) must hold exactly the rows of a full rebuild of a copy of the same bronze.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from polars.testing import assert_frame_equal
 from retail_platform.assets.silver.cleaning import SilverRun
 from retail_platform.assets.silver.incremental import FULL, plan_refresh, refresh_entity
 from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_orders_assets
+from retail_platform.assets.silver.payments import PAYMENTS
 from retail_platform.contracts import bronze
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
@@ -76,8 +77,28 @@ def _row(version: dict[str, Any], day: date) -> dict[str, Any]:
     }
 
 
-def _frame(rows: list[dict[str, Any]], batch: int, source_key: str) -> pl.DataFrame:
-    names = bronze.ORDERS.column_names
+def _payment_row(version: dict[str, Any], day: date) -> dict[str, Any]:
+    """A payment attempt; the order fields of a generated version give it its values."""
+    return {
+        "payment_id": version["order_id"].replace("O", "PAY"),
+        "order_id": version["order_id"].strip(),
+        "amount": "abc" if version["malformed"] == "lines" else f"{version['quantity']}0.00",
+        "currency": "EUR",
+        "method": "card",
+        "status": {"placed": "failed", "paid": "captured", "shipped": "refunded"}[
+            version["status"]
+        ],
+        "created_at": "01/10/2026"
+        if version["malformed"] == "created_at"
+        else f"{day.isoformat()}T{version['hour']:02d}:00:00Z",
+        "_partition_date": day,
+    }
+
+
+def _frame(
+    rows: list[dict[str, Any]], batch: int, source_key: str, contract: Any = bronze.ORDERS
+) -> pl.DataFrame:
+    names = contract.column_names
     ingestion = {
         "_source": "test",
         "_batch_id": f"batch-{batch}",
@@ -87,20 +108,26 @@ def _frame(rows: list[dict[str, Any]], batch: int, source_key: str) -> pl.DataFr
         "_raw": None,
     }
     filled = [{name: (row | ingestion).get(name) for name in names} for row in rows]
-    return pl.DataFrame(filled, schema=bronze.ORDERS.polars_schema)
+    return pl.DataFrame(filled, schema=contract.polars_schema)
 
 
-def deliver(lake: LakeResource, number: int, delivery: dict[str, Any]) -> None:
+def deliver(
+    lake: LakeResource, number: int, delivery: dict[str, Any], table: str = "orders"
+) -> None:
+    contract, build = (bronze.ORDERS, _row)
+    if table == "payments":
+        contract, build = bronze.PAYMENTS, _payment_row
     day = FIRST_DAY + timedelta(days=delivery["day"])
-    rows = [_row(version, day) for version in delivery["versions"]]
+    rows = [build(version, day) for version in delivery["versions"]]
     if delivery["kind"] == "day":  # a REST day fetched (again): the day's rows replaced
-        frame = _frame(rows, number, f"page-{number}")
-        lake.replace_date_window("bronze", "orders", frame, day, day + timedelta(days=1))
+        frame = _frame(rows, number, f"page-{number}", contract)
+        lake.replace_date_window("bronze", table, frame, day, day + timedelta(days=1))
     elif delivery["kind"] == "append":  # a new batch past a watermark
-        lake.append("bronze", "orders", _frame(rows, number, f"append-{number}"))
+        lake.append("bronze", table, _frame(rows, number, f"append-{number}", contract))
     else:  # an S3 object delivered again under the same key: its rows replaced
         key = f"object-{day.isoformat()}"
-        lake.replace_keys("bronze", "orders", _frame(rows, number, key), "_source_key", [key])
+        frame = _frame(rows, number, key, contract)
+        lake.replace_keys("bronze", table, frame, "_source_key", [key])
 
 
 def silver_run(lake: LakeResource, run_id: str, *, full_refresh: bool = False) -> None:
@@ -141,6 +168,34 @@ def test_incremental_runs_leave_silver_equal_to_a_full_rebuild(
         silver_run(full, "full", full_refresh=True)
 
         for table in TABLES:
+            assert_frame_equal(rows(lake, table), rows(full, table))
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
+@given(history=st.lists(deliveries, min_size=1, max_size=5))
+def test_incremental_payments_equal_a_full_rebuild(history: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        lake = LakeResource(root=str(root / "incremental"))
+        lake.replace_table("bronze", "payments", _frame([], 0, "none", bronze.PAYMENTS))
+        refresh_entity(lake, PAYMENTS, PII, SilverRun("run-0"))
+        for number, delivery in enumerate(history, start=1):
+            deliver(lake, number, delivery, "payments")
+            if delivery["silver_runs_after"]:
+                refresh_entity(lake, PAYMENTS, PII, SilverRun(f"run-{number}"))
+        refresh_entity(lake, PAYMENTS, PII, SilverRun("last"))
+
+        shutil.copytree(root / "incremental" / "bronze", root / "full" / "bronze")
+        full = LakeResource(root=str(root / "full"))
+        refresh_entity(full, PAYMENTS, PII, SilverRun("full", full_refresh=True))
+
+        for table in ("payments", "payments_quarantine"):
             assert_frame_equal(rows(lake, table), rows(full, table))
 
 
