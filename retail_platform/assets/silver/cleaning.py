@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import polars as pl
-from pydantic import Field
 
 from retail_platform.assets.contract_metadata import asset_metadata
+from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG, SilverRefreshConfig, SilverRun
 from retail_platform.contracts.model import TableContract
 from retail_platform.contracts.silver import quarantine_of
 from retail_platform.quality.audit import AuditFailedError, audit_silver_candidate, failed
@@ -47,26 +47,6 @@ from retail_platform.transforms.silver.validation import REASON, quarantine_rows
 
 KINDS = {"delta", "polars"}
 ACCOUNTED_FOR = "rows_accounted_for"
-FULL_REFRESH_TAG = "retail/full_refresh"
-"""Run tag: `true` rebuilds every silver asset of the run from all of bronze."""
-
-
-class SilverRefreshConfig(dg.Config):
-    full_refresh: bool = Field(
-        default=False,
-        description="Rebuild this silver table, its quarantine and any child table from all "
-        "of bronze instead of the batches added since the last run (after a contract or rule "
-        "change, or to repair). The run tag retail/full_refresh=true does the same for every "
-        "silver asset of a run.",
-    )
-
-
-@dataclass(frozen=True)
-class SilverRun:
-    """How a silver run reads bronze: everything (full refresh) or what is new."""
-
-    run_id: str
-    full_refresh: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from deltalake.exceptions import DeltaError
 from retail_platform.assets.silver.cleaning import (
     SilverEntity,
     SilverResults,
-    SilverRun,
     Validated,
     accounting_check,
     clean,
@@ -45,6 +44,7 @@ from retail_platform.assets.silver.cleaning import (
     table_rows,
     validate_rows,
 )
+from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.quarantine import quarantine_check_result
 from retail_platform.resources.lake import LakeResource

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from retail_platform.assets.silver.cleaning import SilverRun
 from retail_platform.assets.silver.incremental import FULL, plan_refresh, refresh_entity
 from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_orders_assets
 from retail_platform.assets.silver.payments import PAYMENTS
+from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts import bronze
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
