@@ -46,7 +46,7 @@ from retail_platform.assets.silver.cleaning import (
 )
 from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality.quarantine import quarantine_check_result
+from retail_platform.quality.quarantine import quarantine_by_source_totals, quarantine_check_result
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import BATCH_COLUMN, Progress
 from retail_platform.resources.pii import PiiMaskingResource
@@ -62,6 +62,8 @@ FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
 # than a quarantine predicate listing every batch and a key filter over most of bronze.
 MAX_BATCHES = 500
+# What quality/quarantine.py reads to name a row's source (partition, file or batch).
+SOURCE_COLUMNS = frozenset({"_partition_date", "_source", "_source_key", "_batch_id"})
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,13 @@ def _increment(
     counts = {name: value for name, value in batch.counts.items() if name not in dedup}
     counts |= {name: affected.counts[name] for name in dedup}
     counts |= {"batches_read": len(batches), "keys_recomputed": affected_keys.height}
-    return Refreshed(counts, batch.by_source, written, children_written, quarantine_rows)
+    # The quarantine check covers the whole table, as on a full build: per-source totals from
+    # bronze's ingestion columns (a narrow scan), quarantined rows from the quarantine table.
+    by_source = quarantine_by_source_totals(
+        bronze.select(sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))),
+        lake.scan("silver", entity.quarantine.name),
+    )
+    return Refreshed(counts, by_source, written, children_written, quarantine_rows)
 
 
 def _merge_affected(

@@ -29,6 +29,7 @@ from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_ord
 from retail_platform.assets.silver.payments import PAYMENTS
 from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts import bronze
+from retail_platform.quality.quarantine import QUARANTINE_CHECK
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 
@@ -130,8 +131,15 @@ def deliver(
         lake.replace_keys("bronze", table, frame, "_source_key", [key])
 
 
-def silver_run(lake: LakeResource, run_id: str, *, full_refresh: bool = False) -> None:
-    refresh_entity(lake, ORDERS, PII, SilverRun(run_id, full_refresh), ORDER_LINES)
+def silver_run(lake: LakeResource, run_id: str, *, full_refresh: bool = False) -> list:
+    return refresh_entity(lake, ORDERS, PII, SilverRun(run_id, full_refresh), ORDER_LINES)
+
+
+def quarantine_check(results: list) -> tuple:
+    """What the quarantine check said: passed, severity, description and metadata."""
+    (check,) = [r for r in results if getattr(r, "check_name", None) == QUARANTINE_CHECK]
+    metadata = {name: getattr(value, "value", value) for name, value in check.metadata.items()}
+    return check.passed, check.severity, check.description, metadata
 
 
 def rows(lake: LakeResource, table: str) -> pl.DataFrame:
@@ -161,14 +169,16 @@ def test_incremental_runs_leave_silver_equal_to_a_full_rebuild(
             if delivery["silver_runs_after"]:
                 silver_run(lake, f"run-{number}")
         assert plan_refresh(lake, ORDERS, SilverRun("last"), ORDER_LINES).mode != FULL
-        silver_run(lake, "last")
+        last = silver_run(lake, "last")
 
         shutil.copytree(root / "incremental" / "bronze", root / "full" / "bronze")
         full = LakeResource(root=str(root / "full"))
-        silver_run(full, "full", full_refresh=True)
+        rebuilt = silver_run(full, "full", full_refresh=True)
 
         for table in TABLES:
             assert_frame_equal(rows(lake, table), rows(full, table))
+        # The quarantine check judges the whole table either way.
+        assert quarantine_check(last) == quarantine_check(rebuilt)
 
 
 @settings(
@@ -311,3 +321,15 @@ def test_a_full_refresh_is_one_run_config_or_tag_away(
     metadata = materialized[dg.AssetKey(["silver", "orders"])]
     assert metadata["refresh_mode"].value == "full"
     assert metadata["refresh_reason"].value == "full refresh requested"
+
+
+def test_a_bad_day_keeps_warning_on_later_incremental_runs(lake: LakeResource) -> None:
+    # The fixture's day 1 has O2 malformed: 1 of its 2 rows. Day 2 arrives clean.
+    _deliver_day(lake, 2, DAY2, _version("O3"))
+
+    results = refresh_entity(lake, ORDERS, PII, SilverRun("run-2"), ORDER_LINES)
+
+    passed, severity, description, metadata = quarantine_check(results)
+    assert (passed, severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert description.startswith("partition 2026-10-01: 1 of 2 rows quarantined (50.0%)")
+    assert (metadata["rows_in"], metadata["rows_quarantined"]) == (3, 1)  # the whole table
