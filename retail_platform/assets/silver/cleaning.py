@@ -7,6 +7,10 @@
    least as new as what silver holds are merged into the silver Delta table (one merge commit),
    so a late, older version never overwrites a newer one.
 
+This module runs the recipe over all of bronze (partners, partner sales, inventory, and any
+full refresh); orders, payments, customers, products and reviews run it over only the bronze
+batches that are new since their last run (assets/silver/incremental.py).
+
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
 and "deduplication kept exactly one row per distinct key".
