@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.assets.silver import customers, products, reviews
 from retail_platform.assets.silver.incremental import FULL, plan_refresh, refresh_entity
 from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_orders_assets
 from retail_platform.assets.silver.payments import PAYMENTS
@@ -32,6 +33,8 @@ from retail_platform.contracts import bronze
 from retail_platform.quality.quarantine import QUARANTINE_CHECK
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
+from retail_platform.transforms.silver.incremental import cleaned_keys
+from retail_platform_tests.assets.silver.small_lake import BRONZE, bronze_table
 
 FIRST_DAY = date(2026, 10, 1)
 START = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)
@@ -333,3 +336,28 @@ def test_a_bad_day_keeps_warning_on_later_incremental_runs(lake: LakeResource) -
     assert (passed, severity) == (False, dg.AssetCheckSeverity.WARN)
     assert description.startswith("partition 2026-10-01: 1 of 2 rows quarantined (50.0%)")
     assert (metadata["rows_in"], metadata["rows_quarantined"]) == (3, 1)  # the whole table
+
+
+@pytest.mark.parametrize("entity_name", ["orders", "payments", "customers", "products", "reviews"])
+def test_validation_reads_each_incremental_key_as_the_key_filter_does(entity_name: str) -> None:
+    """The key filter compares trimmed text (transforms/silver/incremental.py). If validation
+    ever read a key differently (upper-cased, parsed), incremental runs would miss versions:
+    this test fails first, and the entity needs its own key reader or the full path."""
+    entity = {
+        "orders": ORDERS,
+        "payments": PAYMENTS,
+        "customers": customers.CUSTOMERS,
+        "products": products.PRODUCTS,
+        "reviews": reviews.REVIEWS,
+    }[entity_name]
+    contract, sample = BRONZE[entity_name]
+    (key,) = entity.key
+    # Padded, with a lower-case part: a reader that trimmed less or changed case would differ.
+    padded = [row | {key: f"  {row[key]}-a\t"} for row in sample]
+    frame = bronze_table(contract, padded).lazy()
+
+    validated = entity.validate(PII.mask(frame, entity.bronze_table)).collect()
+    expected = cleaned_keys(frame, [key]).collect().get_column(key).sort().to_list()
+
+    assert validated.get_column(key).unique().sort().to_list() == expected
+    assert expected == sorted({f"{row[key]}-a" for row in sample})
