@@ -150,14 +150,15 @@ def _to_contract(
 ) -> tuple[pl.DataFrame, list[str]]:
     """The frame with exactly the contract's columns and types; unknown ones null."""
     contract = CONTRACTS[name]
-    key = (
-        pl.format(f"bench:{name}/{{}}", pl.col(PARTITION).cast(pl.String))
-        if PARTITION in frame.columns
-        else pl.lit(f"bench:{name}")
-    )
+    dated = PARTITION in frame.columns
+    day = pl.col(PARTITION).cast(pl.String)
+    key = pl.format(f"bench:{name}/{{}}", day) if dated else pl.lit(f"bench:{name}")
+    # Each day of a dated feed is ingested by its own nightly run, as in production (the
+    # batch id is the run id): silver's incremental refresh reads the new day's batch only.
+    batch = pl.format(f"{BATCH_ID}:{{}}", day) if dated else pl.lit(BATCH_ID)
     frame = frame.with_columns(
         _source=pl.lit(SOURCES[name]),
-        _batch_id=pl.lit(BATCH_ID),
+        _batch_id=batch,
         _ingested_at=pl.lit(ingested_at),
         _source_key=key,
     )

@@ -31,20 +31,24 @@ def _probe(results: dict[str, Any], name: str) -> dict[str, Any]:
     return {} if "unavailable" in probe else probe
 
 
-def _incremental_orders(results: dict[str, Any]) -> str:
-    """How the silver orders step of the incremental run compares with the full build's."""
+def _incremental_layers(results: dict[str, Any]) -> str:
+    """Where the incremental run's time goes: silver (incremental) and gold (full)."""
     incremental = results.get("incremental") or {}
     if incremental.get("status") != "ok":
         return ""
-    steps = incremental["result"]["layers"].get("silver", {}).get("detail", {}).get("steps", {})
-    again, full = steps.get("silver_orders_assets"), _steps(results).get("silver_orders_assets")
-    if not again or not full:
-        return ""
-    return (
-        f" Silver orders takes {again:.1f} s here against {full:.1f} s in the full build: with "
-        "the table already there, every latest version and every line is merged into Delta "
-        "again (`merge_latest`, `merge_children`), not only the keys the new day changed."
-    )
+    layers = incremental["result"]["layers"]
+    full = results.get("full_build", {}).get("layers", {})
+    parts = []
+    for layer in ("silver", "gold"):
+        again, whole = layers.get(layer, {}).get("seconds"), full.get(layer, {}).get("seconds")
+        if again and whole:
+            parts.append(f"{layer} {again:.1f} s against {whole:.1f} s in the full build")
+    steps = layers.get("silver", {}).get("detail", {}).get("steps", {})
+    orders = steps.get("silver_orders_assets")
+    full_orders = _steps(results).get("silver_orders_assets")
+    if orders and full_orders:
+        parts.append(f"silver orders {orders:.1f} s against {full_orders:.1f} s")
+    return f" Here: {'; '.join(parts)}." if parts else ""
 
 
 def top_steps(results: dict[str, Any], count: int = 8) -> list[tuple[str, float, float]]:
@@ -97,13 +101,14 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
     share = incremental_share(results)
     if share is not None:
         found.append(
-            f"**Incremental runs rebuild everything** - one new day costs {share:.0%} of a full "
-            "build: silver and gold assets are unpartitioned, so every run re-validates and "
-            "re-deduplicates the whole history (`assets/silver/cleaning.py` `clean` reads all "
-            "bronze rows) and rebuilds every gold table downstream of orders and payments."
-            f"{_incremental_orders(results)} Fix: silver that validates only the new bronze "
-            "partitions and merges only the keys they change, facts replaced for the affected "
-            "order dates, kpi_daily for the affected dates."
+            f"**Incremental runs** - one new day costs {share:.0%} of a full build. Silver "
+            "orders, payments, customers, products and reviews read only the bronze batches "
+            "added since their last run and recompute the keys those touch "
+            "(`assets/silver/incremental.py`); partners, partner sales and inventory still read "
+            "all of bronze, and every gold table is rebuilt from all of silver."
+            f"{_incremental_layers(results)} Fix: facts replaced for the affected order dates, "
+            "kpi_daily for the affected dates, dim_customer for the changed customers, and the "
+            "same incremental refresh for the remaining silver tables."
         )
     loads = [o["result"] for o in results.get("definitions_load", []) if o["status"] == "ok"]
     if loads:
@@ -113,17 +118,20 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             f"**Definitions load** - {load['total_seconds']:.1f} s, nearly all imports "
             f"({load['import_seconds']:.1f} s, of which `import dagster` {dagster:.1f} s); "
             f"building and validating take {load['build_seconds'] + load['validate_seconds']:.2f}"
-            " s. boto3, httpx and pymongo are now imported where they are used; of the "
-            "platform's own imports, Polars and dataframely (which imports SQLAlchemy) are most "
-            "of what is left, and both are needed to define the assets."
+            " s. boto3, httpx and pymongo are imported where they are used, and dataframely "
+            "(with SQLAlchemy) when a silver asset first runs (`assets/silver/deferred.py`); "
+            "what is left is mostly `import dagster`, Polars and deltalake, which defining the "
+            "assets needs."
         )
     peak = pipeline_peak_bytes(results)
     if peak:
         found.append(
             f"**Memory** - the full build peaks at {peak / GIB:.2f} GiB here, in silver orders: "
             "validation holds every order version with its decoded lines and the bronze text "
-            "kept for the quarantine, and the Delta writer takes the frame whole. Growth is "
-            "linear in the history, so SF10 under 4 GiB needs silver to validate per daily "
-            "bronze partition (the same change that makes incremental runs cheap)."
+            "kept for the quarantine, and the Delta writer takes the frame whole. That is the "
+            "full build (and a full refresh): an incremental silver run holds only the new "
+            "batches and the versions of the keys they touch. Growth of the full build is "
+            "linear in the history, so SF10 under 4 GiB needs the full build to run per key "
+            "range or per daily partition."
         )
     return found

@@ -31,10 +31,18 @@ from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
+from retail_platform.resources.lake_progress import (
+    ChangedBatches,
+    Progress,
+    changed_batches,
+    latest_progress,
+    record_progress,
+)
 from retail_platform.sql_text import plain_identifier, sql_literal
 
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
+PROGRESS_FOLDER = "_progress"
 PUBLISHED, REJECTED = "published", "rejected"
 # Commits that rewrite files without changing a table's rows (automation/maintenance.py).
 DATA_PRESERVING_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
@@ -127,6 +135,21 @@ class LakeResource(dg.ConfigurableResource):
             return []
         rows = self.scan(AUDIT_FOLDER, f"{layer}/{table}").sort("audited_at").collect()
         return [AuditRecord(**row) for row in rows.rows(named=True)]
+
+    def record_progress(self, layer: str, table: str, progress: Progress) -> None:
+        """Record which version of a source table `layer.table` has consumed (one commit)."""
+        uri = self.table_uri(PROGRESS_FOLDER, f"{layer}/{table}")
+        record_progress(uri, self._options(), progress)
+
+    def progress(self, layer: str, table: str, source_table: str) -> Progress | None:
+        """The last recorded position of `layer.table` in `source_table`, if any."""
+        uri = self.table_uri(PROGRESS_FOLDER, f"{layer}/{table}")
+        return latest_progress(uri, self._options(), source_table)
+
+    def changed_batches(self, layer: str, table: str, since_version: int) -> ChangedBatches:
+        """The ingestion batches with rows added or removed after `since_version`
+        (resources/lake_progress.py); raises when that version can no longer be read."""
+        return changed_batches(self.table_uri(layer, table), self._options(), since_version)
 
     def version(self, layer: str, table: str) -> int:
         return DeltaTable(self.table_uri(layer, table), storage_options=self._options()).version()

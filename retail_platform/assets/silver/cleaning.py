@@ -7,6 +7,10 @@
    least as new as what silver holds are merged into the silver Delta table (one merge commit),
    so a late, older version never overwrites a newer one.
 
+This module runs the recipe over all of bronze (partners, partner sales, inventory, and any
+full refresh); orders, payments, customers, products and reviews run it over only the bronze
+batches that are new since their last run (assets/silver/incremental.py).
+
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
 and "deduplication kept exactly one row per distinct key".
@@ -25,6 +29,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.contract_metadata import asset_metadata
+from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG, SilverRefreshConfig, SilverRun
 from retail_platform.contracts.model import TableContract
 from retail_platform.contracts.silver import quarantine_of
 from retail_platform.quality.audit import AuditFailedError, audit_silver_candidate, failed
@@ -132,9 +137,29 @@ def clean(
     bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
 ) -> Cleaned:
     """Mask (fail closed), validate, split and deduplicate one bronze table."""
+    return clean_validated(validate_rows(bronze_rows, entity, pii_masking), entity)
+
+
+@dataclass(frozen=True)
+class Validated:
+    rows_in: int
+    """Rows read from bronze, counted before validation (the accounting compares them)."""
+    rows: pl.DataFrame
+    """Every row typed, `_quarantine_reason` null when valid (validation drops none)."""
+
+
+def validate_rows(
+    bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
+) -> Validated:
+    """Mask (fail closed) and validate bronze rows."""
     masked = pii_masking.mask(bronze_rows, entity.bronze_table)
     rows_in = masked.select(pl.len()).collect().item()
-    validated = entity.validate(masked).collect()
+    return Validated(rows_in, entity.validate(masked).collect())
+
+
+def clean_validated(checked: Validated, entity: SilverEntity) -> Cleaned:
+    """Split validated rows and deduplicate the valid ones to the latest version per key."""
+    rows_in, validated = checked.rows_in, checked.rows
     # The valid and rejected rows stay lazy views of `validated`: no full copy of either.
     is_valid = pl.col(REASON).is_null()
     valid = validated.lazy().filter(is_valid)
@@ -202,11 +227,17 @@ def merge_latest(
 
 
 def merge_children(
-    lake: LakeResource, contract: TableContract, children: pl.DataFrame, parent_key: Sequence[str]
+    lake: LakeResource,
+    contract: TableContract,
+    children: pl.DataFrame,
+    parent_key: Sequence[str],
+    *,
+    rebuild: bool = False,
 ) -> dict[str, object]:
-    """Replace the children of the merged parents (new ones in, vanished ones out)."""
+    """Replace the children of the merged parents (new ones in, vanished ones out); with
+    ``rebuild``, replace the whole table by ``children``."""
     require_audited(contract, children, lake)
-    current = _current(lake, "silver", contract.name, children.schema)
+    current = None if rebuild else _current(lake, "silver", contract.name, children.schema)
     if current is None:
         lake.replace_table("silver", contract.name, children)
         return {"rows_merged": children.height, "rebuilt": True}
@@ -314,7 +345,7 @@ SilverResults = list[dg.MaterializeResult | dg.AssetCheckResult]
 
 def silver_multi_asset(
     entity: SilverEntity,
-    compute: Callable[[LakeResource, PiiMaskingResource], SilverResults],
+    compute: Callable[[LakeResource, PiiMaskingResource, SilverRun], SilverResults],
     *,
     name: str,
     description: str,
@@ -328,9 +359,14 @@ def silver_multi_asset(
         description=description,
     )
     def _asset(
-        context: dg.AssetExecutionContext, lake: LakeResource, pii_masking: PiiMaskingResource
+        context: dg.AssetExecutionContext,
+        config: SilverRefreshConfig,
+        lake: LakeResource,
+        pii_masking: PiiMaskingResource,
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        results = compute(lake, pii_masking)
+        tagged = context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
+        run = SilverRun(context.run.run_id, full_refresh=config.full_refresh or tagged)
+        results = compute(lake, pii_masking, run)
         context.log.info(
             f"silver {entity.silver.name}: masked by PII policy {pii_masking.policy_version()}"
         )
@@ -342,12 +378,18 @@ def silver_multi_asset(
 def simple_entity_asset(
     entity: SilverEntity, *, name: str, description: str
 ) -> dg.AssetsDefinition:
-    """The asset for an entity with one silver table: clean, merge, quarantine, check."""
+    """The asset for an entity with one silver table: clean all of bronze, merge (replace on a
+    full refresh), quarantine, check. Entities with text keys refresh incrementally instead
+    (assets/silver/incremental.py)."""
 
-    def compute(lake: LakeResource, pii_masking: PiiMaskingResource) -> SilverResults:
+    def compute(
+        lake: LakeResource, pii_masking: PiiMaskingResource, run: SilverRun
+    ) -> SilverResults:
         cleaned = clean(lake.scan("bronze", entity.bronze_table), entity, pii_masking)
         silver_rows = entity.finish(cleaned.latest.lazy()).collect()
-        written = merge_latest(lake, entity.silver, silver_rows, entity.version_column)
+        written = merge_latest(
+            lake, entity.silver, silver_rows, entity.version_column, rebuild=run.full_refresh
+        )
         return finish_entity(lake, entity, cleaned, written)
 
     return silver_multi_asset(entity, compute, name=name, description=description)

@@ -3,19 +3,20 @@
 Masking runs before validation, so neither silver nor its quarantine ever holds raw PII.
 """
 
-from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.cleaning import SilverEntity
+from retail_platform.assets.silver.deferred import deferred
+from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import silver
-from retail_platform.transforms.silver.customers import silver_customers, validate_customers
 
 CUSTOMERS = SilverEntity(
     source=silver.MASKED_CUSTOMERS,
     silver=silver.CUSTOMERS,
-    validate=validate_customers,
-    finish=silver_customers,
+    validate=deferred("customers", "validate_customers"),
+    finish=deferred("customers", "silver_customers"),
     version_column="updated_at",
 )
 
-silver_customers_assets = simple_entity_asset(
+silver_customers_assets = incremental_entity_asset(
     CUSTOMERS,
     name="silver_customers_assets",
     description="Customers at their latest version, masked by the policy in retail_platform/pii/.",

@@ -1,14 +1,14 @@
 """bronze inventory -> silver inventory and its quarantine."""
 
 from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.deferred import deferred
 from retail_platform.contracts import bronze, silver
-from retail_platform.transforms.silver.inventory import silver_inventory, validate_inventory
 
 INVENTORY = SilverEntity(
     source=bronze.INVENTORY,
     silver=silver.INVENTORY,
-    validate=validate_inventory,
-    finish=silver_inventory,
+    validate=deferred("inventory", "validate_inventory"),
+    finish=deferred("inventory", "silver_inventory"),
     version_column="ingested_at",
 )
 

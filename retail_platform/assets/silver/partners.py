@@ -1,19 +1,26 @@
 """bronze partners and partner sales -> silver, each with its quarantine."""
 
+import polars as pl
+
 from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.deferred import deferred
 from retail_platform.contracts import bronze, silver
 from retail_platform.feeds.profiles import shipped_profiles
-from retail_platform.transforms.silver.partner_sales import (
-    silver_partner_sales,
-    validate_partner_sales,
-)
-from retail_platform.transforms.silver.partners import silver_partners, validate_partners
+
+
+def _validate_partner_sales(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Each partner's file read as its feed profile (feeds/partner_feeds.yaml) says; the
+    transform (and dataframely) is imported when a run calls it, not at load time."""
+    from retail_platform.transforms.silver.partner_sales import validate_partner_sales
+
+    return validate_partner_sales(rows, shipped_profiles())
+
 
 PARTNERS = SilverEntity(
     source=silver.MASKED_PARTNERS,
     silver=silver.PARTNERS,
-    validate=validate_partners,
-    finish=silver_partners,
+    validate=deferred("partners", "validate_partners"),
+    finish=deferred("partners", "silver_partners"),
     # The directory has no change time: the latest ingestion of a partner wins.
     version_column="ingested_at",
 )
@@ -21,9 +28,8 @@ PARTNERS = SilverEntity(
 PARTNER_SALES = SilverEntity(
     source=bronze.PARTNER_SALES,
     silver=silver.PARTNER_SALES,
-    # Each partner's file is read as its feed profile (feeds/partner_feeds.yaml) says.
-    validate=lambda rows: validate_partner_sales(rows, shipped_profiles()),
-    finish=silver_partner_sales,
+    validate=_validate_partner_sales,
+    finish=deferred("partner_sales", "silver_partner_sales"),
     version_column="ingested_at",
 )
 

@@ -1,18 +1,19 @@
 """bronze products -> silver products and the products quarantine."""
 
-from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.cleaning import SilverEntity
+from retail_platform.assets.silver.deferred import deferred
+from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import bronze, silver
-from retail_platform.transforms.silver.products import silver_products, validate_products
 
 PRODUCTS = SilverEntity(
     source=bronze.PRODUCTS,
     silver=silver.PRODUCTS,
-    validate=validate_products,
-    finish=silver_products,
+    validate=deferred("products", "validate_products"),
+    finish=deferred("products", "silver_products"),
     version_column="updated_at",
 )
 
-silver_products_assets = simple_entity_asset(
+silver_products_assets = incremental_entity_asset(
     PRODUCTS,
     name="silver_products_assets",
     description="The catalog at the latest version of each product.",

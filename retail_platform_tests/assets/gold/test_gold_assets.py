@@ -8,13 +8,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from retail_platform.assets.gold import star
 from retail_platform.assets.silver import SILVER_MODULES
+from retail_platform.contracts import bronze
 from retail_platform.quality.checks import build_asset_checks
 from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.assets.silver.small_lake import (
+    bronze_table,
+    line,
+    order,
     report_bronze_days,
     run_assets,
     write_bronze,
@@ -78,6 +83,38 @@ def test_clean_silver_builds_gold_with_hand_computed_kpis_and_every_check_passes
     partner_sales = lake.scan("gold", "fact_partner_sales").collect()
     # 6 x 9.00 - 2 x 4.50: the C invoice nets out.
     assert partner_sales.get_column("net_amount_reporting").sum() == D("45.00")
+
+
+def test_gold_checks_pass_after_an_incremental_silver_run_with_a_late_update(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    report_bronze_days(instance, ["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"])
+    assert run_silver_and_gold(lake, instance).success
+    # A later batch: O1, placed on Oct 1, is returned on Oct 4.
+    returned = order("O1", "C1", "returned", "2026-10-01T10:00:00Z", "2026-10-04T09:00:00Z",
+                     [line(1, "P1", 2, "10.00", "1.00"), line(2, "P2", 1, "5.00")])  # fmt: skip
+    batch = bronze_table(bronze.ORDERS, [returned]).with_columns(pl.lit("run-2").alias("_batch_id"))
+    lake.append("bronze", "orders", batch)
+
+    result = run_silver_and_gold(lake, instance)
+
+    assert result.success
+    errors = [
+        e.asset_check_key.to_user_string()
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    assert errors == []
+    orders_run = next(
+        event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+        if event.materialization.asset_key == dg.AssetKey(["silver", "orders"])
+    )
+    assert orders_run["refresh_mode"].value == "incremental"
+    kpis = lake.scan("gold", "kpi_daily").sort("date_key").collect()
+    # Oct 1: O1 is now returned (revenue 0, still an order of C1, new that day).
+    assert kpis.drop("date_key").row(0) == (
+        date(2026, 10, 1), D("0.00"), 1, D("0.00"), 1, 0, D("0.0000"), D("0.0000"))  # fmt: skip
 
 
 def test_kpi_lineage_names_the_columns_that_feed_each_kpi(

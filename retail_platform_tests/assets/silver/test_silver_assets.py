@@ -19,6 +19,7 @@ from retail_platform.assets.silver.reviews import silver_reviews_assets
 from retail_platform.contracts import bronze
 from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.assets.silver.small_lake import (
+    CUSTOMERS,
     ORDERS,
     PAYMENTS,
     RAW_EMAILS,
@@ -100,17 +101,23 @@ def test_orders_reach_silver_with_every_row_accounted_for(
     ]
 
 
+def new_batch(rows: list[dict], batch_id: str) -> pl.DataFrame:
+    """Bronze order rows delivered by a later ingestion run."""
+    return bronze_table(bronze.ORDERS, rows).with_columns(pl.lit(batch_id).alias("_batch_id"))
+
+
 def test_a_late_older_version_does_not_overwrite_the_newer_one_in_silver(
     lake: LakeResource, instance: dg.DagsterInstance
 ) -> None:
     assert run(silver_orders_assets, lake, instance).success
-    # Bronze now holds only O1's first version (e.g. a partition re-ingested from an old dump).
-    lake.replace_table("bronze", "orders", bronze_table(bronze.ORDERS, ORDERS[:1]))
+    # A later batch re-delivers O1's first version (e.g. a backfill of an old day).
+    lake.append("bronze", "orders", new_batch(ORDERS[:1], "run-2"))
 
     result = run(silver_orders_assets, lake, instance)
 
     assert result.success
-    assert metadata(result, "orders")["older_versions_skipped"] == 1
+    assert metadata(result, "orders")["refresh_mode"] == "incremental"
+    assert metadata(result, "orders")["rows_in"] == 1  # only the new batch was validated
     orders = silver(lake, "orders").sort("order_id")
     assert orders.select("order_id", "status").rows() == [
         ("O1", "shipped"),  # still the newer version
@@ -125,7 +132,7 @@ def test_a_newer_version_with_fewer_lines_replaces_the_lines_through_the_merge(
     assert run(silver_orders_assets, lake, instance).success
     changed = order("O1", "C1", "shipped", "2026-10-01T10:00:00Z", "2026-10-04T09:00:00Z",
                     [line(1, "P1", 3, "10.00")])  # fmt: skip
-    lake.replace_table("bronze", "orders", bronze_table(bronze.ORDERS, [*ORDERS, changed]))
+    lake.append("bronze", "orders", new_batch([changed], "run-2"))
 
     result = run(silver_orders_assets, lake, instance)
 
@@ -174,6 +181,31 @@ def test_customers_and_reviews_reach_silver_without_raw_pii(
     assert silver(lake, "reviews").get_column("text").to_list() == [
         "Lovely. Write to [EMAIL] or call [PHONE]."
     ]
+
+
+def test_a_later_customer_batch_is_merged_incrementally_and_masked(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    assert run(silver_customers_assets, lake, instance).success
+    tokens = dict(silver(lake, "customers").select("customer_id", "email_token").rows())
+    moved = CUSTOMERS[1] | {"email": "alan@example.net", "updated_at": "2025-07-01T09:00:00Z",
+                            "address_city": "Leeds"}  # fmt: skip
+    batch = bronze_table(bronze.CUSTOMERS, [moved]).with_columns(pl.lit("run-2").alias("_batch_id"))
+    lake.append("bronze", "customers", batch)
+
+    result = run(silver_customers_assets, lake, instance)
+
+    assert result.success
+    assert metadata(result, "customers")["refresh_mode"] == "incremental"
+    assert metadata(result, "customers")["rows_in"] == 1
+    after = dict(silver(lake, "customers").select("customer_id", "email_token").rows())
+    assert after["C1"] == tokens["C1"]  # untouched
+    assert after["C2"] not in (tokens["C2"], None)  # the new email's token
+    assert silver(lake, "customers").filter(pl.col("customer_id") == "C2")["city"].to_list() == [
+        "Leeds"
+    ]
+    cells = [str(cell) for row in silver(lake, "customers").rows() for cell in row]
+    assert not any("alan@example.net" in cell for cell in cells)
 
 
 @pytest.mark.parametrize(

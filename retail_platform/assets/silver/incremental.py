@@ -1,0 +1,310 @@
+"""Incremental silver: each run reads only the bronze batches added or replaced since the last.
+
+After its audited commits, a run records the bronze version it consumed (the lake's progress
+log, resources/lake_progress.py). The next run asks the Delta log which ingestion batches
+(`_batch_id`) have rows in files that entered or left bronze since then: a new day, a new or
+replaced S3 object, a new MongoDB batch, a backfilled or corrected partition. Then:
+
+1. The rows of those batches are validated: their quarantine rows replace the quarantine rows
+   of the same batches (one commit), so a re-delivered or corrected batch never counts twice.
+2. Every key those rows carry, before or after the change, is recomputed from all its bronze
+   rows (transforms/silver/incremental.py) and merged, or deleted when no valid row is left;
+   the result equals a full rebuild's (the property tests hold it so).
+
+A full rebuild from all of bronze runs instead, and says why in the metadata, when the run
+asks for it (config `full_refresh: true` or the run tag `retail/full_refresh=true`), before the
+first recorded progress, when a silver table is missing or its schema differs from the
+contract (a contract change), when the recorded bronze version can no longer be read (vacuumed),
+or when bronze was replaced whole (a snapshot). A change of validation rules needs a full
+refresh too: the batches already consumed are not validated again otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dagster as dg
+import polars as pl
+from deltalake.exceptions import DeltaError
+
+from retail_platform.assets.silver.cleaning import (
+    SilverEntity,
+    SilverResults,
+    Validated,
+    accounting_check,
+    clean,
+    clean_validated,
+    is_current_schema,
+    materialized,
+    merge_children,
+    merge_latest,
+    require_audited,
+    silver_multi_asset,
+    table_rows,
+    validate_rows,
+)
+from retail_platform.assets.silver.run_mode import SilverRun
+from retail_platform.contracts.model import TableContract
+from retail_platform.quality.quarantine import quarantine_by_source_totals, quarantine_check_result
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_progress import BATCH_COLUMN, Progress
+from retail_platform.resources.pii import PiiMaskingResource
+from retail_platform.transforms.silver.incremental import (
+    children_of,
+    cleaned_keys,
+    merge_source,
+    rows_of_keys,
+)
+from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
+
+FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
+# Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
+# than a quarantine predicate listing every batch and a key filter over most of bronze.
+MAX_BATCHES = 500
+# What quality/quarantine.py reads to name a row's source (partition, file or batch).
+SOURCE_COLUMNS = frozenset({"_partition_date", "_source", "_source_key", "_batch_id"})
+
+
+@dataclass(frozen=True)
+class ChildTable:
+    """A silver table derived from the entity's latest rows (order lines from orders)."""
+
+    contract: TableContract
+    parent_key: tuple[str, ...]
+    build: Callable[[pl.LazyFrame], pl.LazyFrame]
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    reason: str
+    bronze_version: int
+    since_version: int | None = None
+    batches: frozenset[str] = field(default_factory=frozenset)
+
+
+def plan_refresh(
+    lake: LakeResource, entity: SilverEntity, run: SilverRun, children: ChildTable | None
+) -> Plan:
+    """Full, incremental or unchanged, and why (reported as run metadata)."""
+    table = entity.bronze_table
+    lake.scan("bronze", table)  # a missing bronze table stops here, with the lake's message
+    version = lake.version("bronze", table)
+    if run.full_refresh:
+        return Plan(FULL, "full refresh requested", version)
+    contracts = [entity.silver, entity.quarantine, *([children.contract] if children else [])]
+    for contract in contracts:
+        if not is_current_schema(lake, contract):
+            return Plan(FULL, f"silver.{contract.name} is missing or not in the contract", version)
+    progress = lake.progress("silver", entity.silver.name, table)
+    if progress is None:
+        return Plan(FULL, f"no recorded progress in bronze.{table}", version)
+    if progress.source_version == version:
+        return Plan(UNCHANGED, f"bronze.{table} unchanged since version {version}", version,
+                    progress.source_version)  # fmt: skip
+    try:
+        changed = lake.changed_batches("bronze", table, progress.source_version)
+    except (DeltaError, OSError, pl.exceptions.PolarsError) as error:
+        reason = f"bronze.{table} version {progress.source_version} unreadable: {error}"
+        return Plan(FULL, reason, version)
+    if changed.whole_table_replaced:
+        return Plan(FULL, f"bronze.{table} was replaced whole", changed.version)
+    if len(changed.batches) > MAX_BATCHES:
+        reason = f"{len(changed.batches)} batches changed (over {MAX_BATCHES})"
+        return Plan(FULL, reason, changed.version)
+    reason = (
+        f"{len(changed.batches)} batches in {changed.files_added} added and "
+        f"{changed.files_removed} removed files since version {progress.source_version}"
+    )
+    return Plan(INCREMENTAL, reason, changed.version, progress.source_version, changed.batches)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    counts: dict[str, int]
+    by_source: pl.DataFrame
+    written: dict[str, object]
+    children_written: dict[str, object] | None
+    quarantine_rows: int
+    """Quarantine rows of the batches read (the whole table on a full rebuild)."""
+
+
+def refresh_entity(
+    lake: LakeResource,
+    entity: SilverEntity,
+    pii_masking: PiiMaskingResource,
+    run: SilverRun,
+    children: ChildTable | None = None,
+) -> SilverResults:
+    plan = plan_refresh(lake, entity, run, children)
+    if plan.mode == FULL:
+        refreshed = _rebuild(lake, entity, pii_masking, plan, children)
+    else:
+        refreshed = _increment(lake, entity, pii_masking, plan, children)
+    # Recorded after every commit of the run: a run that fails before this point is simply
+    # read again from the same version next time (reprocessing a batch is idempotent).
+    lake.record_progress(
+        "silver",
+        entity.silver.name,
+        Progress("bronze", entity.bronze_table, plan.bronze_version, plan.mode, run.run_id),
+    )
+    mode = {"refresh_mode": plan.mode, "refresh_reason": plan.reason,
+            "bronze_version": plan.bronze_version}  # fmt: skip
+    counts = refreshed.counts | {"rows_out": table_rows(lake, "silver", entity.silver.name)}
+    extra = []
+    if children is not None and refreshed.children_written is not None:
+        extra = [materialized(lake, children.contract, refreshed.children_written | mode)]
+    return [
+        materialized(lake, entity.silver, {**counts, **refreshed.written, **mode}),
+        *extra,
+        materialized(lake, entity.quarantine, {"rows": counts["rows_quarantined"], **mode}),
+        accounting_check(entity, counts, refreshed.quarantine_rows),
+        quarantine_check_result(
+            dg.AssetKey(["silver", entity.quarantine.name]),
+            refreshed.by_source,
+            entity.quarantine_limits,
+        ),
+    ]
+
+
+def _rebuild(
+    lake: LakeResource,
+    entity: SilverEntity,
+    pii_masking: PiiMaskingResource,
+    plan: Plan,
+    children: ChildTable | None,
+) -> Refreshed:
+    cleaned = clean(lake.scan("bronze", entity.bronze_table, plan.bronze_version), entity,
+                    pii_masking)  # fmt: skip
+    rows = entity.finish(cleaned.latest.lazy()).collect()
+    written = merge_latest(lake, entity.silver, rows, entity.version_column, rebuild=True)
+    children_written = None
+    if children is not None:
+        built = children.build(cleaned.latest.lazy()).collect()
+        children_written = merge_children(
+            lake, children.contract, built, children.parent_key, rebuild=True
+        )
+    lake.replace_table("silver", entity.quarantine.name, cleaned.quarantined)
+    return Refreshed(
+        cleaned.counts,
+        cleaned.by_source,
+        written.metadata,
+        children_written,
+        table_rows(lake, "silver", entity.quarantine.name),
+    )
+
+
+def _increment(
+    lake: LakeResource,
+    entity: SilverEntity,
+    pii_masking: PiiMaskingResource,
+    plan: Plan,
+    children: ChildTable | None,
+) -> Refreshed:
+    table, key = entity.bronze_table, entity.key
+    bronze = lake.scan("bronze", table, plan.bronze_version)
+    batches = sorted(plan.batches)
+    in_batches = pl.col(BATCH_COLUMN).is_in(batches)
+    # Nothing new: no scan of bronze at all (head(0) keeps the schema).
+    new_rows = bronze.filter(in_batches) if batches else bronze.head(0)
+    # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
+    # the batches, and of the affected keys; the history is never held whole.
+    batch_rows = new_rows.collect(engine="streaming")
+    keys = cleaned_keys(batch_rows.lazy(), key)
+    if batches and plan.since_version is not None:
+        # The rows these batches had before (a replaced partition or object): their keys
+        # may have lost a version, or every version.
+        old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
+        keys = pl.concat([keys, cleaned_keys(old_rows, key)]).unique()
+    affected_keys = keys.collect(engine="streaming")
+    validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
+    batch = clean_validated(validated, entity)
+    # The affected keys' versions outside the batches; the batches' own rows are validated
+    # once, above, and join them for the latest-version rule.
+    of_keys = validated
+    if affected_keys.height:
+        outside = bronze.filter(~in_batches) if batches else bronze
+        other_rows = rows_of_keys(outside, affected_keys, key).collect(engine="streaming")
+        other = validate_rows(other_rows.lazy(), entity, pii_masking)
+        of_keys = Validated(
+            validated.rows_in + other.rows_in, pl.concat([validated.rows, other.rows])
+        )
+    affected = clean_validated(of_keys, entity)
+    candidate = entity.finish(affected.latest.lazy()).collect()
+    written, vanished = _merge_affected(lake, entity.silver, candidate, affected_keys)
+    children_written = None
+    if children is not None:
+        built = children.build(affected.latest.lazy()).collect()
+        children_written = _merge_affected_children(lake, children, built, vanished)
+    quarantine_rows = 0
+    if batches:
+        name = entity.quarantine.name
+        lake.replace_keys("silver", name, batch.quarantined, BATCH_COLUMN, batches)
+        quarantine_rows = (
+            lake.scan("silver", name).filter(in_batches).select(pl.len()).collect().item()
+        )
+    dedup = ("distinct_keys", "rows_latest")
+    counts = {name: value for name, value in batch.counts.items() if name not in dedup}
+    counts |= {name: affected.counts[name] for name in dedup}
+    counts |= {"batches_read": len(batches), "keys_recomputed": affected_keys.height}
+    # The quarantine check covers the whole table, as on a full build: per-source totals from
+    # bronze's ingestion columns (a narrow scan), quarantined rows from the quarantine table.
+    by_source = quarantine_by_source_totals(
+        bronze.select(sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))),
+        lake.scan("silver", entity.quarantine.name),
+    )
+    return Refreshed(counts, by_source, written, children_written, quarantine_rows)
+
+
+def _merge_affected(
+    lake: LakeResource, contract: TableContract, candidate: pl.DataFrame, keys: pl.DataFrame
+) -> tuple[dict[str, object], pl.DataFrame]:
+    """Merge the recomputed rows of the affected keys; delete the keys left without one.
+
+    Returns the merge counts and the deleted keys."""
+    require_audited(contract, candidate, lake)
+    key = list(contract.primary_key)
+    current = lake.scan("silver", contract.name)
+    source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
+    vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    if source.height:
+        counts = lake.merge_rows("silver", contract.name, source, key, DELETE_FLAG)
+    return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}, vanished
+
+
+def _merge_affected_children(
+    lake: LakeResource, children: ChildTable, built: pl.DataFrame, vanished: pl.DataFrame
+) -> dict[str, object]:
+    """The children of the recomputed parents replace theirs; deleted parents lose theirs."""
+    contract, parent_key = children.contract, list(children.parent_key)
+    require_audited(contract, built, lake)
+    current = lake.scan("silver", contract.name)
+    names = built.columns
+    replaced = child_merge_source(built.lazy(), current, parent_key, list(contract.primary_key))
+    orphaned = children_of(current, vanished.lazy(), parent_key).select(*names, DELETE_FLAG)
+    source = pl.concat([replaced, orphaned], how="vertical").collect()
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    if source.height:
+        counts = lake.merge_rows(
+            "silver", contract.name, source, list(contract.primary_key), DELETE_FLAG
+        )
+    return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}
+
+
+def incremental_entity_asset(
+    entity: SilverEntity,
+    *,
+    name: str,
+    description: str,
+    children: ChildTable | None = None,
+) -> dg.AssetsDefinition:
+    """The silver multi-asset of an entity refreshed incrementally (module docstring)."""
+
+    def compute(
+        lake: LakeResource, pii_masking: PiiMaskingResource, run: SilverRun
+    ) -> SilverResults:
+        return refresh_entity(lake, entity, pii_masking, run, children)
+
+    return silver_multi_asset(entity, compute, name=name, description=description)
