@@ -357,6 +357,8 @@ def silver_multi_asset(
         specs=entity.specs(),
         check_specs=entity.check_specs(),
         description=description,
+        # Each table can be materialized alone (UI, `dagster asset materialize --select`).
+        can_subset=True,
     )
     def _asset(
         context: dg.AssetExecutionContext,
@@ -370,9 +372,33 @@ def silver_multi_asset(
         context.log.info(
             f"silver {entity.silver.name}: masked by PII policy {pii_masking.policy_version()}"
         )
-        yield from results
+        yield from selected_results(context, results)
 
     return _asset
+
+
+def selected_results(
+    context: dg.AssetExecutionContext, results: SilverResults
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """The results of what the run selected; the siblings the recipe wrote anyway are recorded.
+
+    The recipe writes an entity's tables together (the quarantine is the complement of the
+    silver rows, order lines come from the same orders), so a run selecting one of them still
+    writes the others. Dagster accepts outputs only for selected assets: an unselected
+    sibling's write is logged as a runtime materialization, so the catalog stays true, and an
+    unselected check's result is left out (it runs when its asset is selected).
+    """
+    assets = context.selected_asset_keys
+    checks = context.selected_asset_check_keys
+    for result in results:
+        if isinstance(result, dg.AssetCheckResult):
+            key = dg.AssetCheckKey(result.asset_key, result.check_name)
+            if key in checks:
+                yield result
+        elif result.asset_key in assets:
+            yield result
+        else:
+            context.log_event(dg.AssetMaterialization(result.asset_key, metadata=result.metadata))
 
 
 def simple_entity_asset(
