@@ -71,8 +71,9 @@ def test_order_lines_that_do_not_add_up_are_not_merged(tmp_path: Path) -> None:
 def test_one_silver_table_materializes_alone_from_the_cli(
     pipeline_run: PipelineRun, tmp_path: Path
 ) -> None:
-    """`dagster asset materialize --select silver/products` on the local stack: the products
-    multi-asset also declares products_quarantine, and a subset of it must run."""
+    """`dagster asset materialize -m retail_platform.definitions --select silver/products` on
+    the local stack: the products multi-asset also declares products_quarantine, and a
+    subset of it must run."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     environment = os.environ | {
@@ -83,7 +84,11 @@ def test_one_silver_table_materializes_alone_from_the_cli(
     }
 
     result = subprocess.run(
-        [str(DAGSTER), "asset", "materialize", "--select", "silver/products"],
+        [
+            str(DAGSTER),
+            *("asset", "materialize", "-m", "retail_platform.definitions"),
+            *("--select", "silver/products"),
+        ],
         cwd=ROOT,
         env=environment,
         capture_output=True,
