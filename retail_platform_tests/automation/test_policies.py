@@ -269,18 +269,15 @@ def test_the_rates_are_built_on_a_fresh_instance_and_only_once() -> None:
     from retail_platform.local.fx_feed import SNAPSHOT
     from retail_platform.resources.fx import FxRatesFeedResource
 
+    resources = {
+        "io_manager": dg.mem_io_manager,
+        "fx_feed": FxRatesFeedResource(url=SNAPSHOT.as_uri()),
+    }
+    # Definitions with the asset's resources: Dagster checks them when it builds the defs.
+    defs = dg.Definitions(assets=[fx_rates], resources=resources)
     with dg.instance_for_test() as instance:
-        first = dg.evaluate_automation_conditions(defs=[fx_rates], instance=instance)
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert first.total_requested == 1
-        dg.materialize(
-            [fx_rates],
-            instance=instance,
-            resources={
-                "io_manager": dg.mem_io_manager,
-                "fx_feed": FxRatesFeedResource(url=SNAPSHOT.as_uri()),
-            },
-        )
-        later = dg.evaluate_automation_conditions(
-            defs=[fx_rates], instance=instance, cursor=first.cursor
-        )
+        dg.materialize([fx_rates], instance=instance, resources=resources)
+        later = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
         assert later.total_requested == 0
