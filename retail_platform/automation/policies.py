@@ -20,7 +20,6 @@ import dagster as dg
 from retail_platform.automation.jobs import DATED_SOURCES
 
 FOLLOWING_LAYERS = ("silver", "gold", "warehouse")
-SOURCE_LAYER = "bronze"
 WAREHOUSE_LAYER = "warehouse"
 
 # Sources fail transiently (429s, S3 hiccups, a Mongo failover): 30 s, 60 s, 120 s, +/- jitter.

@@ -30,6 +30,7 @@ import polars as pl
 
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG, SilverRefreshConfig, SilverRun
+from retail_platform.assets.silver.subset import selected_results
 from retail_platform.automation.policies import (
     check_condition,
     follow_upstreams_condition,
@@ -385,30 +386,6 @@ def silver_multi_asset(
         yield from selected_results(context, results)
 
     return _asset
-
-
-def selected_results(
-    context: dg.AssetExecutionContext, results: SilverResults
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """The results of what the run selected; the siblings the recipe wrote anyway are recorded.
-
-    The recipe writes an entity's tables together (the quarantine is the complement of the
-    silver rows, order lines come from the same orders), so a run selecting one of them still
-    writes the others. Dagster accepts outputs only for selected assets: an unselected
-    sibling's write is logged as a runtime materialization, so the catalog stays true, and an
-    unselected check's result is left out (it runs when its asset is selected).
-    """
-    assets = context.selected_asset_keys
-    checks = context.selected_asset_check_keys
-    for result in results:
-        if isinstance(result, dg.AssetCheckResult):
-            key = dg.AssetCheckKey(result.asset_key, result.check_name)
-            if key in checks:
-                yield result
-        elif result.asset_key in assets:
-            yield result
-        else:
-            context.log_event(dg.AssetMaterialization(result.asset_key, metadata=result.metadata))
 
 
 def simple_entity_asset(
