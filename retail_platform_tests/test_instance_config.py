@@ -25,3 +25,10 @@ def test_run_monitoring_is_on_and_frees_the_slots_of_dead_runs(tmp_path: Path, m
         settings = instance.run_monitoring_settings
         assert settings["free_slots_after_run_end_seconds"] == 15
         assert settings["max_runtime_seconds"] == 7200
+
+
+def test_the_freshness_policies_are_evaluated(tmp_path: Path, monkeypatch) -> None:
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_settings("freshness") == {"enabled": True}

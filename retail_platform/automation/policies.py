@@ -1,24 +1,25 @@
 """How the assets run when nobody watches: automation conditions, retries and pools.
 
-Applied to the asset definitions in `definitions.py`, so the asset modules stay about data:
+Each asset and check declares these where it is defined (the asset modules call the helpers
+here), so what the UI shows is what the decorator says:
 
 - silver, gold and warehouse follow their upstreams declaratively (no schedule per asset) and
   wait for the upstream blocking checks; their checks run in the same automated runs;
-- the source-facing bronze assets (and the Snowflake loads) retry with exponential backoff;
+- one retry policy per kind of failure: the source-facing bronze assets (network, throttling,
+  a failover) and the Snowflake loads retry with exponential backoff and jitter; silver and gold
+  do not retry (a rerun cannot fix bad data);
 - every asset's op runs in a pool named after the table it writes; with the instance's pool
   limit of 1 (`dagster.yaml`, `docker/dagster.yaml`) two runs never write one table at once.
+  The four S3 assets also upsert one shared table, `bronze/s3_manifest`, so they share its pool.
 """
 
-import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import dagster as dg
-from dagster._record import replace  # AssetCheckSpec is a record: no public copy-with
 
 from retail_platform.automation.jobs import DATED_SOURCES
 
 FOLLOWING_LAYERS = ("silver", "gold", "warehouse")
-SOURCE_LAYER = "bronze"
 WAREHOUSE_LAYER = "warehouse"
 
 # Sources fail transiently (429s, S3 hiccups, a Mongo failover): 30 s, 60 s, 120 s, +/- jitter.
@@ -91,6 +92,17 @@ def pool_for(key: dg.AssetKey) -> str:
     return f"snowflake/{table}" if layer == WAREHOUSE_LAYER else f"delta/{layer}/{table}"
 
 
+# The S3 assets each write their own table and all upsert the manifest of ingested objects:
+# one pool for the four serialises the manifest writes (and their own tables with them).
+S3_MANIFEST_POOL = "delta/bronze/s3_manifest"
+
+
+def check_condition(asset_key: dg.AssetKey) -> dg.AutomationCondition | None:
+    """The condition of a check on `asset_key`: with its asset on the following layers, none
+    (run with the asset's own runs) on bronze."""
+    return with_its_asset_condition(asset_key) if asset_key.path[0] in FOLLOWING_LAYERS else None
+
+
 def pools_by_key(assets: Iterable[dg.AssetsDefinition]) -> dict[dg.AssetKey, str]:
     """The pool each asset's table is written under (a multi-asset shares its op's pool)."""
     return {
@@ -99,96 +111,3 @@ def pools_by_key(assets: Iterable[dg.AssetsDefinition]) -> dict[dg.AssetKey, str
         if isinstance(assets_def.node_def, dg.OpDefinition)
         for key in assets_def.keys
     }
-
-
-def apply_operational_policies(
-    assets: Sequence[dg.AssetsDefinition],
-) -> list[dg.AssetsDefinition]:
-    """Pools and retries on every op, automation conditions on the following layers."""
-    return [
-        with_check_conditions(_with_automation(_with_op_settings(assets_def)))
-        for assets_def in assets
-    ]
-
-
-def with_check_conditions(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    """Checks on silver, gold and warehouse assets run with their asset's automated runs.
-
-    Works on asset checks definitions and on checks declared inside an asset's op alike; a
-    check that already has a condition keeps it.
-    """
-    attributes = assets_def.get_attributes_dict()
-    specs: dict[str, dg.AssetCheckSpec] = dict(attributes["check_specs_by_output_name"] or {})
-    followed = {
-        name: replace(spec, automation_condition=with_its_asset_condition(spec.asset_key))
-        for name, spec in specs.items()
-        if spec.asset_key.path[0] in FOLLOWING_LAYERS and spec.automation_condition is None
-    }
-    if not followed:
-        return assets_def
-    attributes["check_specs_by_output_name"] = {**specs, **followed}
-    # The class's own constructor: an AssetChecksDefinition stays one.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dg.BetaWarning)
-        warnings.simplefilter("ignore", dg.PreviewWarning)
-        return type(assets_def)(**attributes)
-
-
-def _layer(assets_def: dg.AssetsDefinition) -> str:
-    return min(assets_def.keys).path[0]
-
-
-def _retry_policy_for(layer: str) -> dg.RetryPolicy | None:
-    return {SOURCE_LAYER: SOURCE_RETRY_POLICY, WAREHOUSE_LAYER: WAREHOUSE_RETRY_POLICY}.get(layer)
-
-
-def _with_op_settings(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    op = assets_def.node_def
-    if not isinstance(op, dg.OpDefinition):
-        return assets_def
-    return with_op_properties(
-        assets_def,
-        pool=op.pool or pool_for(min(assets_def.keys)),
-        retry_policy=op.retry_policy or _retry_policy_for(_layer(assets_def)),
-    )
-
-
-def with_op_properties(
-    assets_def: dg.AssetsDefinition, *, pool: str | None, retry_policy: dg.RetryPolicy | None
-) -> dg.AssetsDefinition:
-    """The same assets, computed by a copy of their op with another pool and retry policy.
-
-    Dagster has no public setter for these on a built AssetsDefinition; this mirrors what
-    `OpDefinition.with_replaced_properties` copies, so nothing else about the op changes.
-    """
-    op = assets_def.op
-    replaced = dg.OpDefinition.dagster_internal_init(
-        compute_fn=op.compute_fn,
-        name=op.name,
-        ins={input_def.name: dg.In.from_definition(input_def) for input_def in op.input_defs},
-        outs={output_def.name: dg.Out.from_definition(output_def) for output_def in op.output_defs},
-        description=op.description,
-        config_schema=op.config_schema,
-        required_resource_keys=op.required_resource_keys,
-        tags=op.tags,
-        version=None,
-        code_version=op._version,  # as with_replaced_properties: no public getter
-        retry_policy=retry_policy,
-        pool=pool,
-    )
-    attributes = {**assets_def.get_attributes_dict(), "node_def": replaced}
-    return dg.AssetsDefinition.dagster_internal_init(**attributes)
-
-
-def _with_automation(assets_def: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    if _layer(assets_def) not in FOLLOWING_LAYERS:
-        return assets_def
-    condition = follow_upstreams_condition()
-    # An asset module may choose its own condition; only fill in the ones left unset.
-    return assets_def.map_asset_specs(
-        lambda spec: (
-            spec
-            if spec.automation_condition is not None
-            else spec.replace_attributes(automation_condition=condition)
-        )
-    )

@@ -9,6 +9,7 @@ mis-nets a line fails them.
 import dagster as dg
 import polars as pl
 
+from retail_platform.automation.policies import check_condition
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.rules import amount_mismatches, totals_mismatches
 from retail_platform.resources.lake import LakeResource
@@ -53,6 +54,7 @@ def line_amounts_outcome(lines: pl.LazyFrame) -> RuleOutcome:
 
 @dg.asset_check(
     asset=dg.AssetKey([SILVER, "order_lines"]),
+    automation_condition=check_condition(dg.AssetKey([SILVER, "order_lines"])),
     name="line_amounts_add_up",
     description="Accuracy: line_amount = quantity x unit_price - discount, within a cent.",
     blocking=True,
@@ -86,6 +88,7 @@ def fact_amounts_outcome(facts: pl.LazyFrame) -> RuleOutcome:
 
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "fact_order_lines"]),
+    automation_condition=check_condition(dg.AssetKey([GOLD, "fact_order_lines"])),
     name="amounts_add_up",
     description="Accuracy: gross_amount = quantity x unit_price - discount, and every "
     "*_reporting amount = amount x fx_rate, within a cent.",
@@ -115,6 +118,7 @@ def fact_reconciles_outcome(facts: pl.LazyFrame, silver_lines: pl.LazyFrame) -> 
 
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "fact_order_lines"]),
+    automation_condition=check_condition(dg.AssetKey([GOLD, "fact_order_lines"])),
     name="net_amount_reconciles_with_silver",
     description="Accuracy: per order date and currency, the facts' net_amount adds up to the "
     "silver line amounts of orders neither cancelled nor returned.",
@@ -147,6 +151,7 @@ def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleO
 
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "kpi_daily"]),
+    automation_condition=check_condition(dg.AssetKey([GOLD, "kpi_daily"])),
     name="revenue_reconciles_with_silver",
     description="Accuracy: for every day, kpi_daily.revenue equals the revenue recomputed from "
     "silver order lines (cancellations and returns excluded), in the reporting currency.",

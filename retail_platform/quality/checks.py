@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 import dagster as dg
 import polars as pl
 
+from retail_platform.automation.policies import check_condition
 from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality import accuracy, coverage, fx_coverage, unknown_members
@@ -139,12 +140,14 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
             dg.AssetCheckSpec(
                 PRIMARY_KEY,
                 asset=asset_key,
+                automation_condition=check_condition(asset_key),
                 description=f"Uniqueness: {', '.join(key)} is never null and never repeats.",
                 blocking=True,
             ),
             dg.AssetCheckSpec(
                 REQUIRED_COLUMNS,
                 asset=asset_key,
+                automation_condition=check_condition(asset_key),
                 description=f"Completeness: no null in a required column ({', '.join(required)}).",
                 blocking=True,
             ),
@@ -161,6 +164,7 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
 def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["gold", contract.name]),
+        automation_condition=check_condition(dg.AssetKey(["gold", contract.name])),
         name=FOREIGN_KEYS,
         description="Consistency: every foreign key resolves to a dimension row: "
         + ", ".join(f"{fk} -> {dim}" for fk, dim in contract.foreign_keys.items()),
@@ -187,6 +191,7 @@ def lines_have_orders_outcome(lines: pl.LazyFrame, orders: pl.LazyFrame) -> Rule
 
 @dg.asset_check(
     asset=dg.AssetKey(["silver", "order_lines"]),
+    automation_condition=check_condition(dg.AssetKey(["silver", "order_lines"])),
     name="every_line_has_its_order",
     description="Consistency: every silver order line belongs to a silver order.",
     blocking=True,

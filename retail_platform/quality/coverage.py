@@ -9,6 +9,7 @@ gold and the warehouse were refreshed is watched by the freshness SLAs in freshn
 import dagster as dg
 import polars as pl
 
+from retail_platform.automation.policies import check_condition
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.rules import missing_days, missing_partitions
 from retail_platform.resources.lake import LakeResource
@@ -26,6 +27,7 @@ def _partitions_check(table: str) -> dg.AssetChecksDefinition:
 
     @dg.asset_check(
         asset=dg.AssetKey(["silver", table]),
+        automation_condition=check_condition(dg.AssetKey(["silver", table])),
         name="bronze_partitions_complete",
         description=f"Completeness: the daily partitions of bronze {table} have no gap between "
         "the first and the last one materialized.",
@@ -59,6 +61,7 @@ def dates_contiguous_outcome(calendar: pl.LazyFrame) -> RuleOutcome:
 
 @dg.asset_check(
     asset=dg.AssetKey(["gold", "dim_date"]),
+    automation_condition=check_condition(dg.AssetKey(["gold", "dim_date"])),
     name="dates_contiguous",
     description="Completeness: every day from the first to the last date is present.",
     blocking=True,
@@ -73,6 +76,7 @@ def _newest(frame: pl.LazyFrame, column: pl.Expr) -> object:
 
 @dg.asset_check(
     asset=dg.AssetKey(["silver", "orders"]),
+    automation_condition=check_condition(dg.AssetKey(["silver", "orders"])),
     name="holds_newest_bronze_day",
     description="Timeliness: silver orders hold versions from the newest day bronze delivered.",
     additional_deps=[dg.AssetKey(["bronze", "orders"])],
@@ -89,6 +93,7 @@ def silver_holds_newest_bronze_day(lake: LakeResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(
     asset=dg.AssetKey(["gold", "kpi_daily"]),
+    automation_condition=check_condition(dg.AssetKey(["gold", "kpi_daily"])),
     name="reaches_newest_silver_day",
     description="Timeliness: kpi_daily reports the newest order and payment day in silver.",
     additional_deps=[dg.AssetKey(["silver", "orders"]), dg.AssetKey(["silver", "payments"])],

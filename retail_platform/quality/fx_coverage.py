@@ -9,6 +9,7 @@ rate (for example 1997 US dollars when the rates begin in 1999).
 import dagster as dg
 import polars as pl
 
+from retail_platform.automation.policies import check_condition
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import LakeResource
 
@@ -76,6 +77,7 @@ def reporting_currency(lake: LakeResource) -> str | None:
 def _check(fact: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["gold", fact]),
+        automation_condition=check_condition(dg.AssetKey(["gold", fact])),
         name=CHECK,
         description="Every line in a foreign currency found a rate on or before its date "
         "(silver.fx_rates); the failure names each currency and the dates without a rate.",

@@ -15,6 +15,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from retail_platform.automation.policies import check_condition
 from retail_platform.quality.outcome import SAMPLE_SIZE, RuleOutcome
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.dimensions import UNKNOWN_ID, UNKNOWN_KEY
@@ -175,6 +176,7 @@ def _check(
 
     @dg.asset_check(
         asset=dg.AssetKey(["gold", fact]),
+        automation_condition=check_condition(dg.AssetKey(["gold", fact])),
         name=CHECK,
         description="Rows pointing to an unknown member ("
         + ", ".join(f"{u.natural_key} not in {u.known}" for u in lookups)

@@ -6,12 +6,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retail_platform.assets.bronze.s3 import bronze_products
+from retail_platform.assets.bronze.s3 import FEEDS, feed_asset
 from retail_platform.automation.policies import (
     SOURCE_RETRY_POLICY,
     WAREHOUSE_RETRY_POLICY,
     pool_for,
-    with_op_properties,
 )
 from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
 from retail_platform.resources.s3 import PartnerDropsResource
@@ -55,18 +54,28 @@ def test_silver_gold_and_warehouse_follow_upstreams_and_bronze_is_triggered_else
     assert {"silver/products", "gold/dim_product", "warehouse/dim_product"} <= set(following)
 
 
-def test_every_writer_has_its_own_pool_named_after_its_table(
+def test_every_writer_has_a_pool_named_after_the_table_it_writes(
     definitions: dg.Definitions,
 ) -> None:
     pools = {
         tuple(sorted(k.to_user_string() for k in a.keys)): a.op.pool for a in _assets(definitions)
     }
-    assert pools[("bronze/products",)] == "delta/bronze/products"
+    assert pools[("bronze/orders",)] == "delta/bronze/orders"
     assert pools[("silver/products", "silver/products_quarantine")] == "delta/silver/products"
     assert pools[("gold/kpi_daily",)] == "delta/gold/kpi_daily"
     assert pools[("warehouse/kpi_daily",)] == "snowflake/kpi_daily"
     assert all(pools.values())
-    assert len(set(pools.values())) == len(pools)  # no two ops share a table's pool
+    # The four S3 assets all upsert bronze/s3_manifest: they share its pool; no other two ops
+    # share one.
+    manifest = {keys for keys, pool in pools.items() if pool == "delta/bronze/s3_manifest"}
+    assert manifest == {
+        ("bronze/products",),
+        ("bronze/partners",),
+        ("bronze/partner_sales",),
+        ("bronze/inventory",),
+    }
+    others = [pool for keys, pool in pools.items() if keys not in manifest]
+    assert len(set(others)) == len(others)
 
 
 def test_the_maintenance_op_of_a_table_waits_in_its_writers_pool(
@@ -75,7 +84,8 @@ def test_the_maintenance_op_of_a_table_waits_in_its_writers_pool(
     job = definitions.resolve_job_def("lake_maintenance")
     pools = {node.name: node.definition.pool for node in job.graph.nodes}
     assert pools["maintain_silver_products_quarantine"] == "delta/silver/products"
-    assert pools["maintain_bronze_partner_sales"] == "delta/bronze/partner_sales"
+    # Written by an S3 asset: in the pool the four S3 assets share.
+    assert pools["maintain_bronze_partner_sales"] == "delta/bronze/s3_manifest"
     assert not any(name.startswith("maintain_warehouse") for name in pools)
 
 
@@ -84,17 +94,18 @@ def test_source_facing_and_warehouse_assets_retry_with_backoff(
 ) -> None:
     by_key = {k.to_user_string(): a for a in _assets(definitions) for k in a.keys}
     assert by_key["bronze/products"].op.retry_policy == SOURCE_RETRY_POLICY
+    # The REST and MongoDB assets get the same source policy (a 4xx is not retried at all).
+    assert by_key["bronze/orders"].op.retry_policy == SOURCE_RETRY_POLICY
+    assert by_key["bronze/customers"].op.retry_policy == SOURCE_RETRY_POLICY
     assert SOURCE_RETRY_POLICY.backoff == dg.Backoff.EXPONENTIAL
     assert (SOURCE_RETRY_POLICY.max_retries, SOURCE_RETRY_POLICY.delay) == (3, 30)
     assert by_key["warehouse/dim_date"].op.retry_policy == WAREHOUSE_RETRY_POLICY
-    # Every bronze asset retries (the REST and Mongo modules bring their own policy).
-    assert all(by_key[k].op.retry_policy for k in by_key if k.startswith("bronze/"))
     assert by_key["gold/dim_date"].op.retry_policy is None  # a rerun cannot fix bad data
 
 
 def test_an_unreachable_source_is_retried_then_fails_with_the_cause(tmp_path: Path) -> None:
     fast = dg.RetryPolicy(max_retries=2, delay=0.1, backoff=dg.Backoff.EXPONENTIAL)
-    retrying = with_op_properties(bronze_products, pool="delta/bronze/products", retry_policy=fast)
+    retrying = feed_asset(FEEDS["products"], retry_policy=fast)
     lake = LakeResource(root=str(tmp_path))
     unreachable = PartnerDropsResource(
         bucket="drops",
@@ -258,18 +269,15 @@ def test_the_rates_are_built_on_a_fresh_instance_and_only_once() -> None:
     from retail_platform.local.fx_feed import SNAPSHOT
     from retail_platform.resources.fx import FxRatesFeedResource
 
+    resources = {
+        "io_manager": dg.mem_io_manager,
+        "fx_feed": FxRatesFeedResource(url=SNAPSHOT.as_uri()),
+    }
+    # Definitions with the asset's resources: Dagster checks them when it builds the defs.
+    defs = dg.Definitions(assets=[fx_rates], resources=resources)
     with dg.instance_for_test() as instance:
-        first = dg.evaluate_automation_conditions(defs=[fx_rates], instance=instance)
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert first.total_requested == 1
-        dg.materialize(
-            [fx_rates],
-            instance=instance,
-            resources={
-                "io_manager": dg.mem_io_manager,
-                "fx_feed": FxRatesFeedResource(url=SNAPSHOT.as_uri()),
-            },
-        )
-        later = dg.evaluate_automation_conditions(
-            defs=[fx_rates], instance=instance, cursor=first.cursor
-        )
+        dg.materialize([fx_rates], instance=instance, resources=resources)
+        later = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
         assert later.total_requested == 0

@@ -17,6 +17,7 @@ import polars as pl
 from pydantic import Field
 
 from retail_platform.assets.specs import asset_kwargs, ingestion
+from retail_platform.automation.policies import SOURCE_RETRY_POLICY, pool_for
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
@@ -44,7 +45,8 @@ class MongoIngestConfig(dg.Config):
 
 @dg.asset(
     **asset_kwargs("bronze", bronze.CUSTOMERS, KINDS),
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    pool=pool_for(dg.AssetKey(["bronze", bronze.CUSTOMERS.name])),
+    retry_policy=SOURCE_RETRY_POLICY,
 )
 def bronze_customers(
     context: dg.AssetExecutionContext,
@@ -67,7 +69,8 @@ def bronze_customers(
 
 @dg.asset(
     **asset_kwargs("bronze", bronze.REVIEWS, KINDS),
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    pool=pool_for(dg.AssetKey(["bronze", bronze.REVIEWS.name])),
+    retry_policy=SOURCE_RETRY_POLICY,
 )
 def bronze_reviews(
     context: dg.AssetExecutionContext,

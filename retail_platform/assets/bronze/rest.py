@@ -17,6 +17,7 @@ from pydantic import Field
 
 from retail_platform.assets.partitions import daily_partitions
 from retail_platform.assets.specs import asset_kwargs, ingestion
+from retail_platform.automation.policies import SOURCE_RETRY_POLICY, pool_for
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import PARTITION_COLUMN, LakeResource
@@ -51,7 +52,8 @@ class OrdersIngestConfig(dg.Config):
     **asset_kwargs("bronze", bronze.ORDERS, KINDS),
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    pool=pool_for(dg.AssetKey(["bronze", bronze.ORDERS.name])),
+    retry_policy=SOURCE_RETRY_POLICY,  # a 4xx raises Failure(allow_retries=False): no retry
 )
 def bronze_orders(
     context: dg.AssetExecutionContext,
@@ -100,7 +102,8 @@ def bronze_orders(
     **asset_kwargs("bronze", bronze.PAYMENTS, KINDS),
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    pool=pool_for(dg.AssetKey(["bronze", bronze.PAYMENTS.name])),
+    retry_policy=SOURCE_RETRY_POLICY,
 )
 def bronze_payments(
     context: dg.AssetExecutionContext, commerce_api: CommerceApiResource, lake: LakeResource

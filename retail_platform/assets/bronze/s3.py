@@ -22,6 +22,7 @@ import polars as pl
 from pydantic import Field
 
 from retail_platform.assets.specs import asset_kwargs, ingestion
+from retail_platform.automation.policies import S3_MANIFEST_POOL, SOURCE_RETRY_POLICY
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 from retail_platform.feeds.profiles import feed_profiles_metadata, shipped_profiles
@@ -119,12 +120,16 @@ class S3ObjectsConfig(dg.Config):
     )
 
 
-def _feed_asset(feed: S3Feed) -> dg.AssetsDefinition:
+def feed_asset(
+    feed: S3Feed, retry_policy: dg.RetryPolicy = SOURCE_RETRY_POLICY
+) -> dg.AssetsDefinition:
+    """The bronze asset of one S3 feed (a test may give it a faster retry policy)."""
     kwargs = asset_kwargs("bronze", feed.contract, KINDS)
     if feed.contract is bronze.PARTNER_SALES:  # how each partner's files are read, in the UI
         kwargs["metadata"] = {**kwargs["metadata"], **feed_profiles_metadata()}
 
-    @dg.asset(**kwargs)
+    # Every S3 asset also upserts bronze/s3_manifest: one pool serialises those writes.
+    @dg.asset(**kwargs, pool=S3_MANIFEST_POOL, retry_policy=retry_policy)
     def _asset(
         context: dg.AssetExecutionContext,
         config: S3ObjectsConfig,
@@ -136,10 +141,10 @@ def _feed_asset(feed: S3Feed) -> dg.AssetsDefinition:
     return _asset
 
 
-bronze_products = _feed_asset(FEEDS["products"])
-bronze_partners = _feed_asset(FEEDS["partners"])
-bronze_partner_sales = _feed_asset(FEEDS["partner_sales"])
-bronze_inventory = _feed_asset(FEEDS["inventory"])
+bronze_products = feed_asset(FEEDS["products"])
+bronze_partners = feed_asset(FEEDS["partners"])
+bronze_partner_sales = feed_asset(FEEDS["partner_sales"])
+bronze_inventory = feed_asset(FEEDS["inventory"])
 FEED_ASSETS = {
     "products": bronze_products,
     "partners": bronze_partners,

@@ -14,8 +14,10 @@ import polars as pl
 from retail_platform.assets.contract_metadata import column_lineage
 from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.assets.specs import asset_kwargs
+from retail_platform.automation.policies import follow_upstreams_condition, pool_for
 from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
+from retail_platform.quality.freshness import GOLD_FRESHNESS
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.customers import build_dim_customer
 from retail_platform.transforms.gold.dimensions import (
@@ -47,8 +49,14 @@ def _dims(*tables: str) -> list[dg.AssetKey]:
 
 
 def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
-    """`@dg.asset` arguments of a gold table, its column lineage included."""
-    kwargs = asset_kwargs("gold", contract, KINDS)
+    """`@dg.asset` arguments of a gold table, its column lineage included; it follows its
+    upstreams and writes under its table's pool (no retry: a rerun cannot fix bad data)."""
+    kwargs = {
+        **asset_kwargs("gold", contract, KINDS),
+        "pool": pool_for(dg.AssetKey(["gold", contract.name])),
+        "automation_condition": follow_upstreams_condition(),
+        "freshness_policy": GOLD_FRESHNESS,
+    }
     lineage = column_lineage(contract)
     if lineage is not None:
         kwargs["metadata"] = {**kwargs["metadata"], "dagster/column_lineage": lineage}

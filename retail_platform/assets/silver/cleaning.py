@@ -30,6 +30,12 @@ import polars as pl
 
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG, SilverRefreshConfig, SilverRun
+from retail_platform.assets.silver.subset import selected_results
+from retail_platform.automation.policies import (
+    check_condition,
+    follow_upstreams_condition,
+    pool_for,
+)
 from retail_platform.contracts.model import TableContract
 from retail_platform.contracts.silver import quarantine_of
 from retail_platform.quality.audit import AuditFailedError, audit_silver_candidate, failed
@@ -97,6 +103,7 @@ class SilverEntity:
                 "holds rows_quarantined rows, and deduplication kept exactly one row per "
                 "distinct key: nothing read from bronze is lost.",
                 blocking=True,
+                automation_condition=check_condition(dg.AssetKey(["silver", self.silver.name])),
             ),
             dg.AssetCheckSpec(
                 QUARANTINE_CHECK,
@@ -107,6 +114,7 @@ class SilverEntity:
                 f"{self.quarantine_limits.fail_share:.0%}, naming the source and its three most "
                 "frequent reasons.",
                 blocking=True,
+                automation_condition=check_condition(dg.AssetKey(["silver", self.quarantine.name])),
             ),
         ]
 
@@ -120,6 +128,7 @@ def _spec(contract: TableContract, bronze_key: dg.AssetKey, group: str = "silver
         metadata=asset_metadata(contract),
         tags=contract.asset_tags(),
         kinds=set(KINDS),
+        automation_condition=follow_upstreams_condition(),
     )
 
 
@@ -357,6 +366,10 @@ def silver_multi_asset(
         specs=entity.specs(),
         check_specs=entity.check_specs(),
         description=description,
+        # The entity's tables are written by one op: it holds the pool of its silver table.
+        pool=pool_for(dg.AssetKey(["silver", entity.silver.name])),
+        # Each table can be materialized alone (UI, `dagster asset materialize --select`).
+        can_subset=True,
     )
     def _asset(
         context: dg.AssetExecutionContext,
@@ -370,7 +383,7 @@ def silver_multi_asset(
         context.log.info(
             f"silver {entity.silver.name}: masked by PII policy {pii_masking.policy_version()}"
         )
-        yield from results
+        yield from selected_results(context, results)
 
     return _asset
 

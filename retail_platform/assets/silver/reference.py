@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.specs import asset_kwargs
+from retail_platform.automation.policies import pool_for
 from retail_platform.contracts import silver
 from retail_platform.resources.fx import FxRatesFeedResource
 from retail_platform.transforms.silver.fx_rates import check_reporting_currency, rates_to_reporting
@@ -19,6 +20,7 @@ REFRESH_CRON = "0 18 * * 1-5"  # UTC: after the ECB's ~16:00 CET publication
 
 @dg.asset(
     **asset_kwargs("silver", silver.FX_RATES, {"delta", "polars"}),
+    pool=pool_for(dg.AssetKey(["silver", silver.FX_RATES.name])),
     # No upstream: built when missing, refreshed after the ECB publishes. (`on_missing()` only
     # fires for targets added after the condition: on a fresh instance it never built the
     # table, and every fact waited for it.)

@@ -7,9 +7,15 @@ policies, so they are re-applied each time). Where the resource cannot run the s
 
 import dagster as dg
 
+from retail_platform.automation.policies import (
+    WAREHOUSE_RETRY_POLICY,
+    follow_upstreams_condition,
+    pool_for,
+)
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.governance.model import BI_READER_ROLE, PII_ADMIN_ROLE
 from retail_platform.governance.plan import governance_plan
+from retail_platform.quality.freshness import WAREHOUSE_FRESHNESS
 from retail_platform.resources.warehouse import SnowflakeGovernance
 
 STATEMENT_SCHEMA = dg.TableSchema(
@@ -35,6 +41,10 @@ STATEMENT_SCHEMA = dg.TableSchema(
     metadata={"dagster/column_schema": STATEMENT_SCHEMA},
     tags={"pii": "none"},
     deps=[dg.AssetKey(["warehouse", contract.name]) for contract in GOLD_TABLES],
+    pool=pool_for(dg.AssetKey(["warehouse", "governance"])),
+    retry_policy=WAREHOUSE_RETRY_POLICY,  # idempotent statements: a retry is safe
+    automation_condition=follow_upstreams_condition(),
+    freshness_policy=WAREHOUSE_FRESHNESS,
 )
 def governance(
     context: dg.AssetExecutionContext, warehouse_governance: SnowflakeGovernance

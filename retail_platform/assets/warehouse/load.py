@@ -17,8 +17,14 @@ and its dimensions in Snowflake always come from audited builds that agree.
 import dagster as dg
 
 from retail_platform.assets.contract_metadata import asset_metadata
+from retail_platform.automation.policies import (
+    WAREHOUSE_RETRY_POLICY,
+    follow_upstreams_condition,
+    pool_for,
+)
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import TableContract
+from retail_platform.quality.freshness import WAREHOUSE_FRESHNESS
 from retail_platform.quality.publish import NotAuditedError, audited_version
 from retail_platform.resources.lake import PUBLISHED, AuditRecord, LakeResource
 from retail_platform.resources.warehouse import LoadResult, SnowflakeWarehouse, WarehouseColumn
@@ -86,6 +92,10 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
             dg.AssetKey([GOLD, contract.name]),
             *(dg.AssetKey([WAREHOUSE, name]) for name in dimensions),
         ],
+        pool=pool_for(dg.AssetKey([WAREHOUSE, contract.name])),
+        retry_policy=WAREHOUSE_RETRY_POLICY,  # the load is idempotent: a retry is safe
+        automation_condition=follow_upstreams_condition(),
+        freshness_policy=WAREHOUSE_FRESHNESS,
     )
     def _load(
         context: dg.AssetExecutionContext, lake: LakeResource, warehouse: SnowflakeWarehouse

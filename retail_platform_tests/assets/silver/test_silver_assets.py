@@ -252,3 +252,26 @@ def test_the_accounting_check_fails_when_rows_are_lost() -> None:
     assert failed(duplicated) == (False, "one latest row per distinct key")
     ok = accounting_check(ORDERS_ENTITY, {**counts, "rows_valid": 9}, 1)
     assert failed(ok) == (True, "none")
+
+
+def test_order_lines_materialize_alone_and_the_orders_they_needed_are_recorded(
+    lake: LakeResource, instance: dg.DagsterInstance
+) -> None:
+    selected = dg.AssetSelection.assets(dg.AssetKey(["silver", "order_lines"]))
+
+    result = run_assets([silver_orders_assets], [], lake, instance, selected)
+
+    assert result.success
+    # The only output of the run is the selected table ...
+    outputs = [
+        event.step_output_data.output_name
+        for event in result.all_events
+        if event.is_successful_output
+    ]
+    assert outputs == ["silver__order_lines"]
+    # ... the siblings the recipe wrote with it are recorded as runtime materializations ...
+    assert sorted(
+        event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+    ) == ["silver/order_lines", "silver/orders", "silver/orders_quarantine"]
+    # ... and no check of an unselected asset reports.
+    assert result.get_asset_check_evaluations() == []
