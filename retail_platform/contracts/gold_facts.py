@@ -45,7 +45,7 @@ FACT_ORDER_LINES = TableContract(
             f"{_LINES}.quantity",
             f"{_LINES}.status",
         ),
-        derived("unit_price", MONEY, "Price per unit.", f"{_LINES}.unit_price"),
+        derived("unit_price", PRICE, "Price per unit as delivered.", f"{_LINES}.unit_price"),
         derived("discount", MONEY, "Discount on the line.", f"{_LINES}.discount"),
         derived(
             "gross_amount",

@@ -53,9 +53,16 @@ ORDER_LINES = TableContract(
         Column("line_number", pl.Int32, "Line number within the order, from 1.", nullable=False),
         Column("product_id", pl.String, "Product sold.", nullable=False),
         Column("quantity", pl.Int32, "Units sold; positive.", nullable=False),
-        Column("unit_price", MONEY, "Price per unit.", nullable=False),
+        Column(
+            "unit_price", PRICE, "Price per unit as delivered (up to 4 decimals).", nullable=False
+        ),
         Column("discount", MONEY, "Discount on the line.", nullable=False),
-        Column("line_amount", MONEY, "quantity x unit_price - discount.", nullable=False),
+        Column(
+            "line_amount",
+            MONEY,
+            "quantity x unit_price - discount, rounded half away from zero to cents once.",
+            nullable=False,
+        ),
         Column("status", pl.String, "Status of the order the line belongs to.", nullable=False),
         Column("order_date", pl.Date, "UTC date the order was placed.", nullable=False),
         Column(

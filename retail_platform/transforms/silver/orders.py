@@ -14,7 +14,7 @@ import dataframely as dy
 import polars as pl
 
 from retail_platform.contracts import bronze, silver
-from retail_platform.contracts.model import MONEY
+from retail_platform.contracts.model import MONEY, PRICE
 from retail_platform.transforms.conform import conform
 from retail_platform.transforms.silver.payments import CURRENCY
 from retail_platform.transforms.silver.rules import CheckedSchema, OneOf, apply_schema
@@ -27,6 +27,8 @@ from retail_platform.transforms.silver.validation import (
     missing_rule,
     parse_integer,
     parse_money,
+    parse_number,
+    parse_price,
     parse_timestamp,
     quoted,
     rule,
@@ -48,7 +50,7 @@ TYPED_LINE = pl.Struct(
         "line_number": pl.Int32,
         "product_id": pl.String,
         "quantity": pl.Int32,
-        "unit_price": MONEY,
+        "unit_price": PRICE,
         "discount": MONEY,
     }
 )
@@ -105,12 +107,15 @@ def _typed_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
         return (
             pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(parse_money(text))
         )
+    if field == "unit_price":
+        return parse_price(text)
     return parse_money(text)
 
 
 def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl.Expr:
-    """quantity x unit_price - discount, in money."""
-    return (quantity * unit_price - discount).cast(MONEY)
+    """quantity x unit_price - discount from the delivered values, rounded half away from zero
+    to cents once, here."""
+    return (quantity * unit_price - discount).round(2, mode="half_away_from_zero").cast(MONEY)
 
 
 def _line_checks(
@@ -145,6 +150,7 @@ def _line_checks(
     quantity, unit_price, discount = (
         typed_of(name) for name in ("quantity", "unit_price", "discount")
     )
+    price_number = parse_number(text_of("unit_price"))
     return [
         missing("line_number"),
         unparsed("line_number", "an integer"),
@@ -157,7 +163,15 @@ def _line_checks(
         unparsed("quantity", "an integer"),
         (quantity <= 0, message("quantity", "not positive", text_of("quantity"))),
         missing("unit_price"),
-        unparsed("unit_price", "a number"),
+        (
+            clean_text(text_of("unit_price")).is_not_null() & price_number.is_null(),
+            message("unit_price", "not a number", text_of("unit_price")),
+        ),
+        (
+            # A number, but finer than the 4 decimals a price keeps: never rounded silently.
+            price_number.is_not_null() & unit_price.is_null(),
+            message("unit_price", "more than 4 decimals", text_of("unit_price")),
+        ),
         (unit_price < 0, message("unit_price", "negative", text_of("unit_price"))),
         unparsed("discount", "a number"),
         (discount < 0, message("discount", "negative", text_of("discount"))),

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from retail_platform.contracts.model import MONEY, TIMESTAMP, TableContract
+from retail_platform.contracts.model import MONEY, PRICE, TIMESTAMP, TableContract
 from retail_platform.contracts.silver import QUARANTINE_REASON
 
 REASON = QUARANTINE_REASON.name
@@ -34,6 +34,7 @@ _NAIVE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M")
 # Parsing goes through a wide decimal so that e.g. "1.005" rounds to cents exactly.
 _WIDE_DECIMAL = pl.Decimal(38, 9)
 _MONEY_LIMIT = Decimal("1e16")  # Decimal(18, 2) holds 16 integer digits
+_PRICE_LIMIT = Decimal("1e14")  # Decimal(18, 4) holds 14
 _TRUE_TEXTS = ("true", "1")
 _FALSE_TEXTS = ("false", "0")
 
@@ -133,6 +134,16 @@ def parse_money(expr: pl.Expr) -> pl.Expr:
         .then(number.round(2, mode="half_away_from_zero"))
         .cast(MONEY)
     )
+
+
+def parse_price(expr: pl.Expr) -> pl.Expr:
+    """Number text -> Decimal(18, 4), exactly as delivered: a unit price is multiplied before
+    the line is rounded to cents, so it is never rounded itself.
+
+    Null when the text is not a number, has more than 4 decimals, or does not fit."""
+    number = parse_number(expr)
+    fits = number.abs() < pl.lit(_PRICE_LIMIT, dtype=_WIDE_DECIMAL)
+    return pl.when(fits & (number == number.round(4))).then(number).cast(PRICE)
 
 
 def parse_integer(expr: pl.Expr) -> pl.Expr:

@@ -131,6 +131,10 @@ def test_line_without_discount_has_zero_discount() -> None:
         ({"lines": one_line(line_number=None)}, "lines[1].line_number: missing"),
         ({"lines": one_line(unit_price=-1)}, "lines[1].unit_price: negative: '-1'"),
         ({"lines": one_line(unit_price='"abc"')}, "lines[1].unit_price: not a number: 'abc'"),
+        (
+            {"lines": one_line(unit_price="1.00005")},
+            "lines[1].unit_price: more than 4 decimals: '1.00005'",
+        ),
         ({"lines": one_line(discount=-1)}, "lines[1].discount: negative: '-1'"),
         (
             # 2 x 5 = 10 < 11
@@ -289,3 +293,18 @@ def test_silver_orders_and_lines_conform_to_their_contracts() -> None:
             updated_at,
         ),
     ]
+
+
+def test_a_price_keeps_its_delivered_decimals_and_the_line_is_rounded_once() -> None:
+    lines = one_line(quantity=3, unit_price="14.665", discount="0.10")
+    result = validate(order(lines=lines))
+
+    row = result.row(0, named=True)
+    assert row["_quarantine_reason"] is None
+    assert row["lines"][0]["unit_price"] == Decimal("14.6650")
+    # 3 x 14.665 - 0.10 = 43.895 -> 43.90 (half away from zero, once). Rounding the price
+    # first would give 3 x 14.67 - 0.10 = 43.91.
+    lines_out = silver_order_lines(
+        latest_versions(valid_rows(result.lazy()), ["order_id"], "updated_at")
+    )
+    assert lines_out.collect().get_column("line_amount").to_list() == [Decimal("43.90")]
