@@ -55,7 +55,8 @@ class AuditFailedError(dg.Failure):
         metadata: dict[str, object] = {"table": table, "kept_version": str(version)}
         for outcome in failed:
             metadata |= {f"{outcome.check}.{name}": v for name, v in outcome.metadata().items()}
-        super().__init__(description=message, metadata=metadata)  # type: ignore[arg-type]
+        # The same candidate fails the same way: never retried.
+        super().__init__(description=message, metadata=metadata, allow_retries=False)  # type: ignore[arg-type]
 
 
 def _keys(contract: TableContract) -> list[Rule]:

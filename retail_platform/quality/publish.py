@@ -94,7 +94,11 @@ def _input_versions(lake: LakeResource, table: str) -> str:
 
 
 class NotAuditedError(dg.Failure):
-    """The loader refuses a table version that did not pass its audit."""
+    """The loader refuses a table version that did not pass its audit. A retry cannot change
+    that, so the step's retry policy does not apply."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description=description, allow_retries=False)
 
 
 @dataclass(frozen=True)
