@@ -97,8 +97,8 @@ class NotAuditedError(dg.Failure):
     """The loader refuses a table version that did not pass its audit. A retry cannot change
     that, so the step's retry policy does not apply."""
 
-    def __init__(self, description: str) -> None:
-        super().__init__(description=description, allow_retries=False)
+    def __init__(self, description: str, metadata: dict[str, object] | None = None) -> None:
+        super().__init__(description=description, metadata=metadata, allow_retries=False)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
