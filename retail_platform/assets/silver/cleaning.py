@@ -7,9 +7,8 @@
    least as new as what silver holds are merged into the silver Delta table (one merge commit),
    so a late, older version never overwrites a newer one.
 
-This module runs the recipe over all of bronze (partners, partner sales, inventory, and any
-full refresh); orders, payments, customers, products and reviews run it over only the bronze
-batches that are new since their last run (assets/silver/incremental.py).
+This module holds the recipe; assets/silver/incremental.py runs it over only the bronze batches
+that are new since an entity's last run, or over all of bronze on a full refresh.
 
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
@@ -22,7 +21,7 @@ above 50% of a source's rows quarantined (quality/quarantine.py): the valid rows
 sources are still merged, and the run fails, naming the file or partition.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -43,10 +42,10 @@ from retail_platform.quality.quarantine import (
     QUARANTINE_CHECK,
     QuarantineLimits,
     quarantine_by_source,
-    quarantine_check_result,
 )
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
+from retail_platform.transforms.silver.keys import KeyReader
 from retail_platform.transforms.silver.latest import (
     DELETE_FLAG,
     child_merge_source,
@@ -71,6 +70,9 @@ class SilverEntity:
     """Conforms the latest valid rows to the silver contract."""
     version_column: str
     extra_outputs: Sequence[TableContract] = field(default_factory=tuple)
+    key_readers: Mapping[str, KeyReader] = field(default_factory=dict)
+    """How validation reads key columns that are not plain trimmed text
+    (transforms/silver/keys.py): incremental runs find a key's bronze rows with them."""
     quarantine_limits: QuarantineLimits = field(default_factory=QuarantineLimits)
     """Quarantined share per source (file, partition, batch) that warns, and that fails."""
 
@@ -304,30 +306,6 @@ def materialized(
     )
 
 
-def finish_entity(
-    lake: LakeResource,
-    entity: SilverEntity,
-    cleaned: Cleaned,
-    written: Written,
-    extra: Sequence[dg.MaterializeResult] = (),
-) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Write the quarantine; report the silver table(s), the quarantine and the accounting."""
-    lake.replace_table("silver", entity.quarantine.name, cleaned.quarantined)
-    silver_rows = table_rows(lake, "silver", entity.silver.name)
-    counts = cleaned.counts | {"rows_out": silver_rows}
-    return [
-        materialized(lake, entity.silver, {**counts, **written.metadata}),
-        *extra,
-        materialized(lake, entity.quarantine, {"rows": cleaned.quarantined.height}),
-        accounting_check(entity, counts, table_rows(lake, "silver", entity.quarantine.name)),
-        quarantine_check_result(
-            dg.AssetKey(["silver", entity.quarantine.name]),
-            cleaned.by_source,
-            entity.quarantine_limits,
-        ),
-    ]
-
-
 def accounting_check(
     entity: SilverEntity, counts: dict[str, int], quarantine_rows_written: int
 ) -> dg.AssetCheckResult:
@@ -386,23 +364,3 @@ def silver_multi_asset(
         yield from selected_results(context, results)
 
     return _asset
-
-
-def simple_entity_asset(
-    entity: SilverEntity, *, name: str, description: str
-) -> dg.AssetsDefinition:
-    """The asset for an entity with one silver table: clean all of bronze, merge (replace on a
-    full refresh), quarantine, check. Entities with text keys refresh incrementally instead
-    (assets/silver/incremental.py)."""
-
-    def compute(
-        lake: LakeResource, pii_masking: PiiMaskingResource, run: SilverRun
-    ) -> SilverResults:
-        cleaned = clean(lake.scan("bronze", entity.bronze_table), entity, pii_masking)
-        silver_rows = entity.finish(cleaned.latest.lazy()).collect()
-        written = merge_latest(
-            lake, entity.silver, silver_rows, entity.version_column, rebuild=run.full_refresh
-        )
-        return finish_entity(lake, entity, cleaned, written)
-
-    return silver_multi_asset(entity, compute, name=name, description=description)

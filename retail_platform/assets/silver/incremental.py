@@ -202,7 +202,7 @@ def _increment(
     plan: Plan,
     children: ChildTable | None,
 ) -> Refreshed:
-    table, key = entity.bronze_table, entity.key
+    table, key, readers = entity.bronze_table, entity.key, entity.key_readers
     bronze = lake.scan("bronze", table, plan.bronze_version)
     batches = sorted(plan.batches)
     in_batches = pl.col(BATCH_COLUMN).is_in(batches)
@@ -211,12 +211,12 @@ def _increment(
     # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
     # the batches, and of the affected keys; the history is never held whole.
     batch_rows = new_rows.collect(engine="streaming")
-    keys = cleaned_keys(batch_rows.lazy(), key)
+    keys = cleaned_keys(batch_rows.lazy(), key, readers)
     if batches and plan.since_version is not None:
         # The rows these batches had before (a replaced partition or object): their keys
         # may have lost a version, or every version.
         old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
-        keys = pl.concat([keys, cleaned_keys(old_rows, key)]).unique()
+        keys = pl.concat([keys, cleaned_keys(old_rows, key, readers)]).unique()
     affected_keys = keys.collect(engine="streaming")
     validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
     batch = clean_validated(validated, entity)
@@ -225,7 +225,7 @@ def _increment(
     of_keys = validated
     if affected_keys.height:
         outside = bronze.filter(~in_batches) if batches else bronze
-        other_rows = rows_of_keys(outside, affected_keys, key).collect(engine="streaming")
+        other_rows = rows_of_keys(outside, affected_keys, key, readers).collect(engine="streaming")
         other = validate_rows(other_rows.lazy(), entity, pii_masking)
         of_keys = Validated(
             validated.rows_in + other.rows_in, pl.concat([validated.rows, other.rows])

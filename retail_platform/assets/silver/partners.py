@@ -1,11 +1,13 @@
-"""bronze partners and partner sales -> silver, each with its quarantine."""
+"""bronze partners and partner sales -> silver, each with its quarantine (incrementally)."""
 
 import polars as pl
 
-from retail_platform.assets.silver.cleaning import SilverEntity, simple_entity_asset
+from retail_platform.assets.silver.cleaning import SilverEntity
 from retail_platform.assets.silver.deferred import deferred
+from retail_platform.assets.silver.incremental import incremental_entity_asset
 from retail_platform.contracts import bronze, silver
 from retail_platform.feeds.profiles import shipped_profiles
+from retail_platform.transforms.silver.keys import PARTNER_SALES_KEY
 
 
 def _validate_partner_sales(rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -30,16 +32,18 @@ PARTNER_SALES = SilverEntity(
     silver=silver.PARTNER_SALES,
     validate=_validate_partner_sales,
     finish=deferred("partner_sales", "silver_partner_sales"),
+    # A sales line has no change time: the latest ingestion of a line wins.
     version_column="ingested_at",
+    key_readers=PARTNER_SALES_KEY,
 )
 
-silver_partners_assets = simple_entity_asset(
+silver_partners_assets = incremental_entity_asset(
     PARTNERS,
     name="silver_partners_assets",
     description="The partner directory; contact emails keep only their domain.",
 )
 
-silver_partner_sales_assets = simple_entity_asset(
+silver_partner_sales_assets = incremental_entity_asset(
     PARTNER_SALES,
     name="silver_partner_sales_assets",
     description="Partner sales lines read with each partner's feed profile; cancellations and "

@@ -7,52 +7,69 @@ of that key (:func:`rows_of_keys`), so the latest-version rule, its tie-breaks a
 (replaced) delivery give exactly what a full rebuild would. An affected key left without any
 valid row is deleted from silver (:func:`vanished_rows`), as a full rebuild would not have it.
 
-Keys are compared as validation reads them: trimmed text (``clean_text``), so ``' O1'`` and
-``'O1'`` are the same order. This holds for entities whose silver key columns are that trimmed
-text (orders, payments, products, customers, reviews); entities with parsed keys (inventory's
-snapshot date) keep the full path.
+Keys are compared as validation reads them (transforms/silver/keys.py): trimmed text by
+default, so ``' O1'`` and ``'O1'`` are the same order; upper-cased invoice numbers for partner
+sales; a parsed date for inventory's snapshot date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from retail_platform.transforms.silver.keys import KeyReader, read_key
 from retail_platform.transforms.silver.latest import DELETE_FLAG
-from retail_platform.transforms.silver.validation import clean_text
 
 _KEY_PREFIX = "_affected_"
 
 
-def cleaned_keys(bronze_rows: pl.LazyFrame, key: Sequence[str]) -> pl.LazyFrame:
-    """The distinct keys of ``bronze_rows`` as validation reads them; missing keys dropped
-    (a row without its key is quarantined, never in silver)."""
+def cleaned_keys(
+    bronze_rows: pl.LazyFrame,
+    key: Sequence[str],
+    readers: Mapping[str, KeyReader] | None = None,
+) -> pl.LazyFrame:
+    """The distinct keys of ``bronze_rows`` as validation reads them (``readers``, trimmed
+    text by default); unreadable keys dropped (such a row is quarantined, never in silver)."""
     return (
-        bronze_rows.select(clean_text(pl.col(column)).alias(column) for column in key)
+        bronze_rows.select(read_key(column, readers).alias(column) for column in key)
         .drop_nulls()
         .unique()
     )
 
 
-def rows_of_keys(bronze_rows: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) -> pl.LazyFrame:
-    """The rows of ``bronze_rows`` whose cleaned key is one of ``keys`` (all their versions).
+def rows_of_keys(
+    bronze_rows: pl.LazyFrame,
+    keys: pl.DataFrame,
+    key: Sequence[str],
+    readers: Mapping[str, KeyReader] | None = None,
+) -> pl.LazyFrame:
+    """The rows of ``bronze_rows`` whose key, read as validation reads it, is one of ``keys``
+    (all their versions).
 
     A one-column key becomes a filter the Parquet reader applies while scanning (predicate
-    pushdown); a composite key is a semi join.
+    pushdown); a composite key is first narrowed by the same filter on each of its columns
+    (a new day's snapshot date or invoice numbers leave few rows), then matched exactly with
+    a semi join.
     """
     if len(key) == 1:
         (column,) = key
         wanted = keys.get_column(column).implode()
-        return bronze_rows.filter(clean_text(pl.col(column)).is_in(wanted))
+        return bronze_rows.filter(read_key(column, readers).is_in(wanted))
+    narrowed = bronze_rows.filter(
+        *(
+            read_key(column, readers).is_in(keys.get_column(column).unique().implode())
+            for column in key
+        )
+    )
     aliases = [f"{_KEY_PREFIX}{column}" for column in key]
     cleaned = [
-        clean_text(pl.col(column)).alias(alias) for column, alias in zip(key, aliases, strict=True)
+        read_key(column, readers).alias(alias) for column, alias in zip(key, aliases, strict=True)
     ]
     wanted_keys = keys.lazy().select(
         pl.col(column).alias(alias) for column, alias in zip(key, aliases, strict=True)
     )
-    return bronze_rows.with_columns(cleaned).join(wanted_keys, on=aliases, how="semi").drop(aliases)
+    return narrowed.with_columns(cleaned).join(wanted_keys, on=aliases, how="semi").drop(aliases)
 
 
 def vanished_rows(

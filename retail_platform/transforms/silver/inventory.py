@@ -10,14 +10,13 @@ import polars as pl
 
 from retail_platform.contracts import bronze, silver
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.keys import INVENTORY_KEY
 from retail_platform.transforms.silver.rules import NOT_NEGATIVE, CheckedSchema, apply_schema
 from retail_platform.transforms.silver.validation import (
     REASON,
-    clean_text,
     date_unparsed,
     ingestion_error_rule,
     keep_source_columns,
-    parse_date,
     parse_integer,
     source,
     source_column_names,
@@ -49,9 +48,8 @@ def validate_inventory(bronze_inventory: pl.LazyFrame) -> pl.LazyFrame:
     frame = keep_source_columns(bronze_inventory, _PAYLOAD)
     counts = {name: parse_integer(source(name)) for name in _COUNTS}
     typed = frame.with_columns(
-        snapshot_date=parse_date(source("snapshot_date")),
-        warehouse_id=clean_text(source("warehouse_id")),
-        sku=clean_text(source("sku")),
+        # Read as incremental runs read the key (keys.py): the same row, the same silver key.
+        **{name: read(source(name)) for name, read in INVENTORY_KEY.items()},
         **counts,
         available=counts["on_hand"] - counts["reserved"],
         ingested_at=pl.col("_ingested_at"),

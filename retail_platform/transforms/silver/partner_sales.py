@@ -20,6 +20,7 @@ from retail_platform.contracts.model import MONEY
 from retail_platform.feeds.profiles import FeedProfiles
 from retail_platform.transforms.conform import conform
 from retail_platform.transforms.silver.feed_values import auto_datetime, listed_datetime, price
+from retail_platform.transforms.silver.keys import PARTNER_SALES_KEY
 from retail_platform.transforms.silver.rules import (
     NOT_NEGATIVE,
     CheckedSchema,
@@ -100,7 +101,7 @@ def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -
     """
     partners = profiles.partners
     frame = keep_source_columns(bronze_sales, _SALES_PAYLOAD).with_columns(
-        partner_id=clean_text(source("partner_id"))
+        partner_id=PARTNER_SALES_KEY["partner_id"](source("partner_id"))
     )
     frame = frame.with_columns(
         _per_partner(
@@ -120,7 +121,8 @@ def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -
     quantity = parse_integer(source("quantity"))
     unit_price, price_message = price(source("unit_price"), pl.col("_comma_decimal"))
     invoice_at, date_message = _invoice_datetime(clean_text(source("invoice_date")), profiles)
-    invoice_no = clean_text(source("invoice_no")).str.to_uppercase()
+    # Read as incremental runs read the key (keys.py): the same row, the same silver key.
+    invoice_no = PARTNER_SALES_KEY["invoice_no"](source("invoice_no"))
     prefix = pl.col(_PREFIX)
     # A cancellation: the prefix followed by a digit (C536365), so CD000002 is an invoice.
     is_cancellation = (
@@ -130,7 +132,7 @@ def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -
     ).fill_null(False)
     typed = frame.with_columns(
         invoice_no=invoice_no,
-        stock_code=clean_text(source("stock_code")),
+        stock_code=PARTNER_SALES_KEY["stock_code"](source("stock_code")),
         description=clean_text(source("description")),
         quantity=quantity,
         unit_price=unit_price,
