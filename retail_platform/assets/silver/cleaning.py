@@ -73,6 +73,9 @@ class SilverEntity:
     key_readers: Mapping[str, KeyReader] = field(default_factory=dict)
     """How validation reads key columns that are not plain trimmed text
     (transforms/silver/keys.py): incremental runs find a key's bronze rows with them."""
+    validated_per: str | None = None
+    """A column whose groups validation reads whole (partner sales: each file's date formats
+    are chosen on all its dates); incremental runs then validate whole groups."""
     quarantine_limits: QuarantineLimits = field(default_factory=QuarantineLimits)
     """Quarantined share per source (file, partition, batch) that warns, and that fails."""
 

@@ -225,8 +225,7 @@ def _increment(
     of_keys = validated
     if affected_keys.height:
         outside = bronze.filter(~in_batches) if batches else bronze
-        other_rows = rows_of_keys(outside, affected_keys, key, readers).collect(engine="streaming")
-        other = validate_rows(other_rows.lazy(), entity, pii_masking)
+        other = _other_versions(outside, affected_keys, entity, pii_masking)
         of_keys = Validated(
             validated.rows_in + other.rows_in, pl.concat([validated.rows, other.rows])
         )
@@ -255,6 +254,30 @@ def _increment(
         lake.scan("silver", entity.quarantine.name),
     )
     return Refreshed(counts, by_source, written, children_written, quarantine_rows)
+
+
+def _other_versions(
+    outside: pl.LazyFrame,
+    affected_keys: pl.DataFrame,
+    entity: SilverEntity,
+    pii_masking: PiiMaskingResource,
+) -> Validated:
+    """The affected keys' rows outside the batches read, validated as a full build would.
+
+    Where validation reads a group of rows whole (``entity.validated_per``: a partner file's
+    date formats are chosen on all its dates), the whole groups holding those rows are
+    validated, then cut back to the affected keys: a file's other rows may belong to keys with
+    versions elsewhere, which this run does not read.
+    """
+    key, readers, group = entity.key, entity.key_readers, entity.validated_per
+    of_keys = rows_of_keys(outside, affected_keys, key, readers)
+    if group is None:
+        return validate_rows(of_keys.collect(engine="streaming").lazy(), entity, pii_masking)
+    groups = of_keys.select(group).unique().collect(engine="streaming").get_column(group)
+    whole = outside.filter(pl.col(group).is_in(groups.implode())).collect(engine="streaming")
+    checked = validate_rows(whole.lazy(), entity, pii_masking)
+    rows = checked.rows.join(affected_keys, on=key, how="semi")
+    return Validated(rows.height, rows)
 
 
 def _merge_affected(

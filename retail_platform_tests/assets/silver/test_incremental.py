@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from retail_platform.assets.silver import customers, products, reviews
+from retail_platform.assets.silver import customers, partners, products, reviews
 from retail_platform.assets.silver.incremental import FULL, plan_refresh, refresh_entity
 from retail_platform.assets.silver.orders import ORDER_LINES, ORDERS, silver_orders_assets
 from retail_platform.assets.silver.payments import PAYMENTS
@@ -338,17 +338,21 @@ def test_a_bad_day_keeps_warning_on_later_incremental_runs(lake: LakeResource) -
     assert (metadata["rows_in"], metadata["rows_quarantined"]) == (3, 1)  # the whole table
 
 
-@pytest.mark.parametrize("entity_name", ["orders", "payments", "customers", "products", "reviews"])
+@pytest.mark.parametrize(
+    "entity_name", ["orders", "payments", "customers", "products", "reviews", "partners"]
+)
 def test_validation_reads_each_incremental_key_as_the_key_filter_does(entity_name: str) -> None:
-    """The key filter compares trimmed text (transforms/silver/incremental.py). If validation
-    ever read a key differently (upper-cased, parsed), incremental runs would miss versions:
-    this test fails first, and the entity needs its own key reader or the full path."""
+    """The key filter compares trimmed text for these keys (transforms/silver/keys.py). If
+    validation ever read a key differently (upper-cased, parsed), incremental runs would miss
+    versions: this test fails first, and the entity needs its own key reader (composite keys
+    with readers: test_incremental_files.py)."""
     entity = {
         "orders": ORDERS,
         "payments": PAYMENTS,
         "customers": customers.CUSTOMERS,
         "products": products.PRODUCTS,
         "reviews": reviews.REVIEWS,
+        "partners": partners.PARTNERS,
     }[entity_name]
     contract, sample = BRONZE[entity_name]
     (key,) = entity.key

@@ -1,5 +1,7 @@
 """Affected keys, the rows of those keys, and the merge source of an incremental silver run."""
 
+from datetime import date
+
 import polars as pl
 
 from retail_platform.transforms.silver.incremental import (
@@ -8,6 +10,7 @@ from retail_platform.transforms.silver.incremental import (
     merge_source,
     rows_of_keys,
 )
+from retail_platform.transforms.silver.validation import clean_text, parse_date
 
 
 def test_keys_are_read_as_validation_reads_them() -> None:
@@ -50,3 +53,17 @@ def test_children_of_deleted_parents_are_flagged_for_deletion() -> None:
     flagged = children_of(lines, pl.LazyFrame({"order_id": ["O1"]}), ["order_id"]).collect()
 
     assert flagged.rows() == [("O1", 1, True), ("O1", 2, True)]
+
+
+def test_a_composite_key_with_readers_matches_parsed_and_upper_cased_values() -> None:
+    readers = {"day": parse_date, "code": lambda text: clean_text(text).str.to_uppercase()}
+    bronze = pl.LazyFrame(
+        {"day": [" 2026-10-01", "2026-10-01", "2026-10-02", "bad"],
+         "code": ["a1", "A1 ", "a1", "a1"], "v": [1, 2, 3, 4]}
+    )  # fmt: skip
+
+    keys = cleaned_keys(bronze.filter(pl.col("v") == 1), ["day", "code"], readers).collect()
+    found = rows_of_keys(bronze, keys, ["day", "code"], readers).collect()
+
+    assert keys.rows() == [(date(2026, 10, 1), "A1")]
+    assert found.sort("v").get_column("v").to_list() == [1, 2]
