@@ -10,8 +10,11 @@ value is text, nested lines are JSON text, ingestion columns are filled as a bro
 them. A contract column this generator does not know is left null and named in
 `BronzeData.unknown_columns`, so the benchmark keeps running while the contracts grow.
 
-The window has one day more than the full build uses: that day's partitions are the new data
-of the incremental run.
+The window has one day more than the full build uses: that day is the new data of the
+incremental run, as a night brings it: the day's partitions of the dated feeds (orders,
+payments), the day's partner sales files, and late versions of orders placed on earlier days
+(`order_feed.late_updates`: 1% of the orders, a new status, some with a corrected order date),
+which land in the new day's orders partition as the REST feed's `updated_since` delivers them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ CONTRACTS: dict[str, TableContract] = {
     "partner_sales": bronze.PARTNER_SALES,
     "partners": bronze.PARTNERS,
 }
+# Delivered as one file per partner and day (S3), without a partition column: a file's day is
+# in its batch id, as for the dated feeds.
+DAILY_FILES = ("partner_sales",)
 # What the platform needed from the start; partner data only when its gold reads it.
 CORE_TABLES = ("orders", "payments", "customers", "products")
 SOURCES = {
@@ -63,6 +69,15 @@ def incremental_day() -> date:
     return START_DATE + timedelta(days=FULL_DAYS)
 
 
+def delivery_day(name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.Expr | None:
+    """The day a row of table `name` was delivered on, or None for undated tables."""
+    if PARTITION in frame.collect_schema().names():
+        return pl.col(PARTITION)
+    if name in DAILY_FILES:
+        return pl.col("_batch_id").str.strip_prefix(f"{BATCH_ID}:").str.to_date()
+    return None
+
+
 @dataclass(frozen=True)
 class BronzeData:
     """Bronze tables by name, the scale factor, and contract columns left null."""
@@ -72,21 +87,21 @@ class BronzeData:
     unknown_columns: dict[str, list[str]]
 
     def full_build(self) -> dict[str, pl.DataFrame]:
-        """Every table without the incremental day's partitions."""
-        return {
-            name: frame.filter(pl.col(PARTITION) < incremental_day())
-            if PARTITION in frame.columns
-            else frame
-            for name, frame in self.tables.items()
-        }
+        """Every table without what the incremental day delivers."""
+        built = {}
+        for name, frame in self.tables.items():
+            day = delivery_day(name, frame)
+            built[name] = frame if day is None else frame.filter(day < incremental_day())
+        return built
 
     def incremental_delivery(self) -> dict[str, pl.DataFrame]:
-        """The incremental day's partition of each daily-partitioned table."""
-        return {
-            name: frame.filter(pl.col(PARTITION) == incremental_day())
-            for name, frame in self.tables.items()
-            if PARTITION in frame.columns
-        }
+        """What the incremental day delivers to each dated table (partitions or files)."""
+        delivered = {}
+        for name, frame in self.tables.items():
+            day = delivery_day(name, frame)
+            if day is not None:
+                delivered[name] = frame.filter(day == incremental_day())
+        return delivered
 
 
 def volumes(scale_factor: float) -> dict[str, int]:
@@ -124,15 +139,26 @@ def generate_bronze(
         rng, counts["orders"], counts["customers"], prices_cents, start_s, days
     )
     payments = order_feed.payments(rng, history, totals_cents, end_s)
+    # Its own generator: the other tables stay as they were before late updates existed.
+    late = order_feed.late_updates(
+        np.random.default_rng((seed, 1)), orders, end_s - SECONDS_PER_DAY, start_s
+    )
+    orders = pl.concat([orders, late]).sort("_updated_s", "order_id")
     raw = {
         "orders": orders.with_columns(day_of(pl.col("_updated_s")).alias(PARTITION)),
         "payments": payments.with_columns(day_of(pl.col("_created_s")).alias(PARTITION)),
         "customers": _customers(rng, counts["customers"], start_s, end_s),
         "products": products,
     }
-    if "partner_sales" in tables:  # files of the full build's days only (not partitioned)
+    if "partner_sales" in tables:  # one file per partner and day, the new day's included
         raw["partner_sales"] = partner_feed.partner_sales(
-            rng, scale_factor, products, prices_cents, start_s, FULL_DAYS
+            # The full build's days keep their volume; the new day adds its share.
+            rng,
+            scale_factor * days / FULL_DAYS,
+            products,
+            prices_cents,
+            start_s,
+            days,
         )
     if "partners" in tables:
         raw["partners"] = partner_feed.partners()
@@ -151,11 +177,17 @@ def _to_contract(
     """The frame with exactly the contract's columns and types; unknown ones null."""
     contract = CONTRACTS[name]
     dated = PARTITION in frame.columns
-    day = pl.col(PARTITION).cast(pl.String)
-    key = pl.format(f"bench:{name}/{{}}", day) if dated else pl.lit(f"bench:{name}")
+    key, batch = pl.lit(f"bench:{name}"), pl.lit(BATCH_ID)
+    if dated:
+        day = pl.col(PARTITION).cast(pl.String)
+        key = pl.format(f"bench:{name}/{{}}", day)
+    elif name in DAILY_FILES:  # partner_sales/<partner>/<day>.csv, as the S3 asset keys it
+        day = pl.col(partner_feed.FILE_DAY).cast(pl.String)
+        key = pl.format(f"bench:{name}/{{}}/{{}}.csv", pl.col("partner_id"), day)
     # Each day of a dated feed is ingested by its own nightly run, as in production (the
     # batch id is the run id): silver's incremental refresh reads the new day's batch only.
-    batch = pl.format(f"{BATCH_ID}:{{}}", day) if dated else pl.lit(BATCH_ID)
+    if dated or name in DAILY_FILES:
+        batch = pl.format(f"{BATCH_ID}:{{}}", day)
     frame = frame.with_columns(
         _source=pl.lit(SOURCES[name]),
         _batch_id=batch,

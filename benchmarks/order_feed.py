@@ -22,6 +22,11 @@ CHANNELS, CHANNEL_WEIGHTS = ("web", "app", "store"), (55, 35, 10)
 METHODS, METHOD_WEIGHTS = ("card", "paypal", "klarna", "gift_card"), (55, 25, 15, 5)
 DEFECT_SHARE = 0.001  # of order versions, for each kind of defect
 DUPLICATE_SHARE = 0.002  # of order versions delivered twice
+LATE_UPDATE_SHARE = 0.01  # of the orders placed before the new day: a late version on it
+ORDER_DATE_CHANGE_SHARE = 0.1  # of those late versions: the placement time is corrected too
+# A late version moves an open order on: a placed one is cancelled, a paid one ships, a shipped
+# one comes back. Cancelled and returned orders are final.
+NEXT_STATUS = {"placed": "cancelled", "paid": "shipped", "shipped": "returned"}
 
 
 def choice(rng: np.random.Generator, values: tuple, weights: tuple, size: int) -> np.ndarray:
@@ -284,4 +289,51 @@ def payments(
         amount=money_text(pl.col("_cents")),
         currency=order_currency(pl.col("_order")),
         created_at=iso_text(pl.col("_created_s")),
+    )
+
+
+def late_updates(
+    rng: np.random.Generator,
+    feed: pl.DataFrame,
+    day_start_s: int,
+    window_start_s: int,
+    share: float = LATE_UPDATE_SHARE,
+    date_change_share: float = ORDER_DATE_CHANGE_SHARE,
+) -> pl.DataFrame:
+    """New versions, on the day starting at ``day_start_s``, of orders placed days before.
+
+    ``share`` of the orders placed before that day get one: among the orders whose
+    last version before it is well-formed and open (placed, paid or shipped) and that have no
+    version on or after it, so the late version is the order's newest and changes its status.
+    ``date_change_share`` of them also move the placement one day earlier (a corrected
+    order date, never before the window), so an incremental build meets orders whose date
+    changes, not only their status. Rows have the columns of ``feed``.
+    """
+    latest = feed.sort("_updated_s").group_by("_order").last()
+    placed_before = latest.filter(pl.col("_created_s") < day_start_s).height
+    eligible = latest.filter(
+        (pl.col("_updated_s") < day_start_s)
+        & pl.col("status").is_in(list(NEXT_STATUS))
+        & pl.col("_error").is_null()
+        & pl.col("lines").str.starts_with("[")
+        & ~pl.col("lines").str.contains('"quantity": "one"', literal=True)
+    ).sort("_order")
+    count = min(eligible.height, round(placed_before * share))
+    chosen = eligible[np.sort(rng.choice(eligible.height, size=count, replace=False))]
+    moved = (rng.random(count) < date_change_share) & (
+        chosen.get_column("_created_s").to_numpy() - SECONDS_PER_DAY >= window_start_s
+    )
+    created = pl.col("_created_s") - pl.Series(np.where(moved, SECONDS_PER_DAY, 0))
+    updated = day_start_s + np.sort(rng.integers(0, SECONDS_PER_DAY, count))
+    return (
+        chosen.with_columns(
+            status=pl.col("status").replace_strict(NEXT_STATUS),
+            _updated_s=pl.Series(updated),
+            _created_s=created,
+        )
+        .with_columns(
+            created_at=iso_text(pl.col("_created_s")), updated_at=iso_text(pl.col("_updated_s"))
+        )
+        .select(feed.columns)
+        .cast(dict(feed.schema))
     )

@@ -13,6 +13,7 @@ from benchmarks.order_feed import SECONDS_PER_DAY, choice, money_text
 from retail_platform.local.vocabulary import UCI_COUNTRY_NAMES
 
 PARTNER_SALES_ROWS_PER_SF = 750_000
+FILE_DAY = "_file_day"  # the day of the partner's file a row is delivered in
 PARTNERS = (
     ("PTN01", "Northwind Traders", "GB"),
     ("PTN02", "Maison du Nord", "FR"),
@@ -42,7 +43,10 @@ def partner_sales(
     start_s: int,
     days: int,
 ) -> pl.DataFrame:
-    """Invoice rows of every partner over `days`; 2% of invoices are cancellations (C...)."""
+    """Invoice rows of every partner over `days`; 2% of invoices are cancellations (C...).
+
+    Each row carries `FILE_DAY`, the day of its invoice: a partner sends one file a day.
+    """
     n_rows = max(20, round(PARTNER_SALES_ROWS_PER_SF * scale_factor))
     n_invoices = max(1, n_rows * 2 // 7)  # 1-6 lines an invoice, 3.5 on average
     lines = rng.integers(1, 7, n_invoices)
@@ -105,6 +109,7 @@ def partner_sales(
             partner_customer_id=pl.when(pl.col("partner_customer_id") != "").then(
                 pl.col("partner_customer_id")
             ),
+            **{FILE_DAY: when.dt.date()},
         )
         .sort("_moment", "_invoice")
     )

@@ -55,8 +55,9 @@ make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
   Python and serves its data over HTTP, too slow
   for SF1, so bronze is landed directly in the lake; ingestion from the real local stand-ins is
   measured on a small sample instead (*Sources sample*). When the platform's gold reads partner
-  sales, the partner sales files and the partner directory are generated too (about 750,000
-  rows at SF1). Each day of a dated feed carries its own `_batch_id`, as the nightly run that
+  sales, the partner sales files (one per partner and day) and the partner directory are
+  generated too (about 750,000 rows at SF1). Each day of a dated feed, and each day's partner
+  files, carries its own `_batch_id`, as the nightly run that
   ingests it gives it in production.
 - **Pipeline.** The platform's own Definitions (`build_definitions`) materialize one layer per
   run, as `retail-platform demo` does: silver, then gold, then the warehouse (the fakesnow
@@ -79,10 +80,12 @@ make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
   `--repeats N` runs N rounds, engines interleaved, and reports the median.
 - **I/O floor.** Read every bronze table the pipeline reads and write every silver and gold
   table it writes (same rows, same Delta writer), with no transformation in between.
-- **Incremental.** After the full build, the next day's bronze partitions (1/30 of the data)
-  are added and everything downstream is materialized again: silver orders, payments,
-  customers, products and reviews read only the new batches, the other silver tables and gold
-  rebuild.
+- **Incremental.** After the full build, the next day is added as a night brings it: the new
+  partitions of orders and payments (1/30 of the data), carrying late versions of 1% of the
+  orders placed on earlier days (a new status: placed -> cancelled, paid -> shipped, shipped ->
+  returned; one in ten also with its order date moved a day earlier), and the day's partner
+  sales files (new S3 objects, one per partner). Everything downstream of those bronze tables
+  is materialized again, as automation would; every silver table reads only the new batches.
 - **Dagster overhead.** Import + build + `Definitions.validate_loadable` of the code location
   in a fresh interpreter (median of the runs); no-op assets run with the in-process and the
   multiprocess executor: (time for N assets - time for 1) / (N - 1).
