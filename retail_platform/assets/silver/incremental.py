@@ -274,7 +274,9 @@ def _other_versions(
     if group is None:
         return validate_rows(of_keys.collect(engine="streaming").lazy(), entity, pii_masking)
     groups = of_keys.select(group).unique().collect(engine="streaming").get_column(group)
-    whole = outside.filter(pl.col(group).is_in(groups.implode())).collect(engine="streaming")
+    # Usually none (new invoices have no older versions): then no second scan of bronze.
+    in_groups = outside.filter(pl.col(group).is_in(groups.implode()))
+    whole = (in_groups if groups.len() else outside.head(0)).collect(engine="streaming")
     checked = validate_rows(whole.lazy(), entity, pii_masking)
     rows = checked.rows.join(affected_keys, on=key, how="semi")
     return Validated(rows.height, rows)
