@@ -16,9 +16,6 @@ test_run_monitoring.py: the runs of its test-only location (pool_holder.py) are 
 what is checked here.
 """
 
-import gzip
-import io
-import re
 import subprocess
 import sys
 import time
@@ -31,7 +28,12 @@ import pytest
 from retail_platform.automation.sensors import partner_files_sensor
 from retail_platform.environment import local_resources
 from retail_platform_tests.automation.pool_holder import hold_the_pool_job
-from retail_platform_tests.automation.shared_daemon import Daemon
+from retail_platform_tests.automation.shared_daemon import (
+    NEW_NAME,
+    NEW_PRODUCT_ID,
+    NEW_SKU,
+    Daemon,
+)
 from retail_platform_tests.dagster_process import PROJECT_ROOT, log_tail
 
 pytestmark = pytest.mark.integration
@@ -42,30 +44,7 @@ FIRST_LIVE_INVOICE = "9000000"  # the partner file of the first live batch (live
 # platform, two at a time: many minutes, more when other work shares the cores.
 DEADLINE_SECONDS = 900
 POLL_SECONDS = 3.0
-NEW_PRODUCT_ID = "P99901"
-NEW_SKU = "SKU-99901"
-NEW_NAME = "Unattended Kettle Teal"
 BIN = Path(sys.executable).parent
-
-
-def _catalog_file_with_a_new_product(resources: dict) -> tuple[str, bytes]:
-    """A copy of the seeded catalog file's layout (and compression) with one new product."""
-    drops = resources["partner_drops"]
-    seeded = next(obj.key for obj in drops.list_objects("catalog/"))
-    raw = drops.read_bytes(seeded)
-    compressed = raw[:2] == b"\x1f\x8b"
-    text = (gzip.decompress(raw) if compressed else raw).decode()
-    template = pl.read_csv(io.StringIO(text), infer_schema=False).head(1)
-    row = template.with_columns(
-        product_id=pl.lit(NEW_PRODUCT_ID),
-        sku=pl.lit(NEW_SKU),
-        name=pl.lit(NEW_NAME),
-        updated_at=pl.lit("2026-10-31T09:00:00Z"),
-    )
-    body = row.write_csv().encode()
-    key = re.sub(r"\d{4}-\d{2}-\d{2}", "2026-10-31", seeded)
-    assert key != seeded, f"expected a dated catalog key, got {seeded}"
-    return key, gzip.compress(body) if compressed else body
 
 
 def _stop_the_flow(daemon: Daemon) -> None:
@@ -142,10 +121,9 @@ def test_live_orders_and_dropped_partner_files_reach_the_warehouse_with_nobody_w
     daemon: Daemon,
 ) -> None:
     resources = local_resources(daemon.state_dir)
-    key, body = _catalog_file_with_a_new_product(resources)
-    started = time.monotonic()
-    resources["partner_drops"].put_bytes(key, body)
-
+    # The catalog file with a new product was dropped before the daemon started (the fixture):
+    # the time allowed runs from that drop.
+    key, started = daemon.new_product_key, daemon.new_product_dropped_at
     with dg.DagsterInstance.from_config(str(daemon.dagster_home)) as instance:
         while not all((arrived := _live_data_in_warehouse(resources)).values()):
             assert daemon.process.poll() is None, f"daemon exited:\n{log_tail(daemon.log)}"
