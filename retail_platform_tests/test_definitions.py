@@ -121,3 +121,51 @@ def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
     assert "Validation successful for code location retail_platform" in (
         completed.stdout + completed.stderr
     )
+
+
+# What loading the code location must not import: every run, sensor tick and UI reload pays for
+# it. Each is imported where it is used (a resource method, an asset body); pyarrow, deltalake,
+# httpx (with rich and pygments), bson and tenacity were imported at load until issue 12.
+DEFERRED_MODULES = (
+    "pyarrow", "deltalake", "httpx", "rich", "pygments", "bson", "pymongo", "mongomock",
+    "tenacity", "boto3", "botocore", "snowflake.connector", "dataframely", "sqlalchemy",
+    "hypothesis", "fastapi", "moto", "fakesnow", "numpy", "pandas",
+)  # fmt: skip
+LOAD_PROBE = """
+import json, sys
+import dagster as dg
+import retail_platform.definitions
+definitions = retail_platform.definitions.build_definitions()
+dg.Definitions.validate_loadable(definitions)
+deferred = json.loads(sys.argv[1])
+at_load = [name for name in deferred if name in sys.modules]
+# Control: using the lake and a document key imports what loading did not.
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.bronze_documents import document_source_key
+LakeResource(root=sys.argv[2]).exists("bronze", "orders")
+document_source_key("customers", 1)
+print(json.dumps({"at_load": at_load, "after_use": [n for n in deferred if n in sys.modules]}))
+"""
+
+
+def test_loading_the_code_location_imports_none_of_the_deferred_modules(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # A fresh interpreter: this test process has imported them all already.
+    completed = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", LOAD_PROBE, json.dumps(DEFERRED_MODULES),
+         str(tmp_path / "lake")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "RETAIL_PLATFORM_ENV": "local",
+             "RETAIL_PLATFORM_STATE_DIR": str(tmp_path / "state")},
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+
+    assert found["at_load"] == []
+    assert {"deltalake", "bson"} <= set(found["after_use"])

@@ -176,7 +176,11 @@ def parse_profiles(document: Mapping[str, Any]) -> FeedProfiles:
 
 
 def load_profiles(path: Path = PROFILES_PATH) -> FeedProfiles:
-    return parse_profiles(yaml.safe_load(path.read_text(encoding="utf-8")))
+    # The code location reads the file when it loads (the assets' metadata shows it): libyaml's
+    # safe loader, when PyYAML was built with it, parses it in well under a millisecond (~25x
+    # faster than the pure-Python one); both accept the same safe subset of YAML.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_profiles(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))
 
 
 @lru_cache(maxsize=1)

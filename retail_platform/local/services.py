@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from retail_platform.local.origin import DatasetOrigin, resolve_origin
 
 if TYPE_CHECKING:
@@ -33,6 +31,10 @@ class ServiceSpec:
 
 
 def _http_answers(url: str, *, require_ok: bool = False) -> bool:
+    # Imported where used: the local code location loads this module (environment wiring) and
+    # should not pay for httpx, rich and pygments.
+    import httpx
+
     try:
         response = httpx.get(url, timeout=2.0)
     except httpx.HTTPError:

@@ -3,7 +3,6 @@
 from typing import Any
 
 import dagster as dg
-import httpx
 from pydantic import Field
 
 
@@ -34,6 +33,10 @@ class AlertWebhookResource(dg.ConfigurableResource):
     def post(self, payload: dict[str, Any]) -> None:
         if not self.url:
             raise AlertDeliveryError("no alert webhook is configured (RETAIL_ALERT_WEBHOOK_URL)")
+        # Imported where used: httpx pulls in rich and pygments, which every code location load
+        # would otherwise pay for.
+        import httpx
+
         try:
             response = httpx.post(self.url, json=payload, timeout=self.timeout_seconds)
         except httpx.HTTPError as error:

@@ -23,11 +23,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
@@ -39,6 +38,9 @@ from retail_platform.resources.lake_progress import (
     record_progress,
 )
 from retail_platform.sql_text import plain_identifier, sql_literal
+
+if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location should not pay
+    from deltalake import DeltaTable
 
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
@@ -88,12 +90,16 @@ class LakeResource(dg.ConfigurableResource):
         return f"{self.root.rstrip('/')}/{layer}/{table}"
 
     def exists(self, layer: str, table: str) -> bool:
+        from deltalake import DeltaTable
+
         return DeltaTable.is_deltatable(self.table_uri(layer, table), self._options())
 
     def scan(self, layer: str, table: str, version: int | None = None) -> pl.LazyFrame:
         """The table's current version, or the given one (time travel)."""
         uri = self.table_uri(layer, table)
         if not self.exists(layer, table):
+            from deltalake.exceptions import TableNotFoundError
+
             raise TableNotFoundError(
                 f"Delta table {layer}.{table} does not exist yet at {uri}: materialize it first"
             )
@@ -101,7 +107,7 @@ class LakeResource(dg.ConfigurableResource):
 
     def commits_after(self, layer: str, table: str, version: int) -> list[tuple[int, str]]:
         """(version, operation) of every commit after ``version``, oldest first."""
-        history = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        history = self._table(layer, table)
         return sorted(
             (int(entry["version"]), str(entry.get("operation", "?")))
             for entry in history.history()
@@ -122,12 +128,7 @@ class LakeResource(dg.ConfigurableResource):
             "audited_at": record.audited_at or datetime.now(UTC),
         }
         frame = pl.DataFrame([row], schema=AUDIT_SCHEMA)
-        write_deltalake(
-            self.table_uri(AUDIT_FOLDER, f"{layer}/{table}"),
-            frame.to_arrow(),
-            mode="append",
-            storage_options=self._options() or None,
-        )
+        self._write(self.table_uri(AUDIT_FOLDER, f"{layer}/{table}"), frame, mode="append")
 
     def audit_log(self, layer: str, table: str) -> list[AuditRecord]:
         """The table's audit records, oldest first (empty when it was never audited)."""
@@ -152,16 +153,10 @@ class LakeResource(dg.ConfigurableResource):
         return changed_batches(self.table_uri(layer, table), self._options(), since_version)
 
     def version(self, layer: str, table: str) -> int:
-        return DeltaTable(self.table_uri(layer, table), storage_options=self._options()).version()
+        return self._table(layer, table).version()
 
     def replace_table(self, layer: str, table: str, frame: pl.DataFrame) -> None:
-        write_deltalake(
-            self.table_uri(layer, table),
-            frame.to_arrow(),
-            mode="overwrite",
-            schema_mode="overwrite",
-            storage_options=self._options() or None,
-        )
+        self._write(self.table_uri(layer, table), frame, mode="overwrite", schema_mode="overwrite")
 
     def replace_date_window(
         self, layer: str, table: str, frame: pl.DataFrame, start: date, end: date
@@ -179,21 +174,12 @@ class LakeResource(dg.ConfigurableResource):
             )
         uri = self.table_uri(layer, table)
         if not self.exists(layer, table):
-            write_deltalake(
-                uri, frame.to_arrow(), mode="overwrite", storage_options=self._options() or None
-            )
+            self._write(uri, frame, mode="overwrite")
             return
         # Literal dates come from the partition window (typed `date`), never from data.
         column = PARTITION_COLUMN
         predicate = f"{column} >= '{start.isoformat()}' AND {column} < '{end.isoformat()}'"
-        write_deltalake(
-            uri,
-            frame.to_arrow(),
-            mode="overwrite",
-            predicate=predicate,
-            schema_mode="merge",
-            storage_options=self._options() or None,
-        )
+        self._write(uri, frame, mode="overwrite", predicate=predicate, schema_mode="merge")
 
     def replace_keys(
         self, layer: str, table: str, frame: pl.DataFrame, column: str, keys: Collection[str]
@@ -217,13 +203,12 @@ class LakeResource(dg.ConfigurableResource):
             self._create(layer, table, frame)
             return
         literals = ", ".join(sql_literal(key) for key in wanted)
-        write_deltalake(
+        self._write(
             self.table_uri(layer, table),
-            frame.to_arrow(),
+            frame,
             mode="overwrite",
             predicate=f"{plain_identifier(column)} IN ({literals})",
             schema_mode="merge",
-            storage_options=self._options() or None,
         )
 
     def append(self, layer: str, table: str, frame: pl.DataFrame) -> None:
@@ -231,13 +216,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        write_deltalake(
-            self.table_uri(layer, table),
-            frame.to_arrow(),
-            mode="append",
-            schema_mode="merge",
-            storage_options=self._options() or None,
-        )
+        self._write(self.table_uri(layer, table), frame, mode="append", schema_mode="merge")
 
     def upsert(self, layer: str, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
         """Insert or update rows by `key` in one merge commit."""
@@ -245,7 +224,7 @@ class LakeResource(dg.ConfigurableResource):
             self._create(layer, table, frame)
             return
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
-        table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        table_handle = self._table(layer, table)
         (
             table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
             .when_matched_update_all()
@@ -268,7 +247,7 @@ class LakeResource(dg.ConfigurableResource):
             return {"inserted": kept.height, "updated": 0, "deleted": 0}
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         flag = f"s.{plain_identifier(delete_flag)}"
-        table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+        table_handle = self._table(layer, table)
         metrics = (
             table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
             .when_matched_delete(predicate=flag)
@@ -283,12 +262,18 @@ class LakeResource(dg.ConfigurableResource):
         }
 
     def _create(self, layer: str, table: str, frame: pl.DataFrame) -> None:
-        write_deltalake(
-            self.table_uri(layer, table),
-            frame.to_arrow(),
-            mode="overwrite",
-            storage_options=self._options() or None,
-        )
+        self._write(self.table_uri(layer, table), frame, mode="overwrite")
+
+    def _table(self, layer: str, table: str) -> DeltaTable:
+        from deltalake import DeltaTable
+
+        return DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+
+    def _write(self, uri: str, frame: pl.DataFrame, **how: Any) -> None:
+        """One delta-rs write (one commit); `how` is write_deltalake's mode, predicate, ..."""
+        from deltalake import write_deltalake
+
+        write_deltalake(uri, frame.to_arrow(), storage_options=self._options() or None, **how)
 
     def maintain(
         self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int

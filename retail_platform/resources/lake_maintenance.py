@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.fs as pafs
-from deltalake import DeltaTable
 from pydantic import Field
+
+if TYPE_CHECKING:  # imported where used: loading the code location should not pay for pyarrow
+    import pyarrow.fs as pafs
+    from deltalake import DeltaTable
 
 DELTA_LOG_DIR = "_delta_log"
 
@@ -72,6 +74,8 @@ class TableMaintenance:
 
 def _filesystem(uri: str, options: Mapping[str, str]) -> tuple[pafs.FileSystem, str]:
     """A pyarrow filesystem and path for a table URI (local folder, or S3 / MinIO)."""
+    import pyarrow.fs as pafs
+
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
         return pafs.LocalFileSystem(), parsed.path if parsed.scheme else uri
@@ -88,6 +92,8 @@ def _filesystem(uri: str, options: Mapping[str, str]) -> tuple[pafs.FileSystem, 
 
 def stored_files(uri: str, options: Mapping[str, str]) -> StoredFiles:
     """Data files on storage, referenced or not (the Delta log itself is not counted)."""
+    import pyarrow.fs as pafs
+
     filesystem, path = _filesystem(uri, options)
     infos = filesystem.get_file_info(pafs.FileSelector(path, recursive=True))
     data = [
@@ -101,6 +107,8 @@ def stored_files(uri: str, options: Mapping[str, str]) -> StoredFiles:
 
 
 def _live_files(table: DeltaTable) -> int:
+    import pyarrow as pa
+
     return pa.table(table.get_add_actions(flatten=True)).num_rows
 
 
@@ -112,6 +120,8 @@ def maintain_table(
     target_file_size_bytes: int,
 ) -> TableMaintenance:
     """Compact, then vacuum files replaced more than `retention_hours` ago; measure around both."""
+    from deltalake import DeltaTable
+
     before = stored_files(uri, options)
     table = DeltaTable(uri, storage_options=dict(options) or None)
     live_before = _live_files(table)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
 
 BATCH_COLUMN = "_batch_id"
 PROGRESS_SCHEMA = pl.Schema(
@@ -67,12 +66,16 @@ def record_progress(uri: str, options: dict[str, str], progress: Progress) -> No
         "run_id": progress.run_id,
         "recorded_at": progress.recorded_at or datetime.now(UTC),
     }
+    from deltalake import write_deltalake  # imported where used: not at code location load
+
     frame = pl.DataFrame([row], schema=PROGRESS_SCHEMA)
     write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
 
 
 def latest_progress(uri: str, options: dict[str, str], source_table: str) -> Progress | None:
     """The last recorded position in `source_table`, or None before the first record."""
+    from deltalake import DeltaTable
+
     if not DeltaTable.is_deltatable(uri, options):
         return None
     rows = (
@@ -91,6 +94,8 @@ def changed_batches(uri: str, options: dict[str, str], since_version: int) -> Ch
     Raises when `since_version` can no longer be read (its log or files were vacuumed): the
     caller then rebuilds in full.
     """
+    from deltalake import DeltaTable
+
     current = DeltaTable(uri, storage_options=options or None)
     before = DeltaTable(uri, version=since_version, storage_options=options or None)
     now_files, then_files = set(current.file_uris()), set(before.file_uris())

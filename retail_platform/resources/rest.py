@@ -19,11 +19,11 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import tenacity
 from pydantic import Field
 
 if TYPE_CHECKING:  # imported where used: loading the code location should not pay for it
     import httpx
+    import tenacity
 
 
 class CommerceApiError(RuntimeError):
@@ -123,6 +123,8 @@ class CommerceApiResource(dg.ConfigurableResource):
         page_number: int,
         stats: FetchStats,
     ) -> dict[str, Any]:
+        import tenacity
+
         def count_retry(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             stats.retries += 1
@@ -200,10 +202,16 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-class _RetryAfterOrBackoff(tenacity.wait.wait_base):
-    """The server's Retry-After when it gave one, else exponential backoff with full jitter."""
+class _RetryAfterOrBackoff:
+    """The server's Retry-After when it gave one, else exponential backoff with full jitter.
+
+    A plain callable (tenacity takes any `wait(retry_state) -> seconds`), so that defining it
+    does not import tenacity when the code location loads.
+    """
 
     def __init__(self, initial: float, maximum: float) -> None:
+        import tenacity
+
         self._backoff = tenacity.wait_random_exponential(multiplier=initial, max=maximum)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:

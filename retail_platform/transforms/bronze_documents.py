@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
-from bson import json_util
 
 from retail_platform.contracts.model import TableContract
 from retail_platform.transforms.bronze import (
@@ -124,9 +123,14 @@ def wrong_shapes(document: Mapping[str, Any], paths: Sequence[str] | Any) -> lis
 
 
 def document_source_key(collection: str, document_id: Any) -> str:
+    # bson (pymongo's) is imported where used: loading the code location should not pay for it.
+    from bson import json_util
+
     return f"{collection}/{json_util.dumps(document_id)}"
 
 
 def document_id_of(collection: str, source_key: str) -> Any:
     """The `_id` back from a `_source_key` written by documents_to_frame (ObjectIds included)."""
+    from bson import json_util
+
     return json_util.loads(source_key.removeprefix(f"{collection}/"))

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import polars as pl
-from deltalake.exceptions import DeltaError
 
 from retail_platform.assets.silver.cleaning import (
     SilverEntity,
@@ -103,6 +102,8 @@ def plan_refresh(
     if progress.source_version == version:
         return Plan(UNCHANGED, f"bronze.{table} unchanged since version {version}", version,
                     progress.source_version)  # fmt: skip
+    from deltalake.exceptions import DeltaError  # imported where used, not at load
+
     try:
         changed = lake.changed_batches("bronze", table, progress.source_version)
     except (DeltaError, OSError, pl.exceptions.PolarsError) as error:
