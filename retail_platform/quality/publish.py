@@ -101,6 +101,15 @@ class NotAuditedError(dg.Failure):
         super().__init__(description=description, metadata=metadata, allow_retries=False)  # type: ignore[arg-type]
 
 
+class DimensionNotLoadedError(dg.Failure):
+    """A fact was audited against a dimension version Snowflake does not hold yet. Unlike a
+    refusal, this passes: the dimension's load (usually in a concurrent run) catches up, so
+    the step's retry policy applies."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description=description, allow_retries=True)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class AuditedVersion:
     version: int  # the table's current version: the audited one, or a compaction of it

@@ -25,7 +25,7 @@ from retail_platform.automation.policies import (
 from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.freshness import WAREHOUSE_FRESHNESS
-from retail_platform.quality.publish import NotAuditedError, audited_version
+from retail_platform.quality.publish import DimensionNotLoadedError, audited_version
 from retail_platform.resources.lake import PUBLISHED, AuditRecord, LakeResource
 from retail_platform.resources.warehouse import LoadResult, SnowflakeWarehouse, WarehouseColumn
 
@@ -72,7 +72,9 @@ def load_metadata(result: LoadResult) -> dict[str, object]:
     }
 
 
-def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
+def build_warehouse_asset(
+    contract: TableContract, retry_policy: dg.RetryPolicy | None = WAREHOUSE_RETRY_POLICY
+) -> dg.AssetsDefinition:
     partition_column = incremental_partition_column(contract)
     mode = f"incremental by {partition_column}" if partition_column else "full"
     gold_names = {table.name for table in GOLD_TABLES}
@@ -93,7 +95,7 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
             *(dg.AssetKey([WAREHOUSE, name]) for name in dimensions),
         ],
         pool=pool_for(dg.AssetKey([WAREHOUSE, contract.name])),
-        retry_policy=WAREHOUSE_RETRY_POLICY,  # the load is idempotent: a retry is safe
+        retry_policy=retry_policy,  # the load is idempotent: a retry is safe
         automation_condition=follow_upstreams_condition(),
         freshness_policy=WAREHOUSE_FRESHNESS,
     )
@@ -147,12 +149,13 @@ def build_warehouse_asset(contract: TableContract) -> dg.AssetsDefinition:
 def _require_dimensions_loaded(
     lake: LakeResource, table: str, audited_against: dict[str, int]
 ) -> None:
-    """Refuse a fact while Snowflake holds a dimension older than the one it was audited on."""
+    """Refuse a fact while Snowflake holds a dimension older than the one it was audited on;
+    the load of that dimension catches up, so the step is retried (WAREHOUSE_RETRY_POLICY)."""
     for dimension, version in sorted(audited_against.items()):
         loads = lake.audit_log(WAREHOUSE, dimension)
         loaded = loads[-1].version if loads else None
         if loaded is None or loaded < version:
-            raise NotAuditedError(
+            raise DimensionNotLoadedError(
                 f"refusing to load {GOLD}.{table}: it was audited (check foreign_keys_resolve) "
                 f"against {GOLD}.{dimension} version {version}, but Snowflake holds "
                 f"{dimension} from version {loaded if loaded is not None else 'none'}; "
