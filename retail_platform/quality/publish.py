@@ -87,7 +87,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         for progress in piece.progress(context.run_id):
             self.lake.record_progress(layer, table, progress)
         metadata: dict[str, object] = dict(piece.metadata())
-        if self.lake.exists(layer, table):
+        if not piece.whole and self.lake.exists(layer, table):  # whole: the base class adds them
             rows = self.lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
             metadata |= {
                 "dagster/row_count": rows.item(),

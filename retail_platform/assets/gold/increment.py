@@ -149,6 +149,10 @@ class GoldPlan:
     def full(self, rows: pl.DataFrame) -> GoldSlice:
         return GoldSlice(rows, None, frozenset(), self.positions, FULL, self.reason)
 
+    def unchanged(self, column: str) -> GoldSlice:
+        """Nothing to publish (no commit, no audit); the positions are still recorded."""
+        return self.slice(pl.DataFrame(), column, ())
+
     def slice(self, rows: pl.DataFrame, column: str, values: Collection[object]) -> GoldSlice:
         return GoldSlice(rows, column, frozenset(values), self.positions, self.mode, self.reason)
 
