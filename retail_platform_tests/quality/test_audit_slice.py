@@ -11,12 +11,16 @@ import polars as pl
 import pytest
 
 from retail_platform.assets.gold import star
+from retail_platform.assets.gold.fact_refresh import refresh_fact_order_lines
+from retail_platform.assets.gold.increment import GoldRun
 from retail_platform.contracts import silver
 from retail_platform.quality.audit import audit_gold
 from retail_platform.quality.audit_slice import audit_gold_slice
-from retail_platform.quality.publish import AuditedDeltaIOManager
+from retail_platform.quality.outcome import RuleOutcome
+from retail_platform.quality.publish import AuditedDeltaIOManager, commit_slice
 from retail_platform.resources.lake import PUBLISHED, REJECTED, LakeResource
-from retail_platform.transforms.gold.dimensions import build_dim_date_spanning
+from retail_platform.transforms.gold.dimensions import build_dim_date_spanning, build_dim_product
+from retail_platform_tests.assets.gold.gold_history import SilverHistory
 
 FLAG = "_delete"
 
@@ -129,3 +133,36 @@ def test_the_slice_audit_runs_the_same_checks_as_the_full_audit(lake: LakeResour
         for o in audit_gold_slice("fact_payments", rows, "date_key", [20261001, 20261002], lake)
     ]
     assert scoped == full
+
+
+def _outcome(outcomes: list[RuleOutcome], check: str) -> RuleOutcome:
+    return next(outcome for outcome in outcomes if outcome.check == check)
+
+
+def test_a_slice_reconciles_with_the_silver_lines_of_its_own_dates_only(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    history = SilverHistory(lake)  # orders on Oct 2, 9, 19 and 26: 2 x 10.00 USD each
+    piece = refresh_fact_order_lines(lake, GoldRun("r1"))
+    commit_slice(lake, "gold", "fact_order_lines", piece)
+    _calendar(lake, date(2026, 10, 1), date(2026, 10, 31))
+    products = build_dim_product(lake.scan("silver", "products")).collect()
+    lake.replace_table("gold", "dim_product", products)
+    # Silver moves on for Oct 26 only (3 items instead of 2); gold is not rebuilt yet.
+    history.apply(
+        {"kind": "order", "id": "O4", "delete": False, "customer": "C1", "currency": "USD",
+         "day": 25, "hour": 13, "status": "paid", "lines": [{"product": "P1", "quantity": 3}]}
+    )  # fmt: skip
+    published = lake.scan("gold", "fact_order_lines")
+    check = "net_amount_reconciles_with_silver"
+    whole = _outcome(audit_gold("fact_order_lines", published, lake), check)
+    assert (whole.passed, whole.counts["mismatched_days"]) == (False, 1)
+
+    october_2 = published.filter(pl.col("date_key") == 20261002)
+    scoped = audit_gold_slice("fact_order_lines", october_2, "date_key", [20261002], lake)
+    assert _outcome(scoped, check).passed
+
+    doubled = october_2.with_columns(net_amount=pl.col("net_amount") * 2)
+    wrong = _outcome(
+        audit_gold_slice("fact_order_lines", doubled, "date_key", [20261002], lake), check
+    )
+    assert (wrong.passed, wrong.counts["mismatched_days"]) == (False, 1)
