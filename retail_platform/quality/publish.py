@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.gold.increment import GoldSlice
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
+from retail_platform.quality.audit_slice import audit_gold_slice
 from retail_platform.quality.checks import GOLD_BY_NAME
+from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import (
     DATA_PRESERVING_OPERATIONS,
     PUBLISHED,
@@ -33,40 +36,90 @@ AUDIT = "write_audit_publish"  # names the audit itself when a version has no re
 
 
 class AuditedDeltaIOManager(DeltaLakeIOManager):
-    """DeltaLakeIOManager that audits each gold table's candidate before committing it."""
+    """DeltaLakeIOManager that audits each gold table's candidate before committing it.
+
+    A gold asset returns a whole table (a DataFrame, or a `GoldSlice` covering the table),
+    committed as a full overwrite, or a `GoldSlice` of some values of one column, audited with
+    the rules scoped to the slice (quality/audit_slice.py) and committed as one overwrite of
+    the rows with those values. The progress a slice carries is recorded after the audit
+    record, so a failed audit leaves the table's position in its inputs unchanged.
+    """
 
     def handle_output(
-        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
+        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | GoldSlice | None
     ) -> None:
         layer, table = context.asset_key.path[0], context.asset_key.path[-1]
+        if isinstance(obj, GoldSlice):
+            self._publish_slice(context, layer, table, obj)
+            return
         if obj is None or layer != AUDITED_LAYER or table not in GOLD_RULES:
             super().handle_output(context, obj)
             return
         frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
         outcomes = audit_gold(table, frame.lazy(), self.lake)
-        checks = ", ".join(outcome.check for outcome in outcomes)
-        inputs = _input_versions(self.lake, table)
-        broken = failed(outcomes)
-        if broken:
-            kept = self.lake.version(layer, table) if self.lake.exists(layer, table) else None
-            error = AuditFailedError(f"{layer}.{table}", broken, kept)
-            self.lake.record_audit(
-                layer,
-                table,
-                AuditRecord(
-                    status=REJECTED,
-                    version=kept,
-                    run_id=context.run_id,
-                    checks=checks,
-                    failed_checks=", ".join(outcome.check for outcome in broken),
-                    detail=error.description or "",
-                    rows=frame.height,
-                    inputs=inputs,
-                ),
-            )
-            raise error
+        self._refuse_failed(context, layer, table, outcomes, frame.height)
         super().handle_output(context, frame)
+        self._record_published(context, layer, table, outcomes, frame.height)
+
+    def _publish_slice(
+        self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
+    ) -> None:
+        audited = layer == AUDITED_LAYER and table in GOLD_RULES and piece.commits
+        if audited:
+            if piece.whole:
+                outcomes = audit_gold(table, piece.rows.lazy(), self.lake)
+            else:
+                if not self.lake.exists(layer, table):
+                    raise ValueError(f"{layer}.{table} does not exist: a first build is whole")
+                column, values = piece.column or "", piece.values
+                outcomes = audit_gold_slice(table, piece.rows.lazy(), column, values, self.lake)
+            self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
+        commit_slice(self.lake, layer, table, piece)
+        if audited:
+            self._record_published(context, layer, table, outcomes, piece.rows.height)
+        record_slice_progress(self.lake, layer, table, piece, context.run_id)
+        context.add_output_metadata(slice_metadata(self.lake, layer, table, piece))
+
+    def _refuse_failed(
+        self,
+        context: dg.OutputContext,
+        layer: str,
+        table: str,
+        outcomes: list[RuleOutcome],
+        rows: int,
+    ) -> None:
+        """Record a rejection and raise AuditFailedError when a blocking rule failed."""
+        broken = failed(outcomes)
+        if not broken:
+            return
+        kept = self.lake.version(layer, table) if self.lake.exists(layer, table) else None
+        error = AuditFailedError(f"{layer}.{table}", broken, kept)
+        self.lake.record_audit(
+            layer,
+            table,
+            AuditRecord(
+                status=REJECTED,
+                version=kept,
+                run_id=context.run_id,
+                checks=_names(outcomes),
+                failed_checks=_names(broken),
+                detail=error.description or "",
+                rows=rows,
+                inputs=_input_versions(self.lake, table),
+            ),
+        )
+        raise error
+
+    def _record_published(
+        self,
+        context: dg.OutputContext,
+        layer: str,
+        table: str,
+        outcomes: list[RuleOutcome],
+        rows: int,
+    ) -> None:
         version = self.lake.version(layer, table)
+        checks = _names(outcomes)
         self.lake.record_audit(
             layer,
             table,
@@ -75,11 +128,48 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 version=version,
                 run_id=context.run_id,
                 checks=checks,
-                rows=frame.height,
-                inputs=inputs,
+                rows=rows,
+                inputs=_input_versions(self.lake, table),
             ),
         )
         context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
+
+
+def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -> None:
+    """One commit: the whole table, or the rows of the slice's values; nothing for an empty
+    slice. The caller audits first (AuditedDeltaIOManager) and records progress after."""
+    if piece.whole:
+        lake.replace_table(layer, table, piece.rows)
+    elif piece.values:
+        if not lake.exists(layer, table):
+            raise ValueError(f"{layer}.{table} does not exist: a first build is a whole one")
+        lake.replace_values(layer, table, piece.rows, piece.column or "", piece.values)
+
+
+def record_slice_progress(
+    lake: LakeResource, layer: str, table: str, piece: GoldSlice, run_id: str
+) -> None:
+    """The input versions the published slice consumed: where the next run starts."""
+    for progress in piece.progress(run_id):
+        lake.record_progress(layer, table, progress)
+
+
+def slice_metadata(
+    lake: LakeResource, layer: str, table: str, piece: GoldSlice
+) -> dict[str, object]:
+    metadata: dict[str, object] = dict(piece.metadata())
+    if lake.exists(layer, table):
+        rows = lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
+        metadata |= {
+            "dagster/row_count": rows.item(),
+            "delta_version": lake.version(layer, table),
+            "table": f"{layer}.{table}",
+        }
+    return metadata
+
+
+def _names(outcomes: list[RuleOutcome]) -> str:
+    return ", ".join(outcome.check for outcome in outcomes)
 
 
 def _input_versions(lake: LakeResource, table: str) -> str:

@@ -21,14 +21,27 @@ it is about to load passed its audit (write-audit-publish, docs/data-model.md).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from retail_platform.resources.lake_audit import (  # noqa: F401 (PUBLISHED, REJECTED: re-exported)
+    PUBLISHED,
+    REJECTED,
+    AuditRecord,
+    append_audit_record,
+    audit_records,
+)
+from retail_platform.resources.lake_changes import (
+    change_feed_configuration,
+    ensure_change_feed,
+    read_changes,
+    replaced_whole_after,
+    wants_change_feed,
+)
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
 from retail_platform.resources.lake_progress import (
     ChangedBatches,
@@ -37,7 +50,7 @@ from retail_platform.resources.lake_progress import (
     latest_progress,
     record_progress,
 )
-from retail_platform.sql_text import plain_identifier, sql_literal
+from retail_platform.sql_text import plain_identifier, sql_literal, typed_literal
 
 if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location should not pay
     from deltalake import DeltaTable
@@ -45,37 +58,8 @@ if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location 
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
 PROGRESS_FOLDER = "_progress"
-PUBLISHED, REJECTED = "published", "rejected"
 # Commits that rewrite files without changing a table's rows (automation/maintenance.py).
 DATA_PRESERVING_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
-AUDIT_SCHEMA = pl.Schema(
-    {
-        "status": pl.String,
-        "version": pl.Int64,
-        "run_id": pl.String,
-        "checks": pl.String,
-        "failed_checks": pl.String,
-        "detail": pl.String,
-        "rows": pl.Int64,
-        "inputs": pl.String,
-        "audited_at": pl.Datetime("us", "UTC"),
-    }
-)
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One audit of a candidate version of a table."""
-
-    status: str  # PUBLISHED (committed as `version`) or REJECTED (nothing committed)
-    version: int | None  # the committed version; for a rejection, the version readers keep
-    run_id: str
-    checks: str  # the blocking checks run, comma-separated
-    failed_checks: str = ""
-    detail: str = ""  # for a rejection: the one-line failure message
-    rows: int = 0
-    inputs: str = ""  # published versions of the tables the audit compared with, "t=v, ..."
-    audited_at: datetime | None = None
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -116,26 +100,14 @@ class LakeResource(dg.ConfigurableResource):
 
     def record_audit(self, layer: str, table: str, record: AuditRecord) -> None:
         """Append one audit record to the table's audit log (one commit)."""
-        row = {
-            "status": record.status,
-            "version": record.version,
-            "run_id": record.run_id,
-            "checks": record.checks,
-            "failed_checks": record.failed_checks,
-            "detail": record.detail,
-            "rows": record.rows,
-            "inputs": record.inputs,
-            "audited_at": record.audited_at or datetime.now(UTC),
-        }
-        frame = pl.DataFrame([row], schema=AUDIT_SCHEMA)
-        self._write(self.table_uri(AUDIT_FOLDER, f"{layer}/{table}"), frame, mode="append")
+        uri = self.table_uri(AUDIT_FOLDER, f"{layer}/{table}")
+        append_audit_record(uri, self._options(), record)
 
     def audit_log(self, layer: str, table: str) -> list[AuditRecord]:
         """The table's audit records, oldest first (empty when it was never audited)."""
         if not self.exists(AUDIT_FOLDER, f"{layer}/{table}"):
             return []
-        rows = self.scan(AUDIT_FOLDER, f"{layer}/{table}").sort("audited_at").collect()
-        return [AuditRecord(**row) for row in rows.rows(named=True)]
+        return audit_records(self.scan(AUDIT_FOLDER, f"{layer}/{table}"))
 
     def record_progress(self, layer: str, table: str, progress: Progress) -> None:
         """Record which version of a source table `layer.table` has consumed (one commit)."""
@@ -152,11 +124,71 @@ class LakeResource(dg.ConfigurableResource):
         (resources/lake_progress.py); raises when that version can no longer be read."""
         return changed_batches(self.table_uri(layer, table), self._options(), since_version)
 
+    def changes(
+        self,
+        layer: str,
+        table: str,
+        since_version: int,
+        until_version: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.LazyFrame | None:
+        """The change data feed after `since_version` (up to `until_version`, default the
+        latest): the table's columns (or `columns`) plus `_change_type` (insert, delete,
+        update_preimage, update_postimage) and `_commit_version`. None when the range cannot
+        be read as changes (feed off at that version, vacuumed, ahead of the table): the
+        caller rebuilds in full (resources/lake_changes.py)."""
+        found = read_changes(
+            self.table_uri(layer, table), self._options(), since_version, until_version, columns
+        )
+        return None if found is None else found.lazy()
+
+    def replaced_whole_after(self, layer: str, table: str, version: int) -> bool:
+        """A commit after `version` overwrote the table without a predicate (a rebuild)."""
+        return replaced_whole_after(self.table_uri(layer, table), self._options(), version)
+
     def version(self, layer: str, table: str) -> int:
         return self._table(layer, table).version()
 
     def replace_table(self, layer: str, table: str, frame: pl.DataFrame) -> None:
-        self._write(self.table_uri(layer, table), frame, mode="overwrite", schema_mode="overwrite")
+        self._keep_change_feed(layer, table)
+        self._write(
+            self.table_uri(layer, table),
+            frame,
+            mode="overwrite",
+            schema_mode="overwrite",
+            configuration=change_feed_configuration(layer, table),
+        )
+
+    def replace_values(
+        self, layer: str, table: str, frame: pl.DataFrame, column: str, values: Collection[object]
+    ) -> bool:
+        """Atomically replace the rows whose `column` is one of `values` (ints, strings or
+        dates) by `frame`, in one overwrite-with-predicate commit; False (no commit) when
+        `values` is empty. Every row of `frame` must carry one of `values`, so the predicate
+        never reaches other rows; literals are rendered by type (sql_text.typed_literal),
+        never spliced from raw text. A missing table is created from `frame`."""
+        wanted = sorted(set(values), key=lambda value: (type(value).__name__, value))
+        stray = frame.filter(~pl.col(column).is_in(wanted) | pl.col(column).is_null()).height
+        if stray:
+            raise ValueError(
+                f"{layer}.{table}: {stray} rows have a {column} outside the {len(wanted)} "
+                "values being replaced; refusing to write them"
+            )
+        if not wanted:
+            return False
+        if not self.exists(layer, table):
+            self._create(layer, table, frame)
+            return True
+        self._keep_change_feed(layer, table)
+        literals = ", ".join(typed_literal(value) for value in wanted)
+        self._write(
+            self.table_uri(layer, table),
+            frame,
+            mode="overwrite",
+            predicate=f"{plain_identifier(column)} IN ({literals})",
+            schema_mode="merge",
+        )
+        return True
 
     def replace_date_window(
         self, layer: str, table: str, frame: pl.DataFrame, start: date, end: date
@@ -174,12 +206,18 @@ class LakeResource(dg.ConfigurableResource):
             )
         uri = self.table_uri(layer, table)
         if not self.exists(layer, table):
-            self._write(uri, frame, mode="overwrite")
+            self._create(layer, table, frame)
             return
         # Literal dates come from the partition window (typed `date`), never from data.
         column = PARTITION_COLUMN
         predicate = f"{column} >= '{start.isoformat()}' AND {column} < '{end.isoformat()}'"
-        self._write(uri, frame, mode="overwrite", predicate=predicate, schema_mode="merge")
+        self._write(
+            uri,
+            frame,
+            mode="overwrite",
+            predicate=predicate,
+            schema_mode="merge",
+        )
 
     def replace_keys(
         self, layer: str, table: str, frame: pl.DataFrame, column: str, keys: Collection[str]
@@ -202,6 +240,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
+        self._keep_change_feed(layer, table)
         literals = ", ".join(sql_literal(key) for key in wanted)
         self._write(
             self.table_uri(layer, table),
@@ -216,13 +255,20 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        self._write(self.table_uri(layer, table), frame, mode="append", schema_mode="merge")
+        self._keep_change_feed(layer, table)
+        self._write(
+            self.table_uri(layer, table),
+            frame,
+            mode="append",
+            schema_mode="merge",
+        )
 
     def upsert(self, layer: str, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
         """Insert or update rows by `key` in one merge commit."""
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
+        self._keep_change_feed(layer, table)
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         table_handle = self._table(layer, table)
         (
@@ -245,6 +291,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, kept)
             return {"inserted": kept.height, "updated": 0, "deleted": 0}
+        self._keep_change_feed(layer, table)
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         flag = f"s.{plain_identifier(delete_flag)}"
         table_handle = self._table(layer, table)
@@ -262,18 +309,18 @@ class LakeResource(dg.ConfigurableResource):
         }
 
     def _create(self, layer: str, table: str, frame: pl.DataFrame) -> None:
-        self._write(self.table_uri(layer, table), frame, mode="overwrite")
+        self._write(
+            self.table_uri(layer, table),
+            frame,
+            mode="overwrite",
+            configuration=change_feed_configuration(layer, table),
+        )
 
-    def _table(self, layer: str, table: str) -> DeltaTable:
-        from deltalake import DeltaTable
-
-        return DeltaTable(self.table_uri(layer, table), storage_options=self._options())
-
-    def _write(self, uri: str, frame: pl.DataFrame, **how: Any) -> None:
-        """One delta-rs write (one commit); `how` is write_deltalake's mode, predicate, ..."""
-        from deltalake import write_deltalake
-
-        write_deltalake(uri, frame.to_arrow(), storage_options=self._options() or None, **how)
+    def _keep_change_feed(self, layer: str, table: str) -> None:
+        """Silver and gold tables carry a change data feed (lake_changes.py); one created
+        before that gets it now (readers positioned before this rebuild in full)."""
+        if wants_change_feed(layer, table) and self.exists(layer, table):
+            ensure_change_feed(self.table_uri(layer, table), self._options())
 
     def maintain(
         self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int
@@ -289,6 +336,17 @@ class LakeResource(dg.ConfigurableResource):
 
     def _options(self) -> dict[str, str]:
         return dict(self.storage_options)
+
+    def _table(self, layer: str, table: str) -> DeltaTable:
+        from deltalake import DeltaTable
+
+        return DeltaTable(self.table_uri(layer, table), storage_options=self._options())
+
+    def _write(self, uri: str, frame: pl.DataFrame, **how: Any) -> None:
+        """One delta-rs write (one commit); `how` is write_deltalake's mode, predicate, ..."""
+        from deltalake import write_deltalake
+
+        write_deltalake(uri, frame.to_arrow(), storage_options=self._options() or None, **how)
 
 
 class DeltaLakeIOManager(dg.ConfigurableIOManager):
