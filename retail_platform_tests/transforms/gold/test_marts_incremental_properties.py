@@ -1,0 +1,154 @@
+"""Property: replacing the affected slice of the published kpi_daily / fact_customer_retention
+with the incremental rows, after any sequence of fact commits, gives the full build's table.
+
+Histories: order lines inserted, updated (date, customer version, status, amount), deleted, and
+whole days overwritten (as gold writes a fact slice), across the edges of months and of the
+KPI range; payments added and removed; the unknown customer; marts refreshed after arbitrary
+commits, each reading the change feed since the version it consumed last.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from retail_platform.transforms.gold.dimensions import build_dim_date
+from retail_platform.transforms.gold.kpis import build_kpi_daily
+from retail_platform.transforms.gold.marts_incremental import (
+    kpi_affected_dates,
+    kpi_daily_for_dates,
+    retention_affected_cohorts,
+    retention_for_cohorts,
+)
+from retail_platform.transforms.gold.retention import build_fact_customer_retention
+from retail_platform_tests.transforms.gold.marts_history import (
+    CUSTOMERS,
+    Table,
+    line,
+    lines_table,
+    payment,
+    payments_table,
+)
+
+# Around two month ends, so cohorts and the last month move.
+DAYS = [20260929, 20260930, 20261001, 20261002, 20261031, 20261101, 20261103]
+CALENDAR = build_dim_date(date(2026, 9, 29), date(2026, 11, 3))
+
+lines = st.builds(
+    line,
+    key=st.integers(1, 6),
+    order_id=st.sampled_from(["O1", "O2", "O3", "O4"]),
+    date_key=st.sampled_from(DAYS),
+    customer_key=st.sampled_from([11, 12, 21, 22, 31, -1]),
+    status=st.sampled_from(["paid", "paid", "cancelled", "returned"]),
+    net=st.sampled_from(["0.00", "5.00", "7.25"]),
+)
+commits = st.one_of(
+    st.tuples(st.just("upsert"), lines),
+    st.tuples(st.just("delete"), st.integers(1, 6)),
+    st.tuples(st.just("overwrite_day"), st.sampled_from(DAYS), st.lists(lines, max_size=3)),
+    st.tuples(
+        st.just("pay"),
+        st.builds(
+            payment,
+            key=st.integers(1, 4),
+            date_key=st.sampled_from(DAYS),
+            status=st.sampled_from(["captured", "refunded", "failed"]),
+        ),
+    ),
+    st.tuples(st.just("unpay"), st.integers(1, 4)),
+)
+
+
+def _commit(facts: Table, payments: Table, change: tuple[Any, ...], version: int) -> None:
+    kind = change[0]
+    if kind == "upsert":
+        facts.upsert(change[1], version)
+    elif kind == "delete":
+        facts.delete(change[1], version)
+    elif kind == "overwrite_day":
+        day = change[1]
+        new = {row["order_line_key"]: {**row, "date_key": day} for row in change[2]}
+        # The slice holds the day and the old days of lines moving to it (gold replaces both).
+        days = {day} | {facts.rows[key]["date_key"] for key in new if key in facts.rows}
+        doomed = {key for key, row in facts.rows.items() if row["date_key"] in days}
+        facts.replace(doomed, list(new.values()), version)
+    elif kind == "pay":
+        payments.upsert(change[1], version)
+    else:
+        payments.delete(change[1], version)
+
+
+def _published(previous: pl.DataFrame, column: str, values: list[Any], rows: pl.DataFrame):
+    """What an overwrite of ``column IN values`` with ``rows`` leaves in the table."""
+    assert rows.get_column(column).is_in(values).all()
+    kept = previous.filter(pl.col(column).is_in(values).not_())
+    return pl.concat([kept, rows])
+
+
+def _refresh(facts: Table, payments: Table, kpi: pl.DataFrame, retention: pl.DataFrame, since: int):
+    changed_lines = facts.changes_since(since)
+    changed_payments = payments.changes_since(since)
+    current, paid = facts.frame(), payments.frame()
+    dates = (
+        kpi_affected_dates(
+            changed_lines, changed_payments, current, paid, CUSTOMERS, CALENDAR, kpi.lazy()
+        )
+        .collect()
+        .get_column("date_key")
+        .to_list()
+    )
+    kpi_rows = kpi_daily_for_dates(dates, current, paid, CUSTOMERS, CALENDAR).collect()
+    cohorts = retention_affected_cohorts(
+        changed_lines, current, CUSTOMERS, retention.lazy()
+    ).collect()
+    recompute = cohorts.filter("recompute").get_column("cohort_month").to_list()
+    extend = cohorts.filter(~pl.col("recompute")).get_column("cohort_month").to_list()
+    retention_rows = retention_for_cohorts(
+        recompute, extend, current, CUSTOMERS, retention.lazy()
+    ).collect()
+    return (
+        _published(kpi, "date_key", dates, kpi_rows),
+        _published(retention, "cohort_month", recompute + extend, retention_rows),
+    )
+
+
+def _full(facts: Table, payments: Table) -> tuple[pl.DataFrame, pl.DataFrame]:
+    current = facts.frame()
+    kpi = build_kpi_daily(current, payments.frame(), CUSTOMERS, CALENDAR).collect()
+    return kpi, build_fact_customer_retention(current, CUSTOMERS).collect()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    initial=st.lists(commits, max_size=4),
+    later=st.lists(st.tuples(commits, st.booleans()), min_size=1, max_size=6),
+)
+def test_incremental_marts_equal_the_full_build(
+    initial: list[tuple[Any, ...]], later: list[tuple[tuple[Any, ...], bool]]
+) -> None:
+    facts, payments = lines_table(), payments_table()
+    version = 0
+    for change in initial:
+        version += 1
+        _commit(facts, payments, change, version)
+    kpi, retention = _full(facts, payments)
+    consumed = version
+    for index, (change, refresh_after) in enumerate(later):
+        version += 1
+        _commit(facts, payments, change, version)
+        if refresh_after or index == len(later) - 1:
+            kpi, retention = _refresh(facts, payments, kpi, retention, consumed)
+            consumed = version
+            full_kpi, full_retention = _full(facts, payments)
+            assert_frame_equal(kpi.sort("date_key"), full_kpi)
+            assert_frame_equal(retention.sort("cohort_month", "activity_month"), full_retention)
