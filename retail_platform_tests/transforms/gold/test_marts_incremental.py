@@ -1,0 +1,139 @@
+from datetime import date
+from decimal import Decimal
+
+from retail_platform.contracts import gold
+from retail_platform.transforms.gold.dimensions import build_dim_date
+from retail_platform.transforms.gold.kpis import build_kpi_daily
+from retail_platform.transforms.gold.marts_incremental import (
+    kpi_affected_dates,
+    kpi_daily_for_dates,
+    retention_affected_cohorts,
+    retention_for_cohorts,
+    touched_customers,
+)
+from retail_platform.transforms.gold.retention import build_fact_customer_retention
+from retail_platform_tests.transforms.gold.marts_history import (
+    CUSTOMERS,
+    line,
+    lines_table,
+    payments_table,
+)
+
+D = Decimal
+OCTOBER = build_dim_date(date(2026, 10, 1), date(2026, 10, 31))
+
+
+def _backfilled_customer():
+    """C1 first ordered on Oct 31 (published); then an order of Oct 1 arrives (v1, under C1's
+    second version) and is corrected (v2): Oct 1 becomes C1's first day."""
+    facts, payments = lines_table(), payments_table()
+    facts.upsert(line(1, "O1", 20261031, 11, "paid", "5.00"), version=0)
+    published = build_kpi_daily(facts.frame(), payments.frame(), CUSTOMERS, OCTOBER).collect()
+    facts.upsert(line(2, "O2", 20261001, 12, "paid", "5.00"), version=1)
+    facts.upsert(line(2, "O2", 20261001, 12, "paid", "7.25"), version=2)
+    return facts, payments, published
+
+
+def test_a_backfilled_earlier_order_moves_the_first_day_and_both_days_are_affected() -> None:
+    facts, payments, published = _backfilled_customer()
+
+    touched = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    dates = kpi_affected_dates(
+        facts.changes_since(0),
+        payments.changes_since(0),
+        facts.frame(),
+        payments.frame(),
+        CUSTOMERS,
+        OCTOBER,
+        published.lazy(),
+    ).collect()
+
+    # Line 2 did not exist before v1: its v2 pre-image (Oct 1) is not the old state.
+    assert touched.rows() == [("C1", 20261031, 20261001)]
+    # Oct 1 changed, Oct 2-30 enter the KPI range (it was Oct 31 alone), Oct 31 only because
+    # C1 is no longer new there.
+    assert dates.get_column("date_key").to_list() == list(range(20261001, 20261032))
+
+
+def test_kpi_rows_of_the_old_first_day_count_the_customer_as_returning() -> None:
+    facts, payments, _ = _backfilled_customer()
+
+    rows = kpi_daily_for_dates(
+        [20261001, 20261015, 20261031, 20261101],
+        facts.frame(),
+        payments.frame(),
+        CUSTOMERS,
+        OCTOBER,
+    ).collect()
+
+    assert rows.schema == gold.KPI_DAILY.polars_schema
+    # Nov 1 is outside the KPI range (and dim_date): no row. Oct 15 is a zero day.
+    assert rows.rows() == [
+        (20261001, date(2026, 10, 1), D("7.25"), 1, D("7.25"), 1, 0, D("0"), D("0")),
+        (20261015, date(2026, 10, 15), D("0.00"), 0, D("0.00"), 0, 0, D("0"), D("0")),
+        (20261031, date(2026, 10, 31), D("5.00"), 1, D("5.00"), 0, 1, D("0"), D("0")),
+    ]
+
+
+def test_a_customer_changing_cohort_affects_both_and_a_new_month_extends_the_others() -> None:
+    facts = lines_table()
+    facts.upsert(line(1, "O1", 20260915, 11, "paid", "10.00"), version=0)  # C1: September
+    facts.upsert(line(2, "O2", 20261010, 21, "paid", "4.00"), version=0)  # C2: October
+    published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
+    # v1: C2's October order is cancelled and C2 orders in November (the new last month).
+    facts.upsert(line(2, "O2", 20261010, 21, "cancelled", "0.00"), version=1)
+    facts.upsert(line(3, "O3", 20261105, 22, "paid", "6.00"), version=1)
+
+    cohorts = retention_affected_cohorts(
+        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+    ).collect()
+    sep, oct_, nov = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
+    rows = retention_for_cohorts(
+        [oct_, nov], [sep], facts.frame(), CUSTOMERS, published.lazy()
+    ).collect()
+
+    # October: C2's old cohort, November: the new one; September only gains a month.
+    assert cohorts.rows() == [(sep, False), (oct_, True), (nov, True)]
+    assert rows.schema == gold.FACT_CUSTOMER_RETENTION.polars_schema
+    assert rows.rows() == [
+        # September as published, plus November: nobody of C1's cohort ordered.
+        (sep, sep, 0, 1, 1, D("1.0000"), D("10.00")),
+        (sep, oct_, 1, 1, 0, D("0.0000"), D("0.00")),
+        (sep, nov, 2, 1, 0, D("0.0000"), D("0.00")),
+        # October has no customer left (no rows: the slice deletes it); November is C2's.
+        (nov, nov, 0, 1, 1, D("1.0000"), D("6.00")),
+    ]
+
+
+def test_a_vanished_last_month_cuts_the_unaffected_cohorts() -> None:
+    facts = lines_table()
+    facts.upsert(line(1, "O1", 20260915, 11, "paid", "10.00"), version=0)
+    facts.upsert(line(2, "O2", 20261010, 31, "paid", "4.00"), version=0)  # C3: October
+    published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
+    facts.delete(2, version=1)  # October's only order is gone: September is the last month
+
+    cohorts = retention_affected_cohorts(
+        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+    ).collect()
+    sep = date(2026, 9, 1)
+    rows = retention_for_cohorts(
+        [date(2026, 10, 1)], [sep], facts.frame(), CUSTOMERS, published.lazy()
+    ).collect()
+
+    assert cohorts.rows() == [(sep, False), (date(2026, 10, 1), True)]
+    assert rows.rows() == [(sep, sep, 0, 1, 1, D("1.0000"), D("10.00"))]
+
+
+def test_changes_of_unknown_customer_orders_touch_no_customer_and_no_cohort() -> None:
+    facts = lines_table()
+    facts.upsert(line(1, "O1", 20261010, 11, "paid", "10.00"), version=0)
+    published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
+    facts.upsert(line(2, "O2", 20261012, -1, "paid", "3.00"), version=1)
+
+    touched = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    cohorts = retention_affected_cohorts(
+        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+    ).collect()
+
+    assert touched.height == 0
+    assert cohorts.height == 0
