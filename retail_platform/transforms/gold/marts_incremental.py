@@ -72,7 +72,10 @@ def _first_days(
 
 
 def touched_customers(
-    changed_lines: pl.LazyFrame, fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame
+    changed_lines: pl.LazyFrame,
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """customer_id, old_first_date_key, new_first_date_key of every customer that a changed
     fact row names (before or after the change); a first day is null without any
@@ -82,8 +85,14 @@ def touched_customers(
     each changed row, its state before its first change in the range (when that first change
     is a delete or an update pre-image; a first insert means it did not exist). Within one
     commit the pre-image precedes the post-image (an overwrite deletes, then inserts).
+
+    ``customer_changes`` (customer_key, customer_id rows of dim_customer's change feed) also
+    resolves the pre-image of a fact that pointed at a customer version no longer in
+    dim_customer, so that customer counts as touched too.
     """
     ids = _customer_ids(dim_customer)
+    if customer_changes is not None:
+        ids = pl.concat([ids, _customer_ids(customer_changes)]).unique()
     events = changed_lines.select(*_LINE, CHANGE_TYPE, COMMIT_VERSION).with_columns(
         _order=pl.col(COMMIT_VERSION).cast(pl.Int64) * 2
         + pl.col(CHANGE_TYPE).is_in(_BEFORE).not_().cast(pl.Int64)
@@ -144,6 +153,7 @@ def kpi_affected_dates(
     dim_customer: pl.LazyFrame,
     dim_date: pl.LazyFrame,
     previous_kpi: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """date_key (unique, sorted) of every kpi_daily row that differs from ``previous_kpi``
     (the published kpi_daily, built from the facts as they were before the changes):
@@ -155,7 +165,8 @@ def kpi_affected_dates(
       adds the zero days before it, a vanished first day removes rows.
     """
     changed = pl.concat([changed_lines.select("date_key"), changed_payments.select("date_key")])
-    moved = _moved_first_days(touched_customers(changed_lines, fact_order_lines, dim_customer))
+    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    moved = _moved_first_days(touched)
     now = _active_range(fact_order_lines, fact_payments)
     before = previous_kpi.select(
         was_first=pl.col("date_key").min(), was_last=pl.col("date_key").max()
@@ -232,6 +243,7 @@ def retention_affected_cohorts(
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """cohort_month, recompute: the cohorts whose rows differ from ``previous_retention``.
 
@@ -242,7 +254,7 @@ def retention_affected_cohorts(
     rows alone (no customer of theirs changed, so no activity in the new months), so a new
     month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
     """
-    touched = touched_customers(changed_lines, fact_order_lines, dim_customer)
+    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
     recompute = (
         pl.concat(
             [
