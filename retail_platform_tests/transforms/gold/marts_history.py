@@ -5,12 +5,15 @@ commit of the same change writes (pre-images before post-images in one version).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
+from hypothesis import strategies as st
 
 from retail_platform.contracts import gold
+from retail_platform.transforms.gold.dimensions import build_dim_date
 
 LINE_SCHEMA = gold.FACT_ORDER_LINES.polars_schema
 PAYMENT_SCHEMA = gold.FACT_PAYMENTS.polars_schema
@@ -99,3 +102,52 @@ def lines_table() -> Table:
 
 def payments_table() -> Table:
     return Table("payment_key", PAYMENT_SCHEMA)
+
+
+# Around two month ends, so cohorts and the last month move.
+DAYS = [20260929, 20260930, 20261001, 20261002, 20261031, 20261101, 20261103]
+CALENDAR = build_dim_date(date(2026, 9, 29), date(2026, 11, 3))
+
+lines = st.builds(
+    line,
+    key=st.integers(1, 6),
+    order_id=st.sampled_from(["O1", "O2", "O3", "O4"]),
+    date_key=st.sampled_from(DAYS),
+    customer_key=st.sampled_from([11, 12, 21, 22, 31, -1]),
+    status=st.sampled_from(["paid", "paid", "cancelled", "returned"]),
+    net=st.sampled_from(["0.00", "5.00", "7.25"]),
+)
+commits = st.one_of(
+    st.tuples(st.just("upsert"), lines),
+    st.tuples(st.just("delete"), st.integers(1, 6)),
+    st.tuples(st.just("overwrite_day"), st.sampled_from(DAYS), st.lists(lines, max_size=3)),
+    st.tuples(
+        st.just("pay"),
+        st.builds(
+            payment,
+            key=st.integers(1, 4),
+            date_key=st.sampled_from(DAYS),
+            status=st.sampled_from(["captured", "refunded", "failed"]),
+        ),
+    ),
+    st.tuples(st.just("unpay"), st.integers(1, 4)),
+)
+
+
+def apply_commit(facts: Table, payments: Table, change: tuple[Any, ...], version: int) -> None:
+    kind = change[0]
+    if kind == "upsert":
+        facts.upsert(change[1], version)
+    elif kind == "delete":
+        facts.delete(change[1], version)
+    elif kind == "overwrite_day":
+        day = change[1]
+        new = {row["order_line_key"]: {**row, "date_key": day} for row in change[2]}
+        # The slice holds the day and the old days of lines moving to it (gold replaces both).
+        days = {day} | {facts.rows[key]["date_key"] for key in new if key in facts.rows}
+        doomed = {key for key, row in facts.rows.items() if row["date_key"] in days}
+        facts.replace(doomed, list(new.values()), version)
+    elif kind == "pay":
+        payments.upsert(change[1], version)
+    else:
+        payments.delete(change[1], version)

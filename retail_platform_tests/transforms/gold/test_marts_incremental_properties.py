@@ -9,7 +9,6 @@ commits, each reading the change feed since the version it consumed last.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import polars as pl
@@ -17,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from retail_platform.transforms.gold.dimensions import build_dim_date
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
@@ -27,61 +25,14 @@ from retail_platform.transforms.gold.marts_incremental import (
 )
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform_tests.transforms.gold.marts_history import (
+    CALENDAR,
     CUSTOMERS,
     Table,
-    line,
+    apply_commit,
+    commits,
     lines_table,
-    payment,
     payments_table,
 )
-
-# Around two month ends, so cohorts and the last month move.
-DAYS = [20260929, 20260930, 20261001, 20261002, 20261031, 20261101, 20261103]
-CALENDAR = build_dim_date(date(2026, 9, 29), date(2026, 11, 3))
-
-lines = st.builds(
-    line,
-    key=st.integers(1, 6),
-    order_id=st.sampled_from(["O1", "O2", "O3", "O4"]),
-    date_key=st.sampled_from(DAYS),
-    customer_key=st.sampled_from([11, 12, 21, 22, 31, -1]),
-    status=st.sampled_from(["paid", "paid", "cancelled", "returned"]),
-    net=st.sampled_from(["0.00", "5.00", "7.25"]),
-)
-commits = st.one_of(
-    st.tuples(st.just("upsert"), lines),
-    st.tuples(st.just("delete"), st.integers(1, 6)),
-    st.tuples(st.just("overwrite_day"), st.sampled_from(DAYS), st.lists(lines, max_size=3)),
-    st.tuples(
-        st.just("pay"),
-        st.builds(
-            payment,
-            key=st.integers(1, 4),
-            date_key=st.sampled_from(DAYS),
-            status=st.sampled_from(["captured", "refunded", "failed"]),
-        ),
-    ),
-    st.tuples(st.just("unpay"), st.integers(1, 4)),
-)
-
-
-def _commit(facts: Table, payments: Table, change: tuple[Any, ...], version: int) -> None:
-    kind = change[0]
-    if kind == "upsert":
-        facts.upsert(change[1], version)
-    elif kind == "delete":
-        facts.delete(change[1], version)
-    elif kind == "overwrite_day":
-        day = change[1]
-        new = {row["order_line_key"]: {**row, "date_key": day} for row in change[2]}
-        # The slice holds the day and the old days of lines moving to it (gold replaces both).
-        days = {day} | {facts.rows[key]["date_key"] for key in new if key in facts.rows}
-        doomed = {key for key, row in facts.rows.items() if row["date_key"] in days}
-        facts.replace(doomed, list(new.values()), version)
-    elif kind == "pay":
-        payments.upsert(change[1], version)
-    else:
-        payments.delete(change[1], version)
 
 
 def _published(previous: pl.DataFrame, column: str, values: list[Any], rows: pl.DataFrame):
@@ -140,12 +91,12 @@ def test_incremental_marts_equal_the_full_build(
     version = 0
     for change in initial:
         version += 1
-        _commit(facts, payments, change, version)
+        apply_commit(facts, payments, change, version)
     kpi, retention = _full(facts, payments)
     consumed = version
     for index, (change, refresh_after) in enumerate(later):
         version += 1
-        _commit(facts, payments, change, version)
+        apply_commit(facts, payments, change, version)
         if refresh_after or index == len(later) - 1:
             kpi, retention = _refresh(facts, payments, kpi, retention, consumed)
             consumed = version
