@@ -1,6 +1,8 @@
 from datetime import date
 from decimal import Decimal
 
+import polars as pl
+
 from retail_platform.contracts import gold
 from retail_platform.transforms.gold.dimensions import build_dim_date
 from retail_platform.transforms.gold.kpis import build_kpi_daily
@@ -137,3 +139,21 @@ def test_changes_of_unknown_customer_orders_touch_no_customer_and_no_cohort() ->
 
     assert touched.height == 0
     assert cohorts.height == 0
+
+
+def test_a_pre_image_of_a_version_gone_from_dim_customer_is_named_by_its_change_feed() -> None:
+    facts = lines_table()
+    facts.upsert(line(1, "O1", 20261005, 99, "paid", "5.00"), version=0)  # C1's version 99
+    facts.upsert(line(2, "O2", 20261009, 11, "paid", "5.00"), version=0)
+    # v1: version 99 is gone from dim_customer; its order now points at the unknown customer.
+    facts.upsert(line(1, "O1", 20261005, -1, "paid", "5.00"), version=1)
+    gone = pl.LazyFrame({"customer_key": [99], "customer_id": ["C1"]})
+
+    without = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    with_feed = touched_customers(
+        facts.changes_since(0), facts.frame(), CUSTOMERS, customer_changes=gone
+    ).collect()
+
+    assert without.height == 0
+    # C1 was new on Oct 5 and is now new on Oct 9 (its other order): both days are affected.
+    assert with_feed.rows() == [("C1", 20261005, 20261009)]
