@@ -12,10 +12,12 @@ Both read the change data feed of the order facts since the version they consume
   from their published rows (the whole table is rewritten then: it is cohorts x months,
   small, and no fact is read for those cohorts).
 
-dim_customer and dim_date are inputs for their versions only: customer keys are never reused
-nor removed and dim_date spans every fact date, so a change of theirs alone changes no mart
-row (the affected set is then empty and nothing is committed). dim_customer's changes still
-name the customer of a fact pre-image pointing at a version gone from the dimension.
+dim_customer and dim_date are inputs for their versions only: a customer key always means the
+same customer (customer_id and version; a version removed from dim_customer moves its facts to
+another key, which the facts' change feed shows) and dim_date spans every fact date, so a
+change of theirs alone changes no mart row (the affected set is then empty and nothing is
+committed). dim_customer's changes still name the customer of a fact pre-image pointing at a
+version gone from the dimension.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ the (small) set of affected values and push it down as a filter into the scans o
    (``kpi_rows`` and ``retention_grid`` are the full build's own code).
 
 Customers are durable customer_ids: fact rows point at customer versions (customer_key =
-stable_key(customer_id, version), never reused, never removed from dim_customer), so the
-mapping key -> id of the current dim_customer also resolves the keys of pre-images.
+stable_key(customer_id, version), so a key always means the same customer). The current
+dim_customer resolves the keys of current facts; a pre-image's key removed from dim_customer
+since is resolved by dim_customer's change feed (``customer_changes``).
 """
 
 from __future__ import annotations
