@@ -35,14 +35,18 @@ from retail_platform_tests.transforms.gold.marts_history import (
 )
 
 
-def _published(previous: pl.DataFrame, column: str, values: list[Any], rows: pl.DataFrame):
+def _published(
+    previous: pl.DataFrame, column: str, values: list[Any], rows: pl.DataFrame
+) -> pl.DataFrame:
     """What an overwrite of ``column IN values`` with ``rows`` leaves in the table."""
     assert rows.get_column(column).is_in(values).all()
     kept = previous.filter(pl.col(column).is_in(values).not_())
     return pl.concat([kept, rows])
 
 
-def _refresh(facts: Table, payments: Table, kpi: pl.DataFrame, retention: pl.DataFrame, since: int):
+def _refresh(
+    facts: Table, payments: Table, kpi: pl.DataFrame, retention: pl.DataFrame, since: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     changed_lines = facts.changes_since(since)
     changed_payments = payments.changes_since(since)
     current, paid = facts.frame(), payments.frame()
