@@ -40,6 +40,7 @@ from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
     kpi_daily_for_dates,
     retention_affected_cohorts,
+    retention_affected_months,
     retention_for_cohorts,
 )
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
@@ -102,20 +103,26 @@ def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSli
     if plan.mode == UNCHANGED:
         return plan.unchanged("cohort_month")
     published = _published(lake, "fact_customer_retention")
-    cohorts = retention_affected_cohorts(
+    changes, customer_changes = (
         plan.changes("fact_order_lines", _LINE_CHANGES),
-        facts,
-        customers,
-        published,
-        customer_changes=_customer_changes(plan),
-    ).collect(engine="streaming")
+        _customer_changes(plan),
+    )
+    cohorts, months = pl.collect_all(
+        [
+            retention_affected_cohorts(
+                changes, facts, customers, published, customer_changes=customer_changes
+            ),
+            retention_affected_months(changes, facts, customers, customer_changes=customer_changes),
+        ],
+        engine="streaming",
+    )
     if cohorts.is_empty():
         return plan.unchanged("cohort_month")
-    recompute = cohorts.filter("recompute").get_column("cohort_month").to_list()
-    extend = cohorts.filter(~pl.col("recompute")).get_column("cohort_month").to_list()
-    rows = retention_for_cohorts(recompute, extend, facts, customers, published)
+    activity_months = months.get_column("activity_month").to_list()
+    rows = retention_for_cohorts(cohorts, activity_months, facts, customers, published)
     # A cohort left without customers gets no row: the overwrite deletes its rows.
-    return plan.slice(rows.collect(engine="streaming"), "cohort_month", recompute + extend)
+    values = cohorts.get_column("cohort_month").to_list()
+    return plan.slice(rows.collect(engine="streaming"), "cohort_month", values)
 
 
 def kpi_daily_after(lake: LakeResource, piece: GoldSlice) -> pl.DataFrame:

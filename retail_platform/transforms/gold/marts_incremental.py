@@ -33,7 +33,7 @@ from retail_platform.transforms.gold.kpis import (
     daily_sales,
     kpi_rows,
 )
-from retail_platform.transforms.gold.retention import cohort_figures, retention_grid
+from retail_platform.transforms.gold.retention import retention_grid
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
@@ -72,20 +72,20 @@ def _first_days(
     )
 
 
-def touched_customers(
+def _touched_history(
     changed_lines: pl.LazyFrame,
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
-    customer_changes: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
-    """customer_id, old_first_date_key, new_first_date_key of every customer that a changed
-    fact row names (before or after the change); a first day is null without any
-    non-cancelled order.
+    customer_changes: pl.LazyFrame | None,
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """(touched, before, now): the customer_ids a changed fact row names (before or after the
+    change), and their fact rows (date_key, status, customer_id) as they were before the range
+    and as they are now.
 
-    The facts as they were before the range = the current rows no change touched, plus, for
-    each changed row, its state before its first change in the range (when that first change
-    is a delete or an update pre-image; a first insert means it did not exist). Within one
-    commit the pre-image precedes the post-image (an overwrite deletes, then inserts).
+    The facts before the range = the current rows no change touched, plus, for each changed
+    row, its state before its first change in the range (when that first change is a delete
+    or an update pre-image; a first insert means it did not exist). Within one commit the
+    pre-image precedes the post-image (an overwrite deletes, then inserts).
 
     ``customer_changes`` (customer_key, customer_id rows of dim_customer's change feed) also
     resolves the pre-image of a fact that pointed at a customer version no longer in
@@ -99,19 +99,38 @@ def touched_customers(
         + pl.col(CHANGE_TYPE).is_in(_BEFORE).not_().cast(pl.Int64)
     )
     touched = events.join(ids, on="customer_key", how="inner").select("customer_id").unique()
-    current = fact_order_lines.select(_LINE).join(
-        _keys_of(touched, dim_customer), on="customer_key", how="inner"
+    columns = ["order_line_key", "date_key", "status", "customer_id"]
+    now = (
+        fact_order_lines.select(_LINE)
+        .join(_keys_of(touched, dim_customer), on="customer_key", how="inner")
+        .select(columns)
     )
     before_range = (
         events.filter(pl.col("_order") == pl.col("_order").min().over("order_line_key"))
         .filter(pl.col(CHANGE_TYPE).is_in(_BEFORE))
         .join(ids, on="customer_key", how="inner")
-        .select(*_LINE, "customer_id")
+        .select(columns)
     )
-    untouched = current.join(
-        events.select("order_line_key").unique(), on="order_line_key", how="anti"
-    )
+    untouched = now.join(events.select("order_line_key").unique(), on="order_line_key", how="anti")
+    return touched, pl.concat([untouched, before_range]), now
 
+
+def touched_customers(
+    changed_lines: pl.LazyFrame,
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """customer_id, old_first_date_key, new_first_date_key of every customer that a changed
+    fact row names (before or after the change; ``_touched_history``); a first day is null
+    without any non-cancelled order."""
+    history = _touched_history(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    return _first_days_before_and_now(*history)
+
+
+def _first_days_before_and_now(
+    touched: pl.LazyFrame, before: pl.LazyFrame, now: pl.LazyFrame
+) -> pl.LazyFrame:
     def first(rows: pl.LazyFrame, name: str) -> pl.LazyFrame:
         return (
             rows.filter(pl.col("status") != CANCELLED)
@@ -119,11 +138,7 @@ def touched_customers(
             .agg(pl.col("date_key").min().alias(name))
         )
 
-    old = first(
-        pl.concat([untouched, before_range.select(untouched.collect_schema().names())]),
-        "old_first_date_key",
-    )
-    new = first(current, "new_first_date_key")
+    old, new = first(before, "old_first_date_key"), first(now, "new_first_date_key")
     return touched.join(old, on="customer_id", how="left").join(new, on="customer_id", how="left")
 
 
@@ -239,6 +254,15 @@ def _last_month(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> p
     )
 
 
+def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id, old_cohort, new_cohort (months of the old and new first day; null: none)."""
+    return touched.select(
+        "customer_id",
+        old_cohort=_month(pl.col("old_first_date_key")),
+        new_cohort=_month(pl.col("new_first_date_key")),
+    )
+
+
 def retention_affected_cohorts(
     changed_lines: pl.LazyFrame,
     fact_order_lines: pl.LazyFrame,
@@ -246,26 +270,32 @@ def retention_affected_cohorts(
     previous_retention: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """cohort_month, recompute: the cohorts whose rows differ from ``previous_retention``.
+    """cohort_month, recompute, size_change: the cohorts whose rows differ from
+    ``previous_retention`` (the published table).
 
-    recompute = True: the old and the new cohort of every customer a changed fact row names
-    (their activity, revenue or membership may change), recomputed from the facts.
+    recompute = True: the old and the new cohort of every customer a changed fact row names;
+    size_change = customers who moved into the cohort minus those who left it.
     recompute = False: every other published cohort when the last month moved (a new month
     adds a zero row to each, a vanished one removes one). Those rows follow from the published
     rows alone (no customer of theirs changed, so no activity in the new months), so a new
     month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
     """
     touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    moves = _cohort_moves(touched)
+    moved = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
     recompute = (
         pl.concat(
             [
-                touched.select(pl.col("old_first_date_key").alias("date_key")),
-                touched.select(pl.col("new_first_date_key").alias("date_key")),
+                moves.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(0)),
+                moves.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(0)),
+                moved.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(-1)),
+                moved.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(1)),
             ]
         )
-        .drop_nulls()
-        .select(_month(pl.col("date_key")).alias("cohort_month"))
-        .unique()
+        .drop_nulls("cohort_month")
+        .group_by("cohort_month")
+        .agg(size_change=pl.col("change").sum().cast(pl.Int64))
+        .with_columns(recompute=pl.lit(True))
     )
     last_moved = (
         _last_month(fact_order_lines, dim_customer)
@@ -278,48 +308,95 @@ def retention_affected_cohorts(
         .join(last_moved, how="cross")
         .filter(pl.col("moved"))
         .join(recompute, on="cohort_month", how="anti")
-        .select("cohort_month", recompute=pl.lit(False))
+        .select("cohort_month", recompute=pl.lit(False), size_change=pl.lit(0, pl.Int64))
     )
-    return pl.concat([recompute.with_columns(recompute=pl.lit(True)), extended]).sort(
+    return pl.concat([recompute.select(extended.collect_schema().names()), extended]).sort(
         "cohort_month"
     )
 
 
+def retention_affected_months(
+    changed_lines: pl.LazyFrame,
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """activity_month: the months whose cells (cohort x month) of the recomputed cohorts can
+    change: the months of changed fact rows, and every month with an order (before or after)
+    of a customer whose cohort changed (their activity moves between cohorts)."""
+    touched, before, now = _touched_history(
+        changed_lines, fact_order_lines, dim_customer, customer_changes
+    )
+    moves = _cohort_moves(_first_days_before_and_now(touched, before, now))
+    movers = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
+    mover_rows = pl.concat([before, now]).join(movers, on="customer_id", how="semi")
+    return (
+        pl.concat([changed_lines.select("date_key"), mover_rows.select("date_key")])
+        .select(_month(pl.col("date_key")).alias("activity_month"))
+        .unique()
+        .sort("activity_month")
+    )
+
+
 def retention_for_cohorts(
-    recompute: Sequence[date],
-    extend: Sequence[date],
+    cohorts: pl.DataFrame,
+    months: Sequence[date],
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
 ) -> pl.LazyFrame:
-    """The rows build_fact_customer_retention gives for the cohorts ``recompute`` (from the
-    facts) and ``extend`` (the published rows, cut or padded with zeros to the last month).
+    """The rows build_fact_customer_retention gives for ``cohorts``
+    (``retention_affected_cohorts``), every row up to the current last month.
 
-    A recomputed cohort's members are the customers ordering in its month whose first day
-    falls in it; their activity comes from a scan of their facts only.
+    Recomputed cohorts: size = published size + size_change; the cells of ``months``
+    (``retention_affected_months``) from the facts of those months (the customers ordering
+    then, placed in their cohort by a scan of their first day); every other cell as published.
+    Extended cohorts: the published rows, cut or padded with zeros.
     """
     last_month = _last_month(fact_order_lines, dim_customer)
-    months = [day.year * 100 + day.month for day in recompute]
-    in_months = (pl.col("date_key") // 100).is_in(months)
-    active = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
-    members = _first_days(active, fact_order_lines, dim_customer).filter(
-        _month(pl.col("first_date_key")).is_in(list(recompute))
+    recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
+    wanted = list(recompute.get_column("cohort_month"))
+    extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))
+    in_months = (pl.col("date_key") // 100).is_in([m.year * 100 + m.month for m in months])
+    days = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
+    cells = (
+        days.join(_first_days(days, fact_order_lines, dim_customer), on="customer_id")
+        .with_columns(
+            cohort_month=_month(pl.col("first_date_key")),
+            activity_month=pl.col("date").dt.truncate("1mo"),
+        )
+        .filter(pl.col("cohort_month").is_in(wanted))
+        .group_by("cohort_month", "activity_month")
+        .agg(
+            active_customers=pl.col("customer_id").n_unique().cast(pl.Int64),
+            revenue=pl.col("revenue").sum().cast(MONEY),
+        )
     )
-    member_lines = fact_order_lines.join(
-        _keys_of(members, dim_customer), on="customer_key", how="semi"
+    published = previous_retention.select(
+        "cohort_month",
+        "activity_month",
+        "cohort_customers",
+        "active_customers",
+        pl.col("revenue").cast(MONEY),
     )
-    days = customer_order_days(member_lines, dim_customer).with_columns(
-        activity_month=pl.col("date").dt.truncate("1mo")
+    kept_cells = published.filter(
+        pl.col("cohort_month").is_in(wanted) & pl.col("activity_month").is_in(list(months)).not_()
+    ).drop("cohort_customers")
+    published_sizes = published.group_by("cohort_month").agg(pl.col("cohort_customers").first())
+    sizes = (
+        recompute.lazy()
+        .join(published_sizes, on="cohort_month", how="left")
+        .select(
+            "cohort_month",
+            cohort_customers=pl.col("cohort_customers").fill_null(0) + pl.col("size_change"),
+        )
+        .filter(pl.col("cohort_customers") > 0)  # a cohort everybody left has no rows
     )
-    sizes, activity = cohort_figures(days)
-    kept = previous_retention.filter(pl.col("cohort_month").is_in(list(extend)))
+    kept = published.filter(pl.col("cohort_month").is_in(extend))
     kept_sizes = kept.group_by("cohort_month").agg(pl.col("cohort_customers").first())
-    kept_activity = kept.select(
-        "cohort_month", "activity_month", "active_customers", pl.col("revenue").cast(MONEY)
-    )
     return pl.concat(
         [
-            retention_grid(sizes, activity, last_month),
-            retention_grid(kept_sizes, kept_activity, last_month),
+            retention_grid(sizes, pl.concat([cells, kept_cells]), last_month),
+            retention_grid(kept_sizes, kept.drop("cohort_customers"), last_month),
         ]
     ).sort("cohort_month", "activity_month")

@@ -10,6 +10,7 @@ from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
     kpi_daily_for_dates,
     retention_affected_cohorts,
+    retention_affected_months,
     retention_for_cohorts,
     touched_customers,
 )
@@ -89,13 +90,18 @@ def test_a_customer_changing_cohort_affects_both_and_a_new_month_extends_the_oth
     cohorts = retention_affected_cohorts(
         facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
     ).collect()
-    sep, oct_, nov = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
+    months = retention_affected_months(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
     rows = retention_for_cohorts(
-        [oct_, nov], [sep], facts.frame(), CUSTOMERS, published.lazy()
-    ).collect()
+        cohorts, months.get_column("activity_month").to_list(), facts.frame(), CUSTOMERS,
+        published.lazy(),
+    ).collect()  # fmt: skip
 
-    # October: C2's old cohort, November: the new one; September only gains a month.
-    assert cohorts.rows() == [(sep, False), (oct_, True), (nov, True)]
+    sep, oct_, nov = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
+    # October: C2's old cohort (one customer less), November: the new one (one more);
+    # September only gains a month.
+    assert cohorts.rows() == [(sep, False, 0), (oct_, True, -1), (nov, True, 1)]
+    # The months of the changed rows and of every order of C2, who changed cohort.
+    assert months.get_column("activity_month").to_list() == [oct_, nov]
     assert rows.schema == gold.FACT_CUSTOMER_RETENTION.polars_schema
     assert rows.rows() == [
         # September as published, plus November: nobody of C1's cohort ordered.
@@ -117,12 +123,13 @@ def test_a_vanished_last_month_cuts_the_unaffected_cohorts() -> None:
     cohorts = retention_affected_cohorts(
         facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
     ).collect()
-    sep = date(2026, 9, 1)
     rows = retention_for_cohorts(
-        [date(2026, 10, 1)], [sep], facts.frame(), CUSTOMERS, published.lazy()
+        cohorts, [date(2026, 10, 1)], facts.frame(), CUSTOMERS, published.lazy()
     ).collect()
 
-    assert cohorts.rows() == [(sep, False), (date(2026, 10, 1), True)]
+    sep = date(2026, 9, 1)
+    # October loses C3, its only customer: its rows go (the slice deletes them).
+    assert cohorts.rows() == [(sep, False, 0), (date(2026, 10, 1), True, -1)]
     assert rows.rows() == [(sep, sep, 0, 1, 1, D("1.0000"), D("10.00"))]
 
 

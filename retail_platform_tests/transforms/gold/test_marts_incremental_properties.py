@@ -21,6 +21,7 @@ from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
     kpi_daily_for_dates,
     retention_affected_cohorts,
+    retention_affected_months,
     retention_for_cohorts,
 )
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
@@ -59,17 +60,19 @@ def _refresh(
         .to_list()
     )
     kpi_rows = kpi_daily_for_dates(dates, current, paid, CUSTOMERS, CALENDAR).collect()
-    cohorts = retention_affected_cohorts(
-        changed_lines, current, CUSTOMERS, retention.lazy()
-    ).collect()
-    recompute = cohorts.filter("recompute").get_column("cohort_month").to_list()
-    extend = cohorts.filter(~pl.col("recompute")).get_column("cohort_month").to_list()
+    cohorts, months = pl.collect_all(
+        [
+            retention_affected_cohorts(changed_lines, current, CUSTOMERS, retention.lazy()),
+            retention_affected_months(changed_lines, current, CUSTOMERS),
+        ]
+    )
     retention_rows = retention_for_cohorts(
-        recompute, extend, current, CUSTOMERS, retention.lazy()
+        cohorts, months.get_column("activity_month").to_list(), current, CUSTOMERS, retention.lazy()
     ).collect()
+    cohort_values = cohorts.get_column("cohort_month").to_list()
     return (
         _published(kpi, "date_key", dates, kpi_rows),
-        _published(retention, "cohort_month", recompute + extend, retention_rows),
+        _published(retention, "cohort_month", cohort_values, retention_rows),
     )
 
 
