@@ -1,16 +1,16 @@
 """Incremental gold marts: kpi_daily by date and fact_customer_retention by cohort month
 (assets/gold/increment.py has the plan and the publish; transforms/gold/marts_incremental.py
-works out the affected values and their rows).
+and retention_incremental.py work out the affected values and their rows).
 
 Both read the change data feed of the order facts since the version they consumed last:
 
 - kpi_daily recomputes the dates of changed order and payment facts (before and after), the
   old and the new first day of each customer whose first day moved, and the days entering or
   leaving the KPI range;
-- fact_customer_retention recomputes the old and the new cohort of each customer a changed
-  fact names; when the last month moves, the other cohorts are cut or padded with zero rows
-  from their published rows (the whole table is rewritten then: it is cohorts x months,
-  small, and no fact is read for those cohorts).
+- fact_customer_retention replaces the old and the new cohort of each customer a changed
+  fact names, recomputing only the months the changes touch; when the last month moves, the
+  other cohorts are cut or padded with zero rows from their published rows (the whole table
+  is rewritten then: it is cohorts x months, small, and no fact is read for those cohorts).
 
 dim_customer and dim_date are inputs for their versions only: a customer key always means the
 same customer (customer_id and version; a version removed from dim_customer moves its facts to
@@ -39,11 +39,13 @@ from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
     kpi_daily_for_dates,
+)
+from retail_platform.transforms.gold.retention import build_fact_customer_retention
+from retail_platform.transforms.gold.retention_incremental import (
     retention_affected_cohorts,
     retention_affected_months,
     retention_for_cohorts,
 )
-from retail_platform.transforms.gold.retention import build_fact_customer_retention
 
 ORDER_FACTS = GoldInput("gold", "fact_order_lines")
 # Small: even a whole rewrite of these dimensions is read as changes (see the docstring).

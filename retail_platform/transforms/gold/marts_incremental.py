@@ -5,10 +5,10 @@ consumed last (``_change_type`` in insert / delete / update_preimage / update_po
 ``_commit_version``), plus scans of the current facts. Two steps, so that the asset can collect
 the (small) set of affected values and push it down as a filter into the scans of the second:
 
-1. ``kpi_affected_dates`` / ``retention_affected_cohorts``: which values of the slice column
-   (kpi_daily.date_key, retention.cohort_month) change;
-2. ``kpi_daily_for_dates`` / ``retention_for_cohorts``: the full build's rows for those values
-   (``kpi_rows`` and ``retention_grid`` are the full build's own code).
+1. ``kpi_affected_dates`` (retention: transforms/gold/retention_incremental.py): which values
+   of the slice column change;
+2. ``kpi_daily_for_dates``: the full build's rows for those values (``kpi_rows`` is the full
+   build's own code).
 
 Customers are durable customer_ids: fact rows point at customer versions (customer_key =
 stable_key(customer_id, version), so a key always means the same customer). The current
@@ -19,11 +19,9 @@ since is resolved by dim_customer's change feed (``customer_changes``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 import polars as pl
 
-from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.gold.dimensions import UNKNOWN_KEY
 from retail_platform.transforms.gold.kpis import (
     CANCELLED,
@@ -33,7 +31,6 @@ from retail_platform.transforms.gold.kpis import (
     daily_sales,
     kpi_rows,
 )
-from retail_platform.transforms.gold.retention import retention_grid
 
 CHANGE_TYPE = "_change_type"
 COMMIT_VERSION = "_commit_version"
@@ -42,7 +39,7 @@ _BEFORE = ("delete", "update_preimage")
 _LINE = ("order_line_key", "date_key", "customer_key", "status")
 
 
-def _customer_ids(dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+def customer_ids(dim_customer: pl.LazyFrame) -> pl.LazyFrame:
     """customer_key -> customer_id of real customers (the unknown one is nobody)."""
     return (
         dim_customer.select("customer_key", "customer_id")
@@ -53,12 +50,12 @@ def _customer_ids(dim_customer: pl.LazyFrame) -> pl.LazyFrame:
 
 def _keys_of(customers: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
     """(customer_key, customer_id) of every version of the customer_ids in ``customers``."""
-    return _customer_ids(dim_customer).join(
+    return customer_ids(dim_customer).join(
         customers.select("customer_id").unique(), on="customer_id", how="semi"
     )
 
 
-def _first_days(
+def first_days(
     customers: pl.LazyFrame, fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame
 ) -> pl.LazyFrame:
     """customer_id -> first_date_key over all their non-cancelled facts (a streaming scan of
@@ -72,7 +69,7 @@ def _first_days(
     )
 
 
-def _touched_history(
+def touched_history(
     changed_lines: pl.LazyFrame,
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
@@ -91,9 +88,9 @@ def _touched_history(
     resolves the pre-image of a fact that pointed at a customer version no longer in
     dim_customer, so that customer counts as touched too.
     """
-    ids = _customer_ids(dim_customer)
+    ids = customer_ids(dim_customer)
     if customer_changes is not None:
-        ids = pl.concat([ids, _customer_ids(customer_changes)]).unique()
+        ids = pl.concat([ids, customer_ids(customer_changes)]).unique()
     events = changed_lines.select(*_LINE, CHANGE_TYPE, COMMIT_VERSION).with_columns(
         _order=pl.col(COMMIT_VERSION).cast(pl.Int64) * 2
         + pl.col(CHANGE_TYPE).is_in(_BEFORE).not_().cast(pl.Int64)
@@ -122,13 +119,13 @@ def touched_customers(
     customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """customer_id, old_first_date_key, new_first_date_key of every customer that a changed
-    fact row names (before or after the change; ``_touched_history``); a first day is null
+    fact row names (before or after the change; ``touched_history``); a first day is null
     without any non-cancelled order."""
-    history = _touched_history(changed_lines, fact_order_lines, dim_customer, customer_changes)
-    return _first_days_before_and_now(*history)
+    history = touched_history(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    return first_days_before_and_now(*history)
 
 
-def _first_days_before_and_now(
+def first_days_before_and_now(
     touched: pl.LazyFrame, before: pl.LazyFrame, now: pl.LazyFrame
 ) -> pl.LazyFrame:
     def first(rows: pl.LazyFrame, name: str) -> pl.LazyFrame:
@@ -230,173 +227,14 @@ def kpi_daily_for_dates(
     )
     lines = fact_order_lines.filter(wanted)
     days = customer_order_days(lines, dim_customer)
-    first_days = _first_days(days, fact_order_lines, dim_customer)
+    firsts = first_days(days, fact_order_lines, dim_customer)
     return kpi_rows(
         calendar_days,
         daily_sales(lines),
-        daily_customers(days, first_days),
+        daily_customers(days, firsts),
         daily_payments(fact_payments.filter(wanted)),
     )
 
 
-def _month(date_key: pl.Expr) -> pl.Expr:
+def month_of(date_key: pl.Expr) -> pl.Expr:
     return date_key.cast(pl.String).str.to_date("%Y%m%d").dt.truncate("1mo")
-
-
-def _last_month(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
-    """One row, last_month: the month of the last non-cancelled order of a known customer
-    (build_fact_customer_retention's last month; a streaming scan of two columns)."""
-    return (
-        fact_order_lines.filter(pl.col("status") != CANCELLED)
-        .select("customer_key", "date_key")
-        .join(_customer_ids(dim_customer), on="customer_key", how="semi")
-        .select(_month(pl.col("date_key").max()).alias("last_month"))
-    )
-
-
-def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
-    """customer_id, old_cohort, new_cohort (months of the old and new first day; null: none)."""
-    return touched.select(
-        "customer_id",
-        old_cohort=_month(pl.col("old_first_date_key")),
-        new_cohort=_month(pl.col("new_first_date_key")),
-    )
-
-
-def retention_affected_cohorts(
-    changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
-    dim_customer: pl.LazyFrame,
-    previous_retention: pl.LazyFrame,
-    customer_changes: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
-    """cohort_month, recompute, size_change: the cohorts whose rows differ from
-    ``previous_retention`` (the published table).
-
-    recompute = True: the old and the new cohort of every customer a changed fact row names;
-    size_change = customers who moved into the cohort minus those who left it.
-    recompute = False: every other published cohort when the last month moved (a new month
-    adds a zero row to each, a vanished one removes one). Those rows follow from the published
-    rows alone (no customer of theirs changed, so no activity in the new months), so a new
-    month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
-    """
-    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
-    moves = _cohort_moves(touched)
-    moved = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
-    recompute = (
-        pl.concat(
-            [
-                moves.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(0)),
-                moves.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(0)),
-                moved.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(-1)),
-                moved.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(1)),
-            ]
-        )
-        .drop_nulls("cohort_month")
-        .group_by("cohort_month")
-        .agg(size_change=pl.col("change").sum().cast(pl.Int64))
-        .with_columns(recompute=pl.lit(True))
-    )
-    last_moved = (
-        _last_month(fact_order_lines, dim_customer)
-        .join(previous_retention.select(was_last=pl.col("activity_month").max()), how="cross")
-        .select(moved=pl.col("last_month").ne_missing(pl.col("was_last")))
-    )
-    extended = (
-        previous_retention.select("cohort_month")
-        .unique()
-        .join(last_moved, how="cross")
-        .filter(pl.col("moved"))
-        .join(recompute, on="cohort_month", how="anti")
-        .select("cohort_month", recompute=pl.lit(False), size_change=pl.lit(0, pl.Int64))
-    )
-    return pl.concat([recompute.select(extended.collect_schema().names()), extended]).sort(
-        "cohort_month"
-    )
-
-
-def retention_affected_months(
-    changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
-    dim_customer: pl.LazyFrame,
-    customer_changes: pl.LazyFrame | None = None,
-) -> pl.LazyFrame:
-    """activity_month: the months whose cells (cohort x month) of the recomputed cohorts can
-    change: the months of changed fact rows, and every month with an order (before or after)
-    of a customer whose cohort changed (their activity moves between cohorts)."""
-    touched, before, now = _touched_history(
-        changed_lines, fact_order_lines, dim_customer, customer_changes
-    )
-    moves = _cohort_moves(_first_days_before_and_now(touched, before, now))
-    movers = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
-    mover_rows = pl.concat([before, now]).join(movers, on="customer_id", how="semi")
-    return (
-        pl.concat([changed_lines.select("date_key"), mover_rows.select("date_key")])
-        .select(_month(pl.col("date_key")).alias("activity_month"))
-        .unique()
-        .sort("activity_month")
-    )
-
-
-def retention_for_cohorts(
-    cohorts: pl.DataFrame,
-    months: Sequence[date],
-    fact_order_lines: pl.LazyFrame,
-    dim_customer: pl.LazyFrame,
-    previous_retention: pl.LazyFrame,
-) -> pl.LazyFrame:
-    """The rows build_fact_customer_retention gives for ``cohorts``
-    (``retention_affected_cohorts``), every row up to the current last month.
-
-    Recomputed cohorts: size = published size + size_change; the cells of ``months``
-    (``retention_affected_months``) from the facts of those months (the customers ordering
-    then, placed in their cohort by a scan of their first day); every other cell as published.
-    Extended cohorts: the published rows, cut or padded with zeros.
-    """
-    last_month = _last_month(fact_order_lines, dim_customer)
-    recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
-    wanted = list(recompute.get_column("cohort_month"))
-    extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))
-    in_months = (pl.col("date_key") // 100).is_in([m.year * 100 + m.month for m in months])
-    days = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
-    cells = (
-        days.join(_first_days(days, fact_order_lines, dim_customer), on="customer_id")
-        .with_columns(
-            cohort_month=_month(pl.col("first_date_key")),
-            activity_month=pl.col("date").dt.truncate("1mo"),
-        )
-        .filter(pl.col("cohort_month").is_in(wanted))
-        .group_by("cohort_month", "activity_month")
-        .agg(
-            active_customers=pl.col("customer_id").n_unique().cast(pl.Int64),
-            revenue=pl.col("revenue").sum().cast(MONEY),
-        )
-    )
-    published = previous_retention.select(
-        "cohort_month",
-        "activity_month",
-        "cohort_customers",
-        "active_customers",
-        pl.col("revenue").cast(MONEY),
-    )
-    kept_cells = published.filter(
-        pl.col("cohort_month").is_in(wanted) & pl.col("activity_month").is_in(list(months)).not_()
-    ).drop("cohort_customers")
-    published_sizes = published.group_by("cohort_month").agg(pl.col("cohort_customers").first())
-    sizes = (
-        recompute.lazy()
-        .join(published_sizes, on="cohort_month", how="left")
-        .select(
-            "cohort_month",
-            cohort_customers=pl.col("cohort_customers").fill_null(0) + pl.col("size_change"),
-        )
-        .filter(pl.col("cohort_customers") > 0)  # a cohort everybody left has no rows
-    )
-    kept = published.filter(pl.col("cohort_month").is_in(extend))
-    kept_sizes = kept.group_by("cohort_month").agg(pl.col("cohort_customers").first())
-    return pl.concat(
-        [
-            retention_grid(sizes, pl.concat([cells, kept_cells]), last_month),
-            retention_grid(kept_sizes, kept.drop("cohort_customers"), last_month),
-        ]
-    ).sort("cohort_month", "activity_month")

@@ -20,11 +20,13 @@ from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
     kpi_daily_for_dates,
+)
+from retail_platform.transforms.gold.retention import build_fact_customer_retention
+from retail_platform.transforms.gold.retention_incremental import (
     retention_affected_cohorts,
     retention_affected_months,
     retention_for_cohorts,
 )
-from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform_tests.transforms.gold.marts_history import (
     CALENDAR,
     CUSTOMERS,
