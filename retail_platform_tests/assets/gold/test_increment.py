@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 from deltalake import write_deltalake
 
+from retail_platform.assets.gold import star
 from retail_platform.assets.gold.increment import (
     FULL,
     INCREMENTAL,
@@ -14,9 +16,15 @@ from retail_platform.assets.gold.increment import (
     GoldRun,
     plan_gold,
 )
+from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality.publish import commit_slice, record_slice_progress
+from retail_platform.quality.publish import (
+    AuditedDeltaIOManager,
+    commit_slice,
+    record_slice_progress,
+)
 from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.quality.test_audit_slice import payments_lake
 
 SOURCE = GoldInput("silver", "src")
 RATES = GoldInput("silver", "rates", small=True)
@@ -110,3 +118,19 @@ def test_an_input_consumed_before_its_feed_was_on_rebuilds(tmp_path: Path) -> No
     mode, reason = _plan(lake)
 
     assert (mode, reason) == (FULL, "silver.src version 0 has no readable change data feed")
+
+
+def test_the_full_refresh_tag_or_config_rebuilds_a_fact_and_says_so(tmp_path: Path) -> None:
+    lake = payments_lake(tmp_path)
+    resources = {"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)}
+    assert dg.materialize([star.fact_payments], resources=resources).success
+
+    def mode(**kwargs: object) -> tuple[object, object]:
+        result = dg.materialize([star.fact_payments], resources=resources, **kwargs)  # type: ignore[arg-type]
+        metadata = result.get_asset_materialization_events()[0].materialization.metadata
+        return metadata["refresh_mode"].value, metadata["refresh_reason"].value
+
+    assert mode() == (UNCHANGED, "no input changed since the last run")
+    assert mode(tags={FULL_REFRESH_TAG: "true"}) == (FULL, "full refresh requested")
+    config = {"ops": {"gold__fact_payments": {"config": {"full_refresh": True}}}}
+    assert mode(run_config=config) == (FULL, "full refresh requested")
