@@ -18,6 +18,11 @@ from retail_platform.assets.gold.fact_refresh import (
     refresh_fact_payments,
 )
 from retail_platform.assets.gold.increment import GoldRefreshConfig, GoldSlice, gold_run
+from retail_platform.assets.gold.mart_refresh import (
+    kpi_daily_after,
+    refresh_fact_customer_retention,
+    refresh_kpi_daily,
+)
 from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.assets.specs import asset_kwargs
 from retail_platform.automation.policies import follow_upstreams_condition, pool_for
@@ -31,8 +36,6 @@ from retail_platform.transforms.gold.dimensions import (
     build_dim_partner,
     build_dim_product,
 )
-from retail_platform.transforms.gold.kpis import build_kpi_daily
-from retail_platform.transforms.gold.retention import build_fact_customer_retention
 
 KINDS = {"delta", "polars"}
 
@@ -208,32 +211,32 @@ def fact_partner_sales(
 @dg.asset(
     **gold_asset_kwargs(
         gold.FACT_CUSTOMER_RETENTION,
-        ins={"facts": _gold("fact_order_lines"), "customers": _gold("dim_customer")},
+        deps=_dims("fact_order_lines", "dim_customer"),
     )
 )
 def fact_customer_retention(
-    facts: pl.LazyFrame, customers: pl.LazyFrame
-) -> dg.Output[pl.DataFrame]:
-    frame = build_fact_customer_retention(facts, customers).collect()
-    return gold_output(gold.FACT_CUSTOMER_RETENTION, frame)
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Rebuilt for the cohorts the order facts' changes affect (assets/gold/mart_refresh.py)."""
+    piece = refresh_fact_customer_retention(lake, gold_run(context, config))
+    return fact_output(gold.FACT_CUSTOMER_RETENTION, piece)
 
 
 @dg.asset(
     **gold_asset_kwargs(
         gold.KPI_DAILY,
-        ins={
-            "facts": _gold("fact_order_lines"),
-            "payments": _gold("fact_payments"),
-            "customers": _gold("dim_customer"),
-            "calendar": _gold("dim_date"),
-        },
+        deps=_dims("fact_order_lines", "fact_payments", "dim_customer", "dim_date"),
     )
 )
 def kpi_daily(
-    facts: pl.LazyFrame,
-    payments: pl.LazyFrame,
-    customers: pl.LazyFrame,
-    calendar: pl.LazyFrame,
-) -> dg.Output[pl.DataFrame]:
-    frame = build_kpi_daily(facts, payments, customers, calendar).collect()
-    return gold_output(gold.KPI_DAILY, frame)
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Rebuilt for the dates the facts' changes affect (assets/gold/mart_refresh.py)."""
+    piece = refresh_kpi_daily(lake, gold_run(context, config))
+    output = fact_output(gold.KPI_DAILY, piece)
+    if piece.whole:
+        return output
+    # The KPI plots follow the whole table: kpi_daily is one row a day, so the table as it
+    # will be after this slice's publish is cheap to assemble.
+    ui = gold_ui_metadata(gold.KPI_DAILY.name, kpi_daily_after(lake, piece))
+    return dg.Output(piece, metadata={**ui, **output.metadata})

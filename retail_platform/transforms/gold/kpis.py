@@ -43,7 +43,8 @@ def customer_order_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFra
     )
 
 
-def _daily_sales(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
+def daily_sales(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Revenue and distinct non-cancelled orders per date_key of the given order facts."""
     not_cancelled = pl.col("status") != CANCELLED
     return fact_order_lines.group_by("date_key").agg(
         # net_amount_reporting is already 0 for cancelled and returned orders.
@@ -52,11 +53,15 @@ def _daily_sales(fact_order_lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _daily_customers(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
-    """New and returning customers per day: new on the day of their first non-cancelled
-    order (the rule of dim_customer.first_order_date), returning on any later order day."""
-    days = customer_order_days(fact_order_lines, dim_customer)
-    first_days = days.group_by("customer_id").agg(first_date_key=pl.col("date_key").min())
+def first_order_days(days: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id -> first_date_key, the earliest of the ``customer_order_days`` given."""
+    return days.group_by("customer_id").agg(first_date_key=pl.col("date_key").min())
+
+
+def daily_customers(days: pl.LazyFrame, first_days: pl.LazyFrame) -> pl.LazyFrame:
+    """New and returning customers per day of ``days``: new on the day of their first
+    non-cancelled order (the rule of dim_customer.first_order_date), returning on any later
+    order day. ``first_days`` must hold each customer's first day over all of their facts."""
     return (
         days.join(first_days, on="customer_id", how="inner")
         .group_by("date_key")
@@ -67,7 +72,8 @@ def _daily_customers(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame)
     )
 
 
-def _daily_payments(fact_payments: pl.LazyFrame) -> pl.LazyFrame:
+def daily_payments(fact_payments: pl.LazyFrame) -> pl.LazyFrame:
+    """Payment attempts by status per date_key of the given payment facts."""
     status = pl.col("status")
     return fact_payments.group_by("date_key").agg(
         captured=(status == "captured").sum(),
@@ -89,23 +95,43 @@ def build_kpi_daily(
 
     revenue = sum of net_amount_reporting; orders = distinct non-cancelled orders;
     average_order_value = revenue / orders (2 dp); new / returning customers as in
-    ``_daily_customers``; refund_rate = refunded / (captured + refunded) and
+    ``daily_customers``; refund_rate = refunded / (captured + refunded) and
     payment_failure_rate = failed / all attempts (4 dp). Rounding is half-up; a rate or
     average with a zero denominator is 0.
     """
-    counts = ["orders", "new_customers", "returning_customers"]
-    payment_counts = ["captured", "refunded", "failed", "attempts"]
     active_days = pl.concat(
         [fact_order_lines.select("date_key"), fact_payments.select("date_key")]
     ).select(first=pl.col("date_key").min(), last=pl.col("date_key").max())
-    daily = (
+    calendar_days = (
         dim_date.select("date_key", "date")
         .join(active_days, how="cross")
         .filter(pl.col("date_key").is_between(pl.col("first"), pl.col("last")))
         .drop("first", "last")
-        .join(_daily_sales(fact_order_lines), on="date_key", how="left")
-        .join(_daily_customers(fact_order_lines, dim_customer), on="date_key", how="left")
-        .join(_daily_payments(fact_payments), on="date_key", how="left")
+    )
+    days = customer_order_days(fact_order_lines, dim_customer)
+    return kpi_rows(
+        calendar_days,
+        daily_sales(fact_order_lines),
+        daily_customers(days, first_order_days(days)),
+        daily_payments(fact_payments),
+    )
+
+
+def kpi_rows(
+    calendar_days: pl.LazyFrame,
+    sales: pl.LazyFrame,
+    customers: pl.LazyFrame,
+    payments: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """gold.KPI_DAILY rows for ``calendar_days`` (date_key, date) from the per-day figures
+    (``daily_sales``, ``daily_customers``, ``daily_payments``); the full build and the
+    incremental one (transforms/gold/marts_incremental.py) share it."""
+    counts = ["orders", "new_customers", "returning_customers"]
+    payment_counts = ["captured", "refunded", "failed", "attempts"]
+    daily = (
+        calendar_days.join(sales, on="date_key", how="left")
+        .join(customers, on="date_key", how="left")
+        .join(payments, on="date_key", how="left")
         .with_columns(
             pl.col("revenue").fill_null(pl.lit(0, MONEY)),
             *(pl.col(name).cast(pl.Int64).fill_null(0) for name in counts + payment_counts),

@@ -26,6 +26,15 @@ def build_fact_customer_retention(
     days = customer_order_days(fact_order_lines, dim_customer).with_columns(
         activity_month=pl.col("date").dt.truncate("1mo")
     )
+    sizes, activity = cohort_figures(days)
+    last_month = days.select(pl.col("activity_month").max().alias("last_month"))
+    return retention_grid(sizes, activity, last_month)
+
+
+def cohort_figures(days: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(sizes, activity) of the cohorts of the customers in ``days`` (customer_order_days
+    with activity_month), which must hold all of each customer's days: sizes = cohort_month,
+    cohort_customers; activity = cohort_month, activity_month, active_customers, revenue."""
     cohorts = days.group_by("customer_id").agg(cohort_month=pl.col("activity_month").min())
     sizes = cohorts.group_by("cohort_month").agg(cohort_customers=pl.len().cast(pl.Int64))
     activity = (
@@ -36,13 +45,25 @@ def build_fact_customer_retention(
             revenue=pl.col("revenue").sum(),
         )
     )
-    last_month = days.select(pl.col("activity_month").max().alias("last_month"))
+    return sizes, activity
+
+
+def retention_grid(
+    sizes: pl.LazyFrame, activity: pl.LazyFrame, last_month: pl.LazyFrame
+) -> pl.LazyFrame:
+    """gold.FACT_CUSTOMER_RETENTION rows: for each cohort of ``sizes`` (cohort_month,
+    cohort_customers), one row per month up to ``last_month`` (one row, column last_month),
+    figures from ``activity`` (cohort_month, activity_month, active_customers, revenue), zeros
+    where it has none; its rows after last_month are dropped. The full build and the
+    incremental one (transforms/gold/marts_incremental.py) share it."""
     grid = (
         sizes.join(last_month, how="cross")
         .with_columns(
             activity_month=pl.date_ranges("cohort_month", "last_month", "1mo"),
         )
         .explode("activity_month")
+        # No last month (no orders at all) leaves no month to list.
+        .drop_nulls("activity_month")
         .drop("last_month")
     )
     retention = (

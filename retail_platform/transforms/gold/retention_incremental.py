@@ -1,0 +1,185 @@
+"""fact_customer_retention for the cohorts a change of the order facts touches
+(transforms/gold/marts_incremental.py has the shared part: who is touched, first days).
+
+Like kpi_daily, in two steps: ``retention_affected_cohorts`` and ``retention_affected_months``
+say which cohorts (the slice values) and which of their months change;
+``retention_for_cohorts`` gives their rows with ``retention_grid``, the full build's own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import polars as pl
+
+from retail_platform.contracts.model import MONEY
+from retail_platform.transforms.gold.kpis import CANCELLED, customer_order_days
+from retail_platform.transforms.gold.marts_incremental import (
+    customer_ids,
+    first_days,
+    first_days_before_and_now,
+    month_of,
+    touched_customers,
+    touched_history,
+)
+from retail_platform.transforms.gold.retention import retention_grid
+
+
+def _last_month(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+    """One row, last_month: the month of the last non-cancelled order of a known customer
+    (build_fact_customer_retention's last month; a streaming scan of two columns)."""
+    return (
+        fact_order_lines.filter(pl.col("status") != CANCELLED)
+        .select("customer_key", "date_key")
+        .join(customer_ids(dim_customer), on="customer_key", how="semi")
+        .select(month_of(pl.col("date_key").max()).alias("last_month"))
+    )
+
+
+def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
+    """customer_id, old_cohort, new_cohort (months of the old and new first day; null: none)."""
+    return touched.select(
+        "customer_id",
+        old_cohort=month_of(pl.col("old_first_date_key")),
+        new_cohort=month_of(pl.col("new_first_date_key")),
+    )
+
+
+def retention_affected_cohorts(
+    changed_lines: pl.LazyFrame,
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    previous_retention: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """cohort_month, recompute, size_change: the cohorts whose rows differ from
+    ``previous_retention`` (the published table).
+
+    recompute = True: the old and the new cohort of every customer a changed fact row names;
+    size_change = customers who moved into the cohort minus those who left it.
+    recompute = False: every other published cohort when the last month moved (a new month
+    adds a zero row to each, a vanished one removes one). Those rows follow from the published
+    rows alone (no customer of theirs changed, so no activity in the new months), so a new
+    month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
+    """
+    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    moves = _cohort_moves(touched)
+    moved = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
+    recompute = (
+        pl.concat(
+            [
+                moves.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(0)),
+                moves.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(0)),
+                moved.select(pl.col("old_cohort").alias("cohort_month"), change=pl.lit(-1)),
+                moved.select(pl.col("new_cohort").alias("cohort_month"), change=pl.lit(1)),
+            ]
+        )
+        .drop_nulls("cohort_month")
+        .group_by("cohort_month")
+        .agg(size_change=pl.col("change").sum().cast(pl.Int64))
+        .with_columns(recompute=pl.lit(True))
+    )
+    last_moved = (
+        _last_month(fact_order_lines, dim_customer)
+        .join(previous_retention.select(was_last=pl.col("activity_month").max()), how="cross")
+        .select(moved=pl.col("last_month").ne_missing(pl.col("was_last")))
+    )
+    extended = (
+        previous_retention.select("cohort_month")
+        .unique()
+        .join(last_moved, how="cross")
+        .filter(pl.col("moved"))
+        .join(recompute, on="cohort_month", how="anti")
+        .select("cohort_month", recompute=pl.lit(False), size_change=pl.lit(0, pl.Int64))
+    )
+    return pl.concat([recompute.select(extended.collect_schema().names()), extended]).sort(
+        "cohort_month"
+    )
+
+
+def retention_affected_months(
+    changed_lines: pl.LazyFrame,
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    customer_changes: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """activity_month: the months whose cells (cohort x month) of the recomputed cohorts can
+    change: the months of changed fact rows, and every month with an order (before or after)
+    of a customer whose cohort changed (their activity moves between cohorts)."""
+    touched, before, now = touched_history(
+        changed_lines, fact_order_lines, dim_customer, customer_changes
+    )
+    moves = _cohort_moves(first_days_before_and_now(touched, before, now))
+    movers = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
+    mover_rows = pl.concat([before, now]).join(movers, on="customer_id", how="semi")
+    return (
+        pl.concat([changed_lines.select("date_key"), mover_rows.select("date_key")])
+        .select(month_of(pl.col("date_key")).alias("activity_month"))
+        .unique()
+        .sort("activity_month")
+    )
+
+
+def retention_for_cohorts(
+    cohorts: pl.DataFrame,
+    months: Sequence[date],
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    previous_retention: pl.LazyFrame,
+) -> pl.LazyFrame:
+    """The rows build_fact_customer_retention gives for ``cohorts``
+    (``retention_affected_cohorts``), every row up to the current last month.
+
+    Recomputed cohorts: size = published size + size_change; the cells of ``months``
+    (``retention_affected_months``) from the facts of those months (the customers ordering
+    then, placed in their cohort by a scan of their first day); every other cell as published.
+    Extended cohorts: the published rows, cut or padded with zeros.
+    """
+    last_month = _last_month(fact_order_lines, dim_customer)
+    recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
+    wanted = list(recompute.get_column("cohort_month"))
+    extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))
+    in_months = (pl.col("date_key") // 100).is_in([m.year * 100 + m.month for m in months])
+    days = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
+    cells = (
+        days.join(first_days(days, fact_order_lines, dim_customer), on="customer_id")
+        .with_columns(
+            cohort_month=month_of(pl.col("first_date_key")),
+            activity_month=pl.col("date").dt.truncate("1mo"),
+        )
+        .filter(pl.col("cohort_month").is_in(wanted))
+        .group_by("cohort_month", "activity_month")
+        .agg(
+            active_customers=pl.col("customer_id").n_unique().cast(pl.Int64),
+            revenue=pl.col("revenue").sum().cast(MONEY),
+        )
+    )
+    published = previous_retention.select(
+        "cohort_month",
+        "activity_month",
+        "cohort_customers",
+        "active_customers",
+        pl.col("revenue").cast(MONEY),
+    )
+    kept_cells = published.filter(
+        pl.col("cohort_month").is_in(wanted) & pl.col("activity_month").is_in(list(months)).not_()
+    ).drop("cohort_customers")
+    published_sizes = published.group_by("cohort_month").agg(pl.col("cohort_customers").first())
+    sizes = (
+        recompute.lazy()
+        .join(published_sizes, on="cohort_month", how="left")
+        .select(
+            "cohort_month",
+            cohort_customers=pl.col("cohort_customers").fill_null(0) + pl.col("size_change"),
+        )
+        .filter(pl.col("cohort_customers") > 0)  # a cohort everybody left has no rows
+    )
+    kept = published.filter(pl.col("cohort_month").is_in(extend))
+    kept_sizes = kept.group_by("cohort_month").agg(pl.col("cohort_customers").first())
+    return pl.concat(
+        [
+            retention_grid(sizes, pl.concat([cells, kept_cells]), last_month),
+            retention_grid(kept_sizes, kept.drop("cohort_customers"), last_month),
+        ]
+    ).sort("cohort_month", "activity_month")
