@@ -1,9 +1,7 @@
-"""A tiny code location for the run-monitoring test: one asset that holds a pool.
+"""A tiny code location for the run-monitoring test: one asset that holds a table's pool.
 
 It runs in the run worker process itself (in-process executor), records that process's pid
-in HOLDER_DIR, and sleeps for the configured seconds while holding the pool's only slot (the
-instance's `default_limit: 1`, as for every table's pool). The pool is its own: the daemon that
-runs it also runs the platform's live flow (conftest.py), whose tables' pools it must not hold.
+in HOLDER_DIR, and sleeps for the configured seconds while holding the pool's only slot.
 """
 
 import os
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 
-POOL = "tests/pool_holder"
+POOL = "delta/bronze/orders"
 
 
 class HoldConfig(dg.Config):

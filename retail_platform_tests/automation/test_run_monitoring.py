@@ -1,8 +1,6 @@
 """Runs never wedge: a run whose worker is SIGKILLed is marked failed and its pool slot freed,
 so the next run on that pool proceeds. A real `dagster-daemon` over a temporary DAGSTER_HOME
-with the project's dagster.yaml, and a one-asset code location (pool_holder.py) with a pool of
-its own. The daemon is the package's `daemon` fixture (conftest.py), which also serves the
-platform's live flow for test_daemon_end_to_end.py: only this location's runs are looked at."""
+with the project's dagster.yaml, and a one-asset code location (pool_holder.py)."""
 
 import json
 import os
@@ -16,28 +14,30 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retail_platform_tests.automation.pool_holder import hold_the_pool_job
-from retail_platform_tests.automation.shared_daemon import Daemon
-from retail_platform_tests.dagster_process import PROJECT_ROOT, log_tail
+from retail_platform_tests.dagster_process import (
+    PROJECT_ROOT,
+    dagster_environment,
+    dagster_process,
+    log_tail,
+)
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
+HOLDER = Path(__file__).with_name("pool_holder.py")
 # Generous: the daemon's queue, monitoring and slot-freeing intervals, on busy shared cores.
 WAIT_SECONDS = 300
 POLL_SECONDS = 1.0
 
 
-def _launch(daemon: Daemon, seconds: float) -> None:
+def _launch(env: dict[str, str], workspace: Path, seconds: float) -> None:
     config = {"ops": {"hold_the_pool": {"config": {"seconds": seconds}}}}
     command = [
-        str(BIN / "dagster"), "job", "launch", "-w", str(daemon.holder_workspace),
-        "-j", hold_the_pool_job.name, "--config-json", json.dumps(config),
-        # Dequeued before the platform's live runs waiting on the shared daemon (same slots).
-        "--tags", json.dumps({"dagster/priority": "10"}),
+        str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "hold_the_pool_job",
+        "--config-json", json.dumps(config),
     ]  # fmt: skip
     completed = subprocess.run(
-        command, cwd=PROJECT_ROOT, env=daemon.env, capture_output=True, text=True, timeout=180
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
@@ -49,19 +49,28 @@ def _wait_for(condition: Callable[[], bool], what: str, log: Path) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def _holder_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
-    return list(instance.get_runs(filters=dg.RunsFilter(job_name=hold_the_pool_job.name)))
-
-
-@pytest.mark.timeout(WAIT_SECONDS * 3)  # plus the shared stack and daemon when they start here
-def test_a_killed_run_is_failed_and_the_next_run_on_its_pool_proceeds(daemon: Daemon) -> None:
-    holders, log = daemon.holder_dir, daemon.log
-    with dg.DagsterInstance.from_config(str(daemon.dagster_home)) as instance:
-        _launch(daemon, seconds=3600)  # holds the pool's only slot for an hour
+@pytest.mark.timeout(WAIT_SECONDS * 3)
+def test_a_killed_run_is_failed_and_the_next_run_on_its_pool_proceeds(tmp_path: Path) -> None:
+    home, holders = tmp_path / "home", tmp_path / "holders"
+    home.mkdir()
+    holders.mkdir()
+    env = {**dagster_environment(home, tmp_path / "state"), "HOLDER_DIR": str(holders)}
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(
+        f"load_from:\n  - python_file:\n      relative_path: {HOLDER}\n"
+        f"      working_directory: {PROJECT_ROOT}\n"
+    )
+    log = tmp_path / "daemon.log"
+    command = [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)]
+    with (
+        dagster_process(command, env, log) as daemon,
+        dg.DagsterInstance.from_config(str(home)) as instance,
+    ):
+        _launch(env, workspace, seconds=3600)  # holds the pool's only slot for an hour
         _wait_for(lambda: len(list(holders.glob("*.pid"))) == 1, "the first run started", log)
         [first_pid] = list(holders.glob("*.pid"))
         first_run = first_pid.stem
-        _launch(daemon, seconds=0)  # waits for the same pool
+        _launch(env, workspace, seconds=0)  # waits for the same pool
 
         os.kill(int(first_pid.read_text()), signal.SIGKILL)
 
@@ -72,18 +81,12 @@ def test_a_killed_run_is_failed_and_the_next_run_on_its_pool_proceeds(daemon: Da
         _wait_for(first_failed, "the killed run marked failed", log)
 
         def second_succeeded() -> bool:
-            runs = [run for run in _holder_runs(instance) if run.run_id != first_run]
+            runs = [run for run in instance.get_runs() if run.run_id != first_run]
             return len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
 
         _wait_for(second_succeeded, "the next run on the pool finished", log)
-        assert daemon.process.poll() is None, log_tail(log)
-        [second] = [
-            record
-            for record in instance.get_run_records(
-                filters=dg.RunsFilter(job_name=hold_the_pool_job.name)
-            )
-            if record.dagster_run.run_id != first_run
-        ]
+        assert daemon.poll() is None, log_tail(log)
+        [second] = [r for r in instance.get_run_records() if r.dagster_run.run_id != first_run]
         first = instance.get_run_record_by_id(first_run)
         # The second run waited for the slot the killed run held: it started only after the
         # killed run was failed (queued by the daemon meanwhile: no process spinning).
