@@ -9,6 +9,7 @@ Pure: no Dagster, no connection, so governance and the resources can both import
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 import polars as pl
 
@@ -66,6 +67,20 @@ def sql_literal(value: str) -> str:
     a backslash (Snowflake reads backslash escapes): the validated names governance probes bind.
     """
     return "'" + value.replace("'", "''") + "'"
+
+
+def typed_literal(value: object) -> str:
+    """A Delta (DataFusion) predicate literal of a typed value: an int as digits, a string
+    quoted by sql_literal, a date as its ISO text; any other type is refused (TypeError)."""
+    if isinstance(value, bool) or not isinstance(value, int | str | date):
+        raise TypeError(f"no literal for {type(value).__name__} value {value!r}")
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime):
+        raise TypeError(f"no literal for datetime value {value!r}")
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    return sql_literal(value)
 
 
 def string_literal(text: str) -> str:

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
+from retail_platform.assets.gold.increment import GoldSlice
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
+from retail_platform.quality.audit_slice import audit_gold_slice
 from retail_platform.quality.checks import GOLD_BY_NAME
+from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import (
     DATA_PRESERVING_OPERATIONS,
     PUBLISHED,
@@ -33,40 +36,106 @@ AUDIT = "write_audit_publish"  # names the audit itself when a version has no re
 
 
 class AuditedDeltaIOManager(DeltaLakeIOManager):
-    """DeltaLakeIOManager that audits each gold table's candidate before committing it."""
+    """DeltaLakeIOManager that audits each gold table's candidate before committing it.
+
+    A gold asset returns a whole table (a DataFrame, or a `GoldSlice` covering the table),
+    committed as a full overwrite, or a `GoldSlice` of some values of one column, audited with
+    the rules scoped to the slice (quality/audit_slice.py) and committed as one overwrite of
+    the rows with those values. The progress a slice carries is recorded after the audit
+    record, so a failed audit leaves the table's position in its inputs unchanged.
+    """
 
     def handle_output(
-        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
+        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | GoldSlice | None
     ) -> None:
         layer, table = context.asset_key.path[0], context.asset_key.path[-1]
+        if isinstance(obj, GoldSlice):
+            self._publish_slice(context, layer, table, obj)
+            return
         if obj is None or layer != AUDITED_LAYER or table not in GOLD_RULES:
             super().handle_output(context, obj)
             return
         frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
         outcomes = audit_gold(table, frame.lazy(), self.lake)
-        checks = ", ".join(outcome.check for outcome in outcomes)
-        inputs = _input_versions(self.lake, table)
-        broken = failed(outcomes)
-        if broken:
-            kept = self.lake.version(layer, table) if self.lake.exists(layer, table) else None
-            error = AuditFailedError(f"{layer}.{table}", broken, kept)
-            self.lake.record_audit(
-                layer,
-                table,
-                AuditRecord(
-                    status=REJECTED,
-                    version=kept,
-                    run_id=context.run_id,
-                    checks=checks,
-                    failed_checks=", ".join(outcome.check for outcome in broken),
-                    detail=error.description or "",
-                    rows=frame.height,
-                    inputs=inputs,
-                ),
-            )
-            raise error
+        self._refuse_failed(context, layer, table, outcomes, frame.height)
         super().handle_output(context, frame)
+        self._record_published(context, layer, table, outcomes, frame.height)
+
+    def _publish_slice(
+        self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
+    ) -> None:
+        audited = layer == AUDITED_LAYER and table in GOLD_RULES
+        if piece.whole:
+            if audited:
+                outcomes = audit_gold(table, piece.rows.lazy(), self.lake)
+                self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
+            super().handle_output(context, piece.rows)
+        elif piece.values:
+            if not self.lake.exists(layer, table):
+                raise ValueError(f"{layer}.{table} does not exist: a first build is a full one")
+            column = piece.column or ""
+            if audited:
+                outcomes = audit_gold_slice(
+                    table, piece.rows.lazy(), column, piece.values, self.lake
+                )
+                self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
+            self.lake.replace_values(layer, table, piece.rows, column, piece.values)
+        else:
+            audited = False  # nothing to publish: no commit, no audit; the inputs moved on
+        if audited:
+            self._record_published(context, layer, table, outcomes, piece.rows.height)
+        for progress in piece.progress(context.run_id):
+            self.lake.record_progress(layer, table, progress)
+        metadata: dict[str, object] = dict(piece.metadata())
+        if not piece.whole and self.lake.exists(layer, table):  # whole: the base class adds them
+            rows = self.lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
+            metadata |= {
+                "dagster/row_count": rows.item(),
+                "delta_version": self.lake.version(layer, table),
+                "table": f"{layer}.{table}",
+            }
+        context.add_output_metadata(metadata)
+
+    def _refuse_failed(
+        self,
+        context: dg.OutputContext,
+        layer: str,
+        table: str,
+        outcomes: list[RuleOutcome],
+        rows: int,
+    ) -> None:
+        """Record a rejection and raise AuditFailedError when a blocking rule failed."""
+        broken = failed(outcomes)
+        if not broken:
+            return
+        kept = self.lake.version(layer, table) if self.lake.exists(layer, table) else None
+        error = AuditFailedError(f"{layer}.{table}", broken, kept)
+        self.lake.record_audit(
+            layer,
+            table,
+            AuditRecord(
+                status=REJECTED,
+                version=kept,
+                run_id=context.run_id,
+                checks=_names(outcomes),
+                failed_checks=_names(broken),
+                detail=error.description or "",
+                rows=rows,
+                inputs=_input_versions(self.lake, table),
+            ),
+        )
+        raise error
+
+    def _record_published(
+        self,
+        context: dg.OutputContext,
+        layer: str,
+        table: str,
+        outcomes: list[RuleOutcome],
+        rows: int,
+    ) -> None:
         version = self.lake.version(layer, table)
+        checks = _names(outcomes)
         self.lake.record_audit(
             layer,
             table,
@@ -75,11 +144,15 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 version=version,
                 run_id=context.run_id,
                 checks=checks,
-                rows=frame.height,
-                inputs=inputs,
+                rows=rows,
+                inputs=_input_versions(self.lake, table),
             ),
         )
         context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
+
+
+def _names(outcomes: list[RuleOutcome]) -> str:
+    return ", ".join(outcome.check for outcome in outcomes)
 
 
 def _input_versions(lake: LakeResource, table: str) -> str:

@@ -30,6 +30,13 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
+from retail_platform.resources.lake_changes import (
+    change_feed_configuration,
+    ensure_change_feed,
+    read_changes,
+    replaced_whole_after,
+    wants_change_feed,
+)
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
 from retail_platform.resources.lake_progress import (
     ChangedBatches,
@@ -38,7 +45,7 @@ from retail_platform.resources.lake_progress import (
     latest_progress,
     record_progress,
 )
-from retail_platform.sql_text import plain_identifier, sql_literal
+from retail_platform.sql_text import plain_identifier, sql_literal, typed_literal
 
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
@@ -151,17 +158,73 @@ class LakeResource(dg.ConfigurableResource):
         (resources/lake_progress.py); raises when that version can no longer be read."""
         return changed_batches(self.table_uri(layer, table), self._options(), since_version)
 
+    def changes(
+        self,
+        layer: str,
+        table: str,
+        since_version: int,
+        until_version: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.LazyFrame | None:
+        """The change data feed after `since_version` (up to `until_version`, default the
+        latest): the table's columns (or `columns`) plus `_change_type` (insert, delete,
+        update_preimage, update_postimage) and `_commit_version`. None when the range cannot
+        be read as changes (feed off at that version, vacuumed, ahead of the table): the
+        caller rebuilds in full (resources/lake_changes.py)."""
+        found = read_changes(
+            self.table_uri(layer, table), self._options(), since_version, until_version, columns
+        )
+        return None if found is None else found.lazy()
+
+    def replaced_whole_after(self, layer: str, table: str, version: int) -> bool:
+        """A commit after `version` overwrote the table without a predicate (a rebuild)."""
+        return replaced_whole_after(self.table_uri(layer, table), self._options(), version)
+
     def version(self, layer: str, table: str) -> int:
         return DeltaTable(self.table_uri(layer, table), storage_options=self._options()).version()
 
     def replace_table(self, layer: str, table: str, frame: pl.DataFrame) -> None:
+        self._keep_change_feed(layer, table)
         write_deltalake(
             self.table_uri(layer, table),
             frame.to_arrow(),
             mode="overwrite",
             schema_mode="overwrite",
+            configuration=change_feed_configuration(layer, table),
             storage_options=self._options() or None,
         )
+
+    def replace_values(
+        self, layer: str, table: str, frame: pl.DataFrame, column: str, values: Collection[object]
+    ) -> bool:
+        """Atomically replace the rows whose `column` is one of `values` (ints, strings or
+        dates) by `frame`, in one overwrite-with-predicate commit; False (no commit) when
+        `values` is empty. Every row of `frame` must carry one of `values`, so the predicate
+        never reaches other rows; literals are rendered by type (sql_text.typed_literal),
+        never spliced from raw text. A missing table is created from `frame`."""
+        wanted = sorted(set(values), key=lambda value: (type(value).__name__, value))
+        stray = frame.filter(~pl.col(column).is_in(wanted) | pl.col(column).is_null()).height
+        if stray:
+            raise ValueError(
+                f"{layer}.{table}: {stray} rows have a {column} outside the {len(wanted)} "
+                "values being replaced; refusing to write them"
+            )
+        if not wanted:
+            return False
+        if not self.exists(layer, table):
+            self._create(layer, table, frame)
+            return True
+        self._keep_change_feed(layer, table)
+        literals = ", ".join(typed_literal(value) for value in wanted)
+        write_deltalake(
+            self.table_uri(layer, table),
+            frame.to_arrow(),
+            mode="overwrite",
+            predicate=f"{plain_identifier(column)} IN ({literals})",
+            schema_mode="merge",
+            storage_options=self._options() or None,
+        )
+        return True
 
     def replace_date_window(
         self, layer: str, table: str, frame: pl.DataFrame, start: date, end: date
@@ -179,9 +242,7 @@ class LakeResource(dg.ConfigurableResource):
             )
         uri = self.table_uri(layer, table)
         if not self.exists(layer, table):
-            write_deltalake(
-                uri, frame.to_arrow(), mode="overwrite", storage_options=self._options() or None
-            )
+            self._create(layer, table, frame)
             return
         # Literal dates come from the partition window (typed `date`), never from data.
         column = PARTITION_COLUMN
@@ -216,6 +277,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
+        self._keep_change_feed(layer, table)
         literals = ", ".join(sql_literal(key) for key in wanted)
         write_deltalake(
             self.table_uri(layer, table),
@@ -231,6 +293,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
+        self._keep_change_feed(layer, table)
         write_deltalake(
             self.table_uri(layer, table),
             frame.to_arrow(),
@@ -244,6 +307,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
+        self._keep_change_feed(layer, table)
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
         (
@@ -266,6 +330,7 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, kept)
             return {"inserted": kept.height, "updated": 0, "deleted": 0}
+        self._keep_change_feed(layer, table)
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         flag = f"s.{plain_identifier(delete_flag)}"
         table_handle = DeltaTable(self.table_uri(layer, table), storage_options=self._options())
@@ -287,8 +352,15 @@ class LakeResource(dg.ConfigurableResource):
             self.table_uri(layer, table),
             frame.to_arrow(),
             mode="overwrite",
+            configuration=change_feed_configuration(layer, table),
             storage_options=self._options() or None,
         )
+
+    def _keep_change_feed(self, layer: str, table: str) -> None:
+        """Silver and gold tables carry a change data feed (lake_changes.py); one created
+        before that gets it now (readers positioned before this rebuild in full)."""
+        if wants_change_feed(layer, table) and self.exists(layer, table):
+            ensure_change_feed(self.table_uri(layer, table), self._options())
 
     def maintain(
         self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int

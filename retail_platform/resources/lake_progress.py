@@ -118,14 +118,14 @@ def changed_batches(uri: str, options: dict[str, str], since_version: int) -> Ch
         files_added=len(added),
         files_removed=len(removed),
         whole_table_replaced=any(
-            _overwrites_everything(entry)
+            overwrites_everything(entry)
             for entry in current.history(limit=max(current.version() - since_version, 1))
             if int(entry["version"]) > since_version
         ),
     )
 
 
-def _overwrites_everything(commit: dict) -> bool:
+def overwrites_everything(commit: dict) -> bool:
     """A write in overwrite mode without a predicate (replace_table, a full snapshot)."""
     parameters = commit.get("operationParameters") or {}
     return (

@@ -1,0 +1,195 @@
+"""Incremental gold: read the inputs' change data feed, recompute a slice, publish the slice.
+
+A gold table records, after each audited commit, the version of every input it consumed (the
+lake's progress log, `gold/<table>`). The next run plans (`plan_gold`):
+
+- FULL when the run asks for it (config `full_refresh: true` or run tag
+  `retail/full_refresh=true`), when the gold table is missing or not in its contract, when an
+  input has no recorded progress, or when an input's changes since then cannot be read as a
+  change data feed (feed off at that version, vacuumed) or the input was replaced whole (a
+  full silver rebuild: reading every row twice as changes costs more than a rebuild);
+- UNCHANGED when no input moved;
+- INCREMENTAL otherwise: the asset reads each input's changes (`GoldPlan.changes`), works out
+  the affected values of one column (dates, customers, cohorts) and recomputes their rows from
+  the inputs at the planned versions (`GoldPlan.scan`).
+
+The asset returns a `GoldSlice`; the gold IO manager (quality/publish.py) audits it, commits it
+as one overwrite of the rows with those values (or of the whole table for a full build), and
+only then records the audit and the progress. A failed audit records no progress: the next
+run reads the same changes again (recomputing a slice is idempotent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+import polars as pl
+from pydantic import Field
+
+from retail_platform.contracts.model import TableContract
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_progress import Progress
+
+FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
+GOLD = "gold"
+
+
+class GoldRefreshConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild this gold table from all of its inputs instead of the slice "
+        "their changes affect (after a contract change, or to repair). The run tag "
+        "retail/full_refresh=true does the same for every silver and gold asset of a run.",
+    )
+
+
+@dataclass(frozen=True)
+class GoldRun:
+    run_id: str
+    full_refresh: bool = False
+
+
+def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> GoldRun:
+    # Imported here: the gold IO manager imports this module, and assets.silver's package
+    # imports every silver asset (and through them the IO manager's module).
+    from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG
+
+    tagged = context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
+    return GoldRun(context.run.run_id, full_refresh=config.full_refresh or tagged)
+
+
+@dataclass(frozen=True)
+class GoldInput:
+    """A table a gold table is computed from."""
+
+    layer: str
+    table: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """An input's consumed version (`since`, None before the first run) and the version this
+    run reads (`now`), which becomes the recorded progress after the commit."""
+
+    layer: str
+    table: str
+    since: int | None
+    now: int
+
+
+@dataclass(frozen=True)
+class GoldSlice:
+    """Rows to publish: those of the whole table (`column` None), or the rows whose `column`
+    is one of `values` (each row must carry one). `consumed` is recorded as progress."""
+
+    rows: pl.DataFrame
+    column: str | None
+    values: frozenset[object]
+    consumed: tuple[Position, ...]
+    mode: str
+    reason: str
+
+    @property
+    def whole(self) -> bool:
+        return self.column is None
+
+    def progress(self, table_run_id: str) -> list[Progress]:
+        return [Progress(p.layer, p.table, p.now, self.mode, table_run_id) for p in self.consumed]
+
+    def metadata(self) -> dict[str, object]:
+        scope = "whole table" if self.whole else f"{len(self.values)} {self.column} value(s)"
+        return {
+            "refresh_mode": self.mode,
+            "refresh_reason": self.reason,
+            "refresh_scope": scope,
+            "rows_recomputed": self.rows.height,
+            "input_versions": ", ".join(f"{p.layer}.{p.table}={p.now}" for p in self.consumed),
+        }
+
+
+@dataclass(frozen=True)
+class GoldPlan:
+    table: str
+    mode: str
+    reason: str
+    positions: tuple[Position, ...]
+    lake: LakeResource = field(repr=False, compare=False)
+
+    def position(self, table: str) -> Position:
+        for position in self.positions:
+            if position.table == table:
+                return position
+        raise KeyError(f"gold.{self.table}: {table} is not one of its planned inputs")
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """The input at the version this run consumes (later commits are the next run's)."""
+        position = self.position(table)
+        return self.lake.scan(position.layer, position.table, position.now)
+
+    def changes(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+        """The input's change rows between its consumed and planned versions (`_change_type`,
+        `_commit_version`); only for an incremental plan."""
+        position = self.position(table)
+        if self.mode == FULL or position.since is None:
+            raise ValueError(f"gold.{self.table}: a {self.mode} plan reads no changes")
+        found = self.lake.changes(
+            position.layer, position.table, position.since, position.now, columns
+        )
+        if found is None:  # vacuumed between the plan and now: the run fails, the next is full
+            raise RuntimeError(f"{position.layer}.{position.table}: changes no longer readable")
+        return found
+
+    def changed_values(self, table: str, columns: Iterable[str]) -> pl.LazyFrame:
+        """Distinct values of `columns` in the input's changed rows, before and after."""
+        names = list(columns)
+        return self.changes(table, names).select(names).unique()
+
+    def full(self, rows: pl.DataFrame) -> GoldSlice:
+        return GoldSlice(rows, None, frozenset(), self.positions, FULL, self.reason)
+
+    def unchanged(self, column: str) -> GoldSlice:
+        """Nothing to publish (no commit, no audit); the positions are still recorded."""
+        return self.slice(pl.DataFrame(), column, ())
+
+    def slice(self, rows: pl.DataFrame, column: str, values: Collection[object]) -> GoldSlice:
+        return GoldSlice(rows, column, frozenset(values), self.positions, self.mode, self.reason)
+
+
+def plan_gold(
+    lake: LakeResource, contract: TableContract, inputs: Sequence[GoldInput], run: GoldRun
+) -> GoldPlan:
+    """Full, incremental or unchanged, and why (module docstring)."""
+    table = contract.name
+    now = {item: lake.version(item.layer, item.table) for item in inputs}
+    progress = {item: lake.progress(GOLD, table, item.table) for item in inputs}
+    since = {item: (p.source_version if p is not None else None) for item, p in progress.items()}
+    positions = tuple(Position(i.layer, i.table, since[i], now[i]) for i in inputs)
+
+    def plan(mode: str, reason: str) -> GoldPlan:
+        return GoldPlan(table, mode, reason, positions, lake)
+
+    if run.full_refresh:
+        return plan(FULL, "full refresh requested")
+    if not lake.exists(GOLD, table):
+        return plan(FULL, f"gold.{table} does not exist yet")
+    if lake.scan(GOLD, table).collect_schema() != contract.polars_schema:
+        return plan(FULL, f"gold.{table} is not in its contract's schema")
+    for item in inputs:
+        if since[item] is None:
+            return plan(FULL, f"no recorded progress in {item.layer}.{item.table}")
+    moved = [item for item in inputs if since[item] != now[item]]
+    if not moved:
+        return plan(UNCHANGED, "no input changed since the last run")
+    for item in moved:
+        name, position = f"{item.layer}.{item.table}", since[item]
+        assert position is not None
+        if position > now[item]:
+            return plan(FULL, f"{name} is at version {now[item]}, behind consumed {position}")
+        if lake.replaced_whole_after(item.layer, item.table, position):
+            return plan(FULL, f"{name} was replaced whole since version {position}")
+        if lake.changes(item.layer, item.table, position, position) is None:
+            return plan(FULL, f"{name} version {position} has no readable change data feed")
+    names = ", ".join(f"{i.layer}.{i.table} {since[i]}->{now[i]}" for i in moved)
+    return plan(INCREMENTAL, f"changes in {names}")

@@ -1,0 +1,122 @@
+"""The audit of a gold slice: a table's blocking rules, scoped to the rows an incremental run
+replaces (assets/gold/increment.py).
+
+The published table passed its audit, and a slice replaces exactly its rows whose `column` is
+in the slice's values, so the new version holds every rule when:
+
+- primary key: unique and present within the slice, and no slice key is held by a kept row
+  (a streaming scan of the key columns of the rows outside the slice);
+- required columns, fact amounts, fx coverage and the unknown-member share: on the slice rows;
+- foreign keys: the slice against the published dimensions;
+- reconciliation with silver (fact_order_lines, kpi_daily): the slice against the silver lines
+  of the slice's dates (a slice on another column is reconciled as the whole new version);
+- dim_date contiguity: on the whole new version (kept rows and slice; the table is small).
+
+The checks are those of `audit_gold` (quality/audit.py), under the same names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+import polars as pl
+
+from retail_platform.quality.accuracy import (
+    fact_amounts_outcome,
+    fact_reconciles_outcome,
+    kpi_revenue_outcome,
+    silver_lines_of,
+    silver_revenue_lines,
+)
+from retail_platform.quality.checks import (
+    GOLD_BY_NAME,
+    PRIMARY_KEY,
+    foreign_keys_outcome,
+    primary_key_outcome,
+    required_columns,
+    required_columns_outcome,
+)
+from retail_platform.quality.coverage import dates_contiguous_outcome
+from retail_platform.quality.fx_coverage import FACTS as CONVERTED_FACTS
+from retail_platform.quality.fx_coverage import fx_coverage_outcome, reporting_currency
+from retail_platform.quality.outcome import RuleOutcome
+from retail_platform.quality.unknown_members import UNKNOWN_MEMBER_KEYS, unknown_share_outcome
+from retail_platform.resources.lake import LakeResource
+
+DATE_KEY = "date_key"
+RECONCILED = frozenset({"fact_order_lines", "kpi_daily"})
+
+
+def kept_rows(
+    lake: LakeResource, table: str, column: str, values: Collection[object]
+) -> pl.LazyFrame:
+    """The published rows a slice keeps: those whose `column` is not one of `values`."""
+    published = lake.scan("gold", table)
+    return published.filter(~pl.col(column).is_in(list(values)) | pl.col(column).is_null())
+
+
+def slice_key_outcome(rows: pl.LazyFrame, kept: pl.LazyFrame, key: list[str]) -> RuleOutcome:
+    """Primary key unique and present in the slice, and held by no kept row."""
+    own = primary_key_outcome(rows, key)
+    colliding = (
+        kept.select(key)
+        .join(rows.select(key).unique(), on=key, how="semi")
+        .collect(engine="streaming")
+    )
+    return RuleOutcome(
+        PRIMARY_KEY,
+        own.passed and colliding.is_empty(),
+        {**own.counts, "keys_held_by_kept_rows": colliding.height},
+        own.sample if not own.passed else colliding,
+    )
+
+
+def day_of(date_key: int) -> date:
+    return date(date_key // 10_000, date_key // 100 % 100, date_key % 100)
+
+
+def silver_lines_of_dates(lake: LakeResource, date_keys: Collection[object]) -> pl.LazyFrame:
+    """Silver's revenue lines of the given date keys only (the filter reaches the scan)."""
+    days = [day_of(int(key)) for key in date_keys]  # type: ignore[call-overload]
+    lines = lake.scan("silver", "order_lines").filter(pl.col("order_date").is_in(days))
+    return silver_revenue_lines(
+        lines, lake.scan("silver", "orders"), lake.scan("silver", "fx_rates")
+    )
+
+
+def audit_gold_slice(
+    table: str,
+    rows: pl.LazyFrame,
+    column: str,
+    values: Collection[object],
+    lake: LakeResource,
+) -> list[RuleOutcome]:
+    """The outcomes of `table`'s blocking rules for replacing its `column` in `values` rows by
+    `rows` (module docstring). The table must exist (a first build is a full one)."""
+    contract = GOLD_BY_NAME[table]
+    key = list(contract.primary_key)
+    kept = kept_rows(lake, table, column, values)
+    outcomes = [
+        slice_key_outcome(rows, kept, key),
+        required_columns_outcome(rows, key, required_columns(contract)),
+    ]
+    if contract.foreign_keys:
+        outcomes.append(foreign_keys_outcome(rows, contract, lambda name: lake.scan("gold", name)))
+    if table == "dim_date":
+        outcomes.append(dates_contiguous_outcome(pl.concat([kept, rows], how="diagonal_relaxed")))
+    if table in RECONCILED:
+        by_date = column == DATE_KEY
+        scope = rows if by_date else pl.concat([kept, rows], how="diagonal_relaxed")
+        silver = silver_lines_of_dates(lake, values) if by_date else silver_lines_of(lake)
+        if table == "fact_order_lines":
+            outcomes.append(fact_amounts_outcome(rows))
+            outcomes.append(fact_reconciles_outcome(scope, silver))
+        else:
+            outcomes.append(kpi_revenue_outcome(scope, silver))
+    if table in CONVERTED_FACTS:
+        outcomes.append(fx_coverage_outcome(rows, reporting_currency(lake)))
+    if table in UNKNOWN_MEMBER_KEYS:
+        columns = UNKNOWN_MEMBER_KEYS[table]
+        outcomes.append(unknown_share_outcome(rows, contract.primary_key, columns))
+    return outcomes

@@ -1,0 +1,117 @@
+"""Delta's change data feed (CDF) of silver and gold tables: what changed since a version.
+
+Silver and gold tables are written with the table property `delta.enableChangeDataFeed=true`
+(at creation; a table created without it gets it set before its next write). deltalake then
+records, for every MERGE, DELETE and overwrite (with or without predicate), the rows removed
+(`_change_type` `delete` / `update_preimage`) and added (`insert` / `update_postimage`). A gold
+consumer reads the changes after the version it consumed last: pre-images give the old values
+(an order's old date), post-images the new ones (docs/data-model.md "Incremental refresh").
+
+Bronze is not written with a change feed: silver reads bronze by batch (lake_progress.py), and
+a feed would double the bytes of every replaced bronze partition. Quarantine tables neither:
+nothing downstream reads their changes.
+
+`LakeResource` is the only caller (it knows where tables live).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+import pyarrow as pa
+from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
+
+from retail_platform.resources.lake_progress import overwrites_everything
+
+CHANGE_FEED = "delta.enableChangeDataFeed"
+CHANGE_TYPE = "_change_type"
+COMMIT_VERSION = "_commit_version"
+COMMIT_TIMESTAMP = "_commit_timestamp"
+CHANGE_COLUMNS = (CHANGE_TYPE, COMMIT_VERSION, COMMIT_TIMESTAMP)
+CHANGE_FEED_LAYERS = frozenset({"silver", "gold"})
+# Row images: the values a changed row had before (removed) and has after (added).
+BEFORE = ("delete", "update_preimage")
+AFTER = ("insert", "update_postimage")
+
+
+def wants_change_feed(layer: str, table: str) -> bool:
+    return layer in CHANGE_FEED_LAYERS and not table.endswith("_quarantine")
+
+
+def change_feed_configuration(layer: str, table: str) -> dict[str, str | None] | None:
+    """The `configuration=` of a table's creating write."""
+    return {CHANGE_FEED: "true"} if wants_change_feed(layer, table) else None
+
+
+def has_change_feed(table: DeltaTable) -> bool:
+    return str(table.metadata().configuration.get(CHANGE_FEED, "")).lower() == "true"
+
+
+def ensure_change_feed(uri: str, options: dict[str, str]) -> bool:
+    """Turn the feed on for an existing table that lacks it (one commit); True if it did.
+
+    The versions before cannot be read as changes: a consumer positioned there rebuilds in
+    full (has_change_feed of that version is false), which is what makes this safe.
+    """
+    table = DeltaTable(uri, storage_options=options or None)
+    if has_change_feed(table):
+        return False
+    table.alter.set_table_properties({CHANGE_FEED: "true"})
+    return True
+
+
+def replaced_whole_after(uri: str, options: dict[str, str], since_version: int) -> bool:
+    """A commit after `since_version` overwrote the table without a predicate."""
+    table = DeltaTable(uri, storage_options=options or None)
+    newer = max(table.version() - since_version, 1)
+    return any(
+        overwrites_everything(entry)
+        for entry in table.history(limit=newer)
+        if int(entry["version"]) > since_version
+    )
+
+
+def read_changes(
+    uri: str,
+    options: dict[str, str],
+    since_version: int,
+    until_version: int | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.DataFrame | None:
+    """The change rows of the commits after `since_version` up to `until_version` (default:
+    the latest), with `_change_type` and `_commit_version`; None when they cannot be read as
+    changes: the feed was off at `since_version` or is off now, that version was vacuumed or
+    lies ahead of the table, or the range crosses a schema change the feed cannot span.
+
+    Only the changes are read (their size is the size of the new data, not of the history).
+    """
+    try:
+        current = DeltaTable(uri, storage_options=options or None)
+        latest = current.version()
+        until = latest if until_version is None else until_version
+        if not 0 <= since_version <= until <= latest or not has_change_feed(current):
+            return None
+        before = DeltaTable(uri, version=since_version, storage_options=options or None)
+        if not has_change_feed(before):
+            return None
+        wanted = list(columns) if columns is not None else None
+        if since_version == until:
+            scan = pl.scan_delta(uri, version=since_version, storage_options=options or None)
+            empty = pl.DataFrame(schema=scan.collect_schema())
+            empty = empty.select(wanted) if wanted is not None else empty
+            return empty.with_columns(
+                pl.lit(None, pl.String).alias(CHANGE_TYPE),
+                pl.lit(None, pl.Int64).alias(COMMIT_VERSION),
+            )
+        reader = current.load_cdf(starting_version=since_version + 1, ending_version=until)
+        frame = pl.DataFrame(pa.table(reader))
+        frame = frame.with_columns(pl.col(COMMIT_VERSION).cast(pl.Int64)).drop(
+            COMMIT_TIMESTAMP, strict=False
+        )
+        if wanted is not None:
+            frame = frame.select(*wanted, CHANGE_TYPE, COMMIT_VERSION)
+    except (DeltaError, OSError, pa.ArrowException, pl.exceptions.PolarsError):
+        return None  # unreadable as changes: the caller plans a full rebuild
+    return frame
