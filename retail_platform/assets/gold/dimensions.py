@@ -65,15 +65,6 @@ FACT_DATES = {"orders": "order_date", "payments": "payment_date", "partner_sales
 DATE_INPUTS = tuple(GoldInput("silver", table) for table in FACT_DATES)
 
 
-def _empty(contract: TableContract) -> pl.DataFrame:
-    return pl.DataFrame(schema=contract.polars_schema)
-
-
-def _unchanged(plan: GoldPlan, contract: TableContract, column: str) -> GoldSlice:
-    """No input moved: nothing to commit; the IO manager records the (same) positions."""
-    return plan.slice(_empty(contract), column, [])
-
-
 def _ids(values: pl.LazyFrame, column: str) -> list[str]:
     return values.collect().get_column(column).to_list()
 
@@ -83,15 +74,13 @@ def publish_dim_customer(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, d
     contract, column = gold.DIM_CUSTOMER, "customer_id"
     plan = plan_gold(lake, contract, CUSTOMER_INPUTS, run)
     if plan.mode == UNCHANGED:
-        return _unchanged(plan, contract, column), {}
+        return plan.unchanged(column), {}
     customers, orders = plan.scan("customers"), plan.scan("orders")
     if plan.mode == FULL:
         frame = build_dim_customer(customers, orders, _previous_customers(lake)).collect()
         return plan.full(frame), _customer_counts(frame)
     ids = _ids(
-        changed_keys(
-            column, plan.changes("customers", [column]), plan.changes("orders", [column])
-        ),
+        changed_keys(column, plan.changes("customers", [column]), plan.changes("orders", [column])),
         column,
     )
     previous = lake.scan("gold", contract.name)
@@ -132,7 +121,7 @@ def _publish_by_key(
 ) -> GoldSlice:
     plan = plan_gold(lake, contract, (GoldInput("silver", source),), run)
     if plan.mode == UNCHANGED:
-        return _unchanged(plan, contract, column)
+        return plan.unchanged(column)
     rows = plan.scan(source)
     if plan.mode == FULL:
         return plan.full(build(rows).collect())
@@ -154,7 +143,10 @@ def publish_dim_partner(lake: LakeResource, run: GoldRun) -> GoldSlice:
 
 def _fact_dates(plan: GoldPlan) -> pl.LazyFrame:
     return pl.concat(
-        [plan.scan(table).select(pl.col(column).alias("date")) for table, column in FACT_DATES.items()]
+        [
+            plan.scan(table).select(pl.col(column).alias("date"))
+            for table, column in FACT_DATES.items()
+        ]
     )
 
 
@@ -170,7 +162,7 @@ def publish_dim_date(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, DateS
         return plan.full(frame), DateSpan(dates.min(), dates.max())  # type: ignore[arg-type]
     current = _published_span(lake)
     if plan.mode == UNCHANGED:
-        return _unchanged(plan, contract, "date_key"), current
+        return plan.unchanged("date_key"), current
     changed = all_change_dates(
         (plan.changes(table, [column]), column) for table, column in FACT_DATES.items()
     ).collect()

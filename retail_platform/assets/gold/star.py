@@ -116,18 +116,14 @@ def dim_partner(
 
 
 @dg.asset(
-    **gold_asset_kwargs(
-        gold.DIM_DATE, deps=_silver_deps("orders", "payments", "partner_sales")
-    )
+    **gold_asset_kwargs(gold.DIM_DATE, deps=_silver_deps("orders", "payments", "partner_sales"))
 )
 def dim_date(
     context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
 ) -> dg.Output[GoldSlice]:
     """Spans the first to the last date of any fact, so every fact date resolves."""
     piece, span = publish_dim_date(lake, gold_run(context, config))
-    return slice_output(
-        gold.DIM_DATE, piece, first_date=str(span.first), last_date=str(span.last)
-    )
+    return slice_output(gold.DIM_DATE, piece, first_date=str(span.first), last_date=str(span.last))
 
 
 @dg.asset(
