@@ -1,0 +1,185 @@
+"""Property: incremental runs of the gold dimensions leave them equal to a full build.
+
+A temp lake on local disk holds silver customers, orders, payments, partner sales, products and
+partners; each generated step changes some of their rows the way silver's incremental merge
+does (an overwrite of the changed keys: Delta records it in the change data feed), and the four
+dim_* assets run through Dagster and the gold IO manager after arbitrary steps. After every run
+each dimension must hold the rows of a full build from the same silver (dim_customer: and the
+same previous history), and a run after the first must not have been a full one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
+from retail_platform.assets.gold.star import dim_customer, dim_date, dim_partner, dim_product
+from retail_platform.contracts import silver
+from retail_platform.quality.publish import AuditedDeltaIOManager
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.customers import build_dim_customer
+from retail_platform.transforms.gold.dimensions import (
+    build_dim_date_spanning,
+    build_dim_partner,
+    build_dim_product,
+)
+from retail_platform_tests.transforms.gold.test_customers import REGISTERED
+from retail_platform_tests.transforms.gold.test_dimension_slices_properties import (
+    DAY0,
+    _customers,
+    _orders,
+    _products,
+    customer_states,
+    order_states,
+    product_states,
+)
+
+DIMS = [dim_customer, dim_product, dim_partner, dim_date]
+SILVER = {
+    "customers": "customer_id",
+    "orders": "order_id",
+    "payments": "payment_id",
+    "partner_sales": "partner_id",
+    "products": "product_id",
+    "partners": "partner_id",
+}
+EXTERNAL = [dg.AssetSpec(["silver", table]) for table in SILVER]
+
+payment_states = st.dictionaries(st.sampled_from(["PAY1", "PAY2"]), st.integers(0, 9))
+partner_states = st.dictionaries(
+    st.sampled_from(["PTN1", "PTN2"]), st.sampled_from(["0.1000", "0.2500"])
+)
+# None: that table is left as it was (so one table's changes are often the only ones).
+steps = st.tuples(
+    *(
+        st.none() | states
+        for states in (
+            customer_states,
+            order_states,
+            payment_states,
+            product_states,
+            partner_states,
+        )
+    )
+)
+
+
+def _payments(state: dict[str, int]) -> pl.DataFrame:
+    # PAY0 never changes: the calendar is never empty (a full build refuses an empty one).
+    rows = [
+        {"payment_id": pid, "order_id": "O1", "amount": Decimal("10.00"), "currency": "EUR",
+         "method": "card", "status": "captured", "created_at": REGISTERED,
+         "payment_date": DAY0 + timedelta(days=day)}
+        for pid, day in sorted({"PAY0": 4, **state}.items())
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=silver.PAYMENTS.polars_schema)
+
+
+def _partners(state: dict[str, str]) -> pl.DataFrame:
+    rows = [
+        {"partner_id": pid, "name": pid, "country": "GB", "commission_rate": Decimal(rate),
+         "contact_email": None, "onboarded_at": DAY0, "ingested_at": REGISTERED}
+        for pid, rate in sorted(state.items())
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=silver.PARTNERS.polars_schema)
+
+
+def _silver(
+    step: tuple[Any, ...], before: tuple[Any, ...]
+) -> tuple[dict[str, pl.DataFrame], tuple]:
+    """Silver after a step (a None state keeps the table's previous state) and the states."""
+    states = tuple(b if s is None else s for s, b in zip(step, before, strict=True))
+    customers, orders, payments, products, partners = states
+    return {
+        "customers": _customers(customers),
+        "orders": _orders(orders),
+        "payments": _payments(payments),
+        "partner_sales": pl.DataFrame(schema=silver.PARTNER_SALES.polars_schema),
+        "products": _products(products),
+        "partners": _partners(partners),
+    }, states
+
+
+def _write(lake: LakeResource, table: str, new: pl.DataFrame) -> None:
+    """Silver's incremental way: one overwrite of the changed keys (deleted ones included)."""
+    key = SILVER[table]
+    if not lake.exists("silver", table):
+        lake.replace_table("silver", table, new)
+        return
+    old = lake.scan("silver", table).collect()
+    changed = pl.concat(
+        [
+            old.join(new, on=old.columns, how="anti", nulls_equal=True).select(key),
+            new.join(old, on=new.columns, how="anti", nulls_equal=True).select(key),
+        ]
+    )[key].unique()
+    if changed.len():
+        rows = new.filter(pl.col(key).is_in(changed.implode()))
+        lake.replace_keys("silver", table, rows, key, changed.to_list())
+
+
+def _run_dims(lake: LakeResource) -> dict[str, str]:
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [*DIMS, *EXTERNAL],
+            resources={"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)},
+            instance=instance,
+            selection=dg.AssetSelection.assets(*DIMS),
+        )
+    assert result.success
+    return {
+        event.materialization.asset_key.path[-1]: str(
+            event.materialization.metadata["refresh_mode"].value
+        )
+        for event in result.get_asset_materialization_events()
+    }
+
+
+def _equal(lake: LakeResource, table: str, expected: pl.LazyFrame, key: str) -> None:
+    published = lake.scan("gold", table).collect().sort(key)
+    assert_frame_equal(published, expected.collect().sort(key), check_column_order=False)
+
+
+@settings(
+    max_examples=6, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(st.lists(st.tuples(steps, st.booleans()), min_size=2, max_size=4))
+def test_incremental_dimension_runs_equal_full_builds(history: list) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        lake = LakeResource(root=str(Path(folder) / "lake"))
+        first_run, states = True, ({}, {}, {}, {}, {})
+        for number, (step, gold_runs) in enumerate(history):
+            state, states = _silver(step, states)
+            for table, frame in state.items():
+                _write(lake, table, frame)
+            if not gold_runs and number < len(history) - 1:
+                continue
+            previous = lake.scan("gold", "dim_customer").collect() if not first_run else None
+            modes = _run_dims(lake)
+            if not first_run:
+                assert set(modes.values()) <= {"incremental", "unchanged"}, modes
+            first_run = False
+
+            customers, orders = state["customers"].lazy(), state["orders"].lazy()
+            before = previous.lazy() if previous is not None else None
+            _equal(
+                lake, "dim_customer", build_dim_customer(customers, orders, before), "customer_key"
+            )
+            _equal(lake, "dim_product", build_dim_product(state["products"].lazy()), "product_key")
+            _equal(lake, "dim_partner", build_dim_partner(state["partners"].lazy()), "partner_key")
+            dates = pl.concat(
+                [
+                    state["orders"].select(date="order_date"),
+                    state["payments"].select(date="payment_date"),
+                ]
+            )
+            _equal(lake, "dim_date", build_dim_date_spanning(dates.lazy()), "date_key")
