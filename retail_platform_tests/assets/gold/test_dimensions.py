@@ -11,7 +11,7 @@ same previous history), and a run after the first must not have been a full one.
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -183,3 +183,39 @@ def test_incremental_dimension_runs_equal_full_builds(history: list) -> None:
                 ]
             )
             _equal(lake, "dim_date", build_dim_date_spanning(dates.lazy()), "date_key")
+
+
+def test_orders_changes_alone_move_first_order_dates_and_shrink_the_calendar(
+    tmp_path: Path,
+) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    bronze_tier = {"loyalty_tier": "bronze", "country": "DE", "city": "Berlin", "updated_days": 1}
+    customers = {"C1": bronze_tier, "C2": bronze_tier}
+    orders = {"O1": ("C1", "placed", 1), "O2": ("C2", "placed", 2), "O3": ("C2", "placed", 6)}
+    for table, frame in _silver((customers, orders, {}, {"P1": "1.00"}, {}), ({},) * 5)[0].items():
+        _write(lake, table, frame)
+    assert set(_run_dims(lake).values()) == {"full"}
+
+    # O1 (C1's only order, on the calendar's first day) is deleted; O2 is cancelled.
+    _write(lake, "orders", _orders({"O2": ("C2", "cancelled", 2), "O3": ("C2", "placed", 6)}))
+    modes = _run_dims(lake)
+
+    assert modes == {
+        "dim_customer": "incremental",
+        "dim_date": "incremental",
+        "dim_product": "unchanged",
+        "dim_partner": "unchanged",
+    }
+    dim = lake.scan("gold", "dim_customer").collect().sort("customer_id")
+    # C1 has no order left; C2's first non-cancelled order is now O3, 2026-03-07.
+    assert dim.select("customer_id", "version", "first_order_date").rows() == [
+        ("<unknown>", 1, None),
+        ("C1", 1, None),
+        ("C2", 1, date(2026, 3, 7)),
+    ]
+    # 2026-03-02 held only O1; the calendar now starts at O2's 2026-03-03 (cancelled orders
+    # still have a date) and ends at O3's 2026-03-07.
+    calendar = lake.scan("gold", "dim_date").collect().sort("date_key")
+    assert calendar.get_column("date_key").to_list() == [
+        20260303, 20260304, 20260305, 20260306, 20260307,
+    ]  # fmt: skip
