@@ -62,10 +62,13 @@ def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> Go
 
 @dataclass(frozen=True)
 class GoldInput:
-    """A table a gold table is computed from."""
+    """A table a gold table is computed from. A `small` input's changes are read even when it
+    was replaced whole (the feed then holds both versions: cheap for rates or a dimension,
+    while a whole fact or silver history is cheaper to rebuild from)."""
 
     layer: str
     table: str
+    small: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def plan_gold(
         assert position is not None
         if position > now[item]:
             return plan(FULL, f"{name} is at version {now[item]}, behind consumed {position}")
-        if lake.replaced_whole_after(item.layer, item.table, position):
+        if not item.small and lake.replaced_whole_after(item.layer, item.table, position):
             return plan(FULL, f"{name} was replaced whole since version {position}")
         if lake.changes(item.layer, item.table, position, position) is None:
             return plan(FULL, f"{name} version {position} has no readable change data feed")

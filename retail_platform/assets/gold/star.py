@@ -18,6 +18,11 @@ from retail_platform.assets.gold.dimensions import (
     publish_dim_partner,
     publish_dim_product,
 )
+from retail_platform.assets.gold.fact_refresh import (
+    refresh_fact_order_lines,
+    refresh_fact_partner_sales,
+    refresh_fact_payments,
+)
 from retail_platform.assets.gold.increment import GoldRefreshConfig, GoldSlice, gold_run
 from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.assets.specs import asset_kwargs
@@ -26,11 +31,6 @@ from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.freshness import GOLD_FRESHNESS
 from retail_platform.resources.lake import LakeResource
-from retail_platform.transforms.gold.facts import (
-    build_fact_order_lines,
-    build_fact_partner_sales,
-    build_fact_payments,
-)
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 
@@ -47,6 +47,22 @@ def _gold(table: str) -> dg.AssetIn:
 
 def _dims(*tables: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["gold", table]) for table in tables]
+
+
+def _silver_deps(*tables: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["silver", table]) for table in tables]
+
+
+def fact_output(contract: TableContract, piece: GoldSlice) -> dg.Output[GoldSlice]:
+    """A fact's slice (the IO manager audits and publishes it and reports its refresh mode):
+    UI metadata only for a whole build, a slice's totals are not the table's."""
+    metadata: dict[str, object] = {}
+    lineage = column_lineage(contract)
+    if lineage is not None:
+        metadata["dagster/column_lineage"] = lineage
+    if piece.whole:
+        metadata = {**gold_ui_metadata(contract.name, piece.rows), **metadata}
+    return dg.Output(piece, metadata=metadata)
 
 
 def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
@@ -75,17 +91,16 @@ def gold_output(
     return dg.Output(frame, metadata=metadata)
 
 
-def _silver_deps(*tables: str) -> list[dg.AssetKey]:
-    return [dg.AssetKey(["silver", table]) for table in tables]
-
-
 def slice_output(
     contract: TableContract, piece: GoldSlice, **metadata: object
 ) -> dg.Output[GoldSlice]:
-    """A GoldSlice with the column lineage (the IO manager adds the refresh metadata)."""
+    """A dimension's GoldSlice with the column lineage (the IO manager adds the refresh
+    metadata); UI metadata only for a whole build, as for the facts."""
     lineage = column_lineage(contract)
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
+    if piece.whole:
+        metadata = {**gold_ui_metadata(contract.name, piece.rows), **metadata}
     return dg.Output(piece, metadata=metadata)
 
 
@@ -129,62 +144,49 @@ def dim_date(
 @dg.asset(
     **gold_asset_kwargs(
         gold.FACT_ORDER_LINES,
-        ins={
-            "order_lines": _silver("order_lines"),
-            "orders": _silver("orders"),
-            "customers": _gold("dim_customer"),
-            "fx_rates": _silver("fx_rates"),
-            "products": _silver("products"),
-        },
-        deps=_dims("dim_product", "dim_date"),
+        deps=[
+            *_silver_deps("order_lines", "orders", "fx_rates", "products"),
+            *_dims("dim_customer", "dim_product", "dim_date"),
+        ],
     )
 )
 def fact_order_lines(
-    order_lines: pl.LazyFrame,
-    orders: pl.LazyFrame,
-    customers: pl.LazyFrame,
-    fx_rates: pl.LazyFrame,
-    products: pl.LazyFrame,
-) -> dg.Output[pl.DataFrame]:
-    frame = build_fact_order_lines(order_lines, orders, customers, fx_rates, products).collect()
-    return gold_output(
-        gold.FACT_ORDER_LINES,
-        frame,
-        net_revenue_reporting=float(frame.get_column("net_amount_reporting").sum() or 0),
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Rebuilt for the order dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
+    return fact_output(
+        gold.FACT_ORDER_LINES, refresh_fact_order_lines(lake, gold_run(context, config))
     )
 
 
 @dg.asset(
     **gold_asset_kwargs(
         gold.FACT_PAYMENTS,
-        ins={"payments": _silver("payments"), "fx_rates": _silver("fx_rates")},
-        deps=_dims("dim_date"),
+        deps=[*_silver_deps("payments", "fx_rates"), *_dims("dim_date")],
     )
 )
-def fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
-    return gold_output(gold.FACT_PAYMENTS, build_fact_payments(payments, fx_rates).collect())
+def fact_payments(
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Rebuilt for the payment dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
+    return fact_output(gold.FACT_PAYMENTS, refresh_fact_payments(lake, gold_run(context, config)))
 
 
 @dg.asset(
     **gold_asset_kwargs(
         gold.FACT_PARTNER_SALES,
-        ins={
-            "partner_sales": _silver("partner_sales"),
-            "products": _silver("products"),
-            "fx_rates": _silver("fx_rates"),
-            "partners": _silver("partners"),
-        },
-        deps=_dims("dim_partner", "dim_product", "dim_date"),
+        deps=[
+            *_silver_deps("partner_sales", "products", "fx_rates", "partners"),
+            *_dims("dim_partner", "dim_product", "dim_date"),
+        ],
     )
 )
 def fact_partner_sales(
-    partner_sales: pl.LazyFrame,
-    products: pl.LazyFrame,
-    fx_rates: pl.LazyFrame,
-    partners: pl.LazyFrame,
-) -> dg.Output[pl.DataFrame]:
-    frame = build_fact_partner_sales(partner_sales, products, fx_rates, partners).collect()
-    return gold_output(gold.FACT_PARTNER_SALES, frame)
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Rebuilt for the invoice dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
+    piece = refresh_fact_partner_sales(lake, gold_run(context, config))
+    return fact_output(gold.FACT_PARTNER_SALES, piece)
 
 
 @dg.asset(

@@ -1,0 +1,177 @@
+"""Incremental gold facts: order lines, payments and partner sales, rebuilt for the affected
+dates only (assets/gold/increment.py has the plan and the publish; transforms/gold/affected.py
+works out the dates).
+
+A fact row depends on its source row and on lookups, so the dates to recompute are:
+
+- fact_order_lines (by `date_key` = order date): old and new `order_date` of changed silver
+  order lines and orders; dates of orders placed in a dim_customer version window gained or
+  lost (a customer added, removed or versioned); dates of lines whose product became known or
+  unknown; dates in a changed rate range of their order's currency.
+- fact_payments (`payment_date`): old and new dates of changed payments; changed rate ranges.
+- fact_partner_sales (`invoice_date`): old and new dates of changed sales; dates of sales whose
+  stock code maps to another product (a (sku, product) pair gained or lost) or whose partner
+  became known or unknown; changed rate ranges.
+
+The rows of those dates are then built by the same transforms as a full build, from the inputs
+at the planned versions, read with the dates as a scan filter (never the whole history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+
+from retail_platform.assets.gold.increment import (
+    FULL,
+    UNCHANGED,
+    GoldInput,
+    GoldPlan,
+    GoldRun,
+    GoldSlice,
+    plan_gold,
+)
+from retail_platform.contracts import gold
+from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.affected import (
+    changed_customer_windows,
+    changed_rate_ranges,
+    changed_values,
+    dates_in_rate_ranges,
+    net_changed,
+    orders_in_windows,
+    union_dates,
+)
+from retail_platform.transforms.gold.facts import (
+    build_fact_order_lines,
+    build_fact_partner_sales,
+    build_fact_payments,
+)
+
+DATE_KEY = "date_key"
+FX = GoldInput("silver", "fx_rates", small=True)
+ORDER_LINE_INPUTS = (
+    GoldInput("silver", "order_lines"),
+    GoldInput("silver", "orders"),
+    # dim_customer is small next to the facts: even a whole rewrite is read as changes.
+    GoldInput("gold", "dim_customer", small=True),
+    FX,
+    GoldInput("silver", "products"),
+)
+PAYMENT_INPUTS = (GoldInput("silver", "payments"), FX)
+PARTNER_SALE_INPUTS = (
+    GoldInput("silver", "partner_sales"),
+    GoldInput("silver", "products"),
+    FX,
+    GoldInput("silver", "partners"),
+)
+
+
+def _date_keys(dates: list[date]) -> list[int]:
+    return [day.year * 10_000 + day.month * 100 + day.day for day in dates]
+
+
+def _collect_dates(frame: pl.LazyFrame, column: str) -> list[date]:
+    found = frame.collect(engine="streaming").get_column(column)
+    return sorted(found.to_list())
+
+
+def _rate_dates(plan: GoldPlan, facts: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    ranges = changed_rate_ranges(plan.changes("fx_rates"), plan.scan("fx_rates"))
+    return dates_in_rate_ranges(facts, ranges, column)
+
+
+def order_line_dates(plan: GoldPlan) -> list[date]:
+    orders, lines = plan.scan("orders"), plan.scan("order_lines")
+    windows = changed_customer_windows(plan.changes("dim_customer"))
+    products = net_changed(plan.changes("products", ["product_id"]), ["product_id"])
+    product_lines = lines.join(products, on="product_id", how="semi").select("order_date")
+    parts = [
+        changed_values(plan.changes("order_lines", ["order_date"]), "order_date"),
+        changed_values(plan.changes("orders", ["order_date"]), "order_date"),
+        orders_in_windows(orders, windows),
+        product_lines,
+        _rate_dates(plan, orders, "order_date"),
+    ]
+    return _collect_dates(union_dates(parts, "order_date"), "order_date")
+
+
+def payment_dates(plan: GoldPlan) -> list[date]:
+    parts = [
+        changed_values(plan.changes("payments", ["payment_date"]), "payment_date"),
+        _rate_dates(plan, plan.scan("payments"), "payment_date"),
+    ]
+    return _collect_dates(union_dates(parts, "payment_date"), "payment_date")
+
+
+def partner_sale_dates(plan: GoldPlan) -> list[date]:
+    sales = plan.scan("partner_sales")
+    pairs = net_changed(plan.changes("products", ["sku", "product_id"]), ["sku", "product_id"])
+    skus = pairs.select(pl.col("sku").alias("stock_code"))
+    partners = net_changed(plan.changes("partners", ["partner_id"]), ["partner_id"])
+    parts = [
+        changed_values(plan.changes("partner_sales", ["invoice_date"]), "invoice_date"),
+        sales.join(skus, on="stock_code", how="semi").select("invoice_date"),
+        sales.join(partners, on="partner_id", how="semi").select("invoice_date"),
+        _rate_dates(plan, sales, "invoice_date"),
+    ]
+    return _collect_dates(union_dates(parts, "invoice_date"), "invoice_date")
+
+
+def _refresh(
+    plan: GoldPlan,
+    affected: Callable[[GoldPlan], list[date]],
+    build: Callable[[Callable[[str], pl.LazyFrame]], pl.LazyFrame],
+    source: str,
+    date_column: str,
+) -> GoldSlice:
+    """Full build, nothing, or the rows of the affected dates (`build` gets the input reader:
+    the whole inputs, or the source table restricted to those dates)."""
+    if plan.mode == FULL:
+        return plan.full(build(plan.scan).collect(engine="streaming"))
+    if plan.mode == UNCHANGED:
+        return plan.unchanged(DATE_KEY)
+    dates = affected(plan)
+
+    def read(table: str) -> pl.LazyFrame:
+        frame = plan.scan(table)
+        return frame.filter(pl.col(date_column).is_in(dates)) if table == source else frame
+
+    rows = build(read).collect(engine="streaming") if dates else pl.DataFrame()
+    return plan.slice(rows, DATE_KEY, _date_keys(dates))
+
+
+def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.FACT_ORDER_LINES, ORDER_LINE_INPUTS, run)
+
+    def build(read: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+        lines = read("order_lines")
+        # Only the orders of the lines read (a semi-join: the lines' order ids are few).
+        orders = read("orders").join(lines.select("order_id"), on="order_id", how="semi")
+        return build_fact_order_lines(
+            lines, orders, read("dim_customer"), read("fx_rates"), read("products")
+        )
+
+    return _refresh(plan, order_line_dates, build, "order_lines", "order_date")
+
+
+def refresh_fact_payments(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.FACT_PAYMENTS, PAYMENT_INPUTS, run)
+
+    def build(read: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+        return build_fact_payments(read("payments"), read("fx_rates"))
+
+    return _refresh(plan, payment_dates, build, "payments", "payment_date")
+
+
+def refresh_fact_partner_sales(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.FACT_PARTNER_SALES, PARTNER_SALE_INPUTS, run)
+
+    def build(read: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
+        return build_fact_partner_sales(
+            read("partner_sales"), read("products"), read("fx_rates"), read("partners")
+        )
+
+    return _refresh(plan, partner_sale_dates, build, "partner_sales", "invoice_date")
