@@ -35,7 +35,7 @@ from retail_platform.assets.gold.increment import (
     GoldSlice,
     plan_gold,
 )
-from retail_platform.contracts import gold
+from retail_platform.contracts import gold, silver
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.customers import build_dim_customer
@@ -62,6 +62,12 @@ PRODUCT_INPUTS = (GoldInput("silver", "products"),)
 PARTNER_INPUTS = (GoldInput("silver", "partners"),)
 # The facts' date columns: the calendar spans every one of them.
 FACT_DATES = {"orders": "order_date", "payments": "payment_date", "partner_sales": "invoice_date"}
+# Their primary keys: a row's last change in the feed tells whether its date is still there.
+FACT_KEYS = {
+    "orders": silver.ORDERS.primary_key,
+    "payments": silver.PAYMENTS.primary_key,
+    "partner_sales": silver.PARTNER_SALES.primary_key,
+}
 DATE_INPUTS = tuple(GoldInput("silver", table) for table in FACT_DATES)
 
 
@@ -168,7 +174,8 @@ def publish_dim_date(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, DateS
     if plan.mode == UNCHANGED:
         return plan.unchanged("date_key"), current
     changed = all_change_dates(
-        (plan.changes(table, [column]), column) for table, column in FACT_DATES.items()
+        (plan.changes(table, [*FACT_KEYS[table], column]), column, FACT_KEYS[table])
+        for table, column in FACT_DATES.items()
     ).collect()
     span = date_span_after(current, changed)
     if span is None:  # a boundary day may have emptied: read the bounds of the inputs again

@@ -19,7 +19,7 @@ All functions are pure (LazyFrame in and out, or plain values); the assets do th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -93,17 +93,22 @@ class DateSpan:
         return {self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)}
 
 
-def change_dates(changes: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    """``date`` and ``removed`` (the row was there before: a delete or a pre-image) of every
-    change-feed row, deduplicated: what ``date_span_after`` needs from a change feed."""
-    return (
-        changes.select(
-            pl.col(column).alias("date"),
-            pl.col("_change_type").is_in(REMOVED).alias("removed"),
-        )
-        .drop_nulls("date")
-        .unique()
+def change_dates(changes: pl.LazyFrame, column: str, key: Sequence[str]) -> pl.LazyFrame:
+    """``date`` and ``removed`` of a change feed with ``_commit_version``, deduplicated: what
+    ``date_span_after`` needs.
+
+    ``removed``: the date of every row as it was before a change (a delete or a pre-image).
+    Not removed: the date of each ``key`` (the input's primary key) as it is now, i.e. of its
+    last commit's insert or post-image; a row added and removed again within the feed's range
+    is not there now and must not widen the calendar.
+    """
+    kind = pl.col("_change_type")
+    removed = changes.filter(kind.is_in(REMOVED)).select(date=pl.col(column), removed=pl.lit(True))
+    last_commit = pl.col("_commit_version") == pl.col("_commit_version").max().over(key)
+    present = changes.filter(last_commit & ~kind.is_in(REMOVED)).select(
+        date=pl.col(column), removed=pl.lit(False)
     )
+    return pl.concat([removed, present]).drop_nulls("date").unique()
 
 
 def date_span_after(current: DateSpan, changed: pl.DataFrame) -> DateSpan | None:
@@ -159,9 +164,11 @@ def dim_date_slice(old: DateSpan, new: DateSpan) -> DateSlice:
     return DateSlice(rows=rows, date_keys=keys)
 
 
-def all_change_dates(feeds: Iterable[tuple[pl.LazyFrame | None, str]]) -> pl.LazyFrame:
-    """``change_dates`` of several (change feed, date column) pairs, None feeds skipped."""
-    frames = [change_dates(feed, column) for feed, column in feeds if feed is not None]
+def all_change_dates(
+    feeds: Iterable[tuple[pl.LazyFrame | None, str, Sequence[str]]],
+) -> pl.LazyFrame:
+    """``change_dates`` of several (change feed, date column, key) triples, None feeds skipped."""
+    frames = [change_dates(feed, column, key) for feed, column, key in feeds if feed is not None]
     if not frames:
         return pl.LazyFrame(schema={"date": pl.Date, "removed": pl.Boolean})
     return pl.concat(frames).unique()
