@@ -58,8 +58,6 @@ from retail_platform.transforms.gold.dimensions import (
 )
 
 CUSTOMER_INPUTS = (GoldInput("silver", "customers"), GoldInput("silver", "orders"))
-PRODUCT_INPUTS = (GoldInput("silver", "products"),)
-PARTNER_INPUTS = (GoldInput("silver", "partners"),)
 # The facts' date columns: the calendar spans every one of them.
 FACT_DATES = {"orders": "order_date", "payments": "payment_date", "partner_sales": "invoice_date"}
 # Their primary keys: a row's last change in the feed tells whether its date is still there.
