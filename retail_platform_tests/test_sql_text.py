@@ -34,3 +34,16 @@ def test_a_literal_doubles_quotes_so_a_value_cannot_end_it() -> None:
 
 def test_snowflake_comment_text_escapes_backslashes_and_softens_apostrophes() -> None:
     assert string_literal("it's C:\\data") == "'it\u2019s C:\\\\data'"
+
+
+def test_typed_literals_render_by_type_and_refuse_the_rest() -> None:
+    from datetime import UTC, date, datetime
+
+    from retail_platform.sql_text import typed_literal
+
+    assert typed_literal(20261001) == "20261001"
+    assert typed_literal("it's") == "'it''s'"
+    assert typed_literal(date(2026, 10, 1)) == "'2026-10-01'"
+    for value in (True, 1.5, datetime(2026, 10, 1, tzinfo=UTC), None):
+        with pytest.raises(TypeError):
+            typed_literal(value)

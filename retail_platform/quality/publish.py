@@ -64,37 +64,21 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
     def _publish_slice(
         self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
     ) -> None:
-        audited = layer == AUDITED_LAYER and table in GOLD_RULES
-        if piece.whole:
-            if audited:
+        audited = layer == AUDITED_LAYER and table in GOLD_RULES and piece.commits
+        if audited:
+            if piece.whole:
                 outcomes = audit_gold(table, piece.rows.lazy(), self.lake)
-                self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
-            super().handle_output(context, piece.rows)
-        elif piece.values:
-            if not self.lake.exists(layer, table):
-                raise ValueError(f"{layer}.{table} does not exist: a first build is a full one")
-            column = piece.column or ""
-            if audited:
-                outcomes = audit_gold_slice(
-                    table, piece.rows.lazy(), column, piece.values, self.lake
-                )
-                self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
-            self.lake.replace_values(layer, table, piece.rows, column, piece.values)
-        else:
-            audited = False  # nothing to publish: no commit, no audit; the inputs moved on
+            else:
+                if not self.lake.exists(layer, table):
+                    raise ValueError(f"{layer}.{table} does not exist: a first build is whole")
+                column, values = piece.column or "", piece.values
+                outcomes = audit_gold_slice(table, piece.rows.lazy(), column, values, self.lake)
+            self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
+        commit_slice(self.lake, layer, table, piece)
         if audited:
             self._record_published(context, layer, table, outcomes, piece.rows.height)
-        for progress in piece.progress(context.run_id):
-            self.lake.record_progress(layer, table, progress)
-        metadata: dict[str, object] = dict(piece.metadata())
-        if not piece.whole and self.lake.exists(layer, table):  # whole: the base class adds them
-            rows = self.lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
-            metadata |= {
-                "dagster/row_count": rows.item(),
-                "delta_version": self.lake.version(layer, table),
-                "table": f"{layer}.{table}",
-            }
-        context.add_output_metadata(metadata)
+        record_slice_progress(self.lake, layer, table, piece, context.run_id)
+        context.add_output_metadata(slice_metadata(self.lake, layer, table, piece))
 
     def _refuse_failed(
         self,
@@ -149,6 +133,39 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
             ),
         )
         context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
+
+
+def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -> None:
+    """One commit: the whole table, or the rows of the slice's values; nothing for an empty
+    slice. The caller audits first (AuditedDeltaIOManager) and records progress after."""
+    if piece.whole:
+        lake.replace_table(layer, table, piece.rows)
+    elif piece.values:
+        if not lake.exists(layer, table):
+            raise ValueError(f"{layer}.{table} does not exist: a first build is a whole one")
+        lake.replace_values(layer, table, piece.rows, piece.column or "", piece.values)
+
+
+def record_slice_progress(
+    lake: LakeResource, layer: str, table: str, piece: GoldSlice, run_id: str
+) -> None:
+    """The input versions the published slice consumed: where the next run starts."""
+    for progress in piece.progress(run_id):
+        lake.record_progress(layer, table, progress)
+
+
+def slice_metadata(
+    lake: LakeResource, layer: str, table: str, piece: GoldSlice
+) -> dict[str, object]:
+    metadata: dict[str, object] = dict(piece.metadata())
+    if lake.exists(layer, table):
+        rows = lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
+        metadata |= {
+            "dagster/row_count": rows.item(),
+            "delta_version": lake.version(layer, table),
+            "table": f"{layer}.{table}",
+        }
+    return metadata
 
 
 def _names(outcomes: list[RuleOutcome]) -> str:

@@ -21,8 +21,7 @@ it is about to load passed its audit (write-audit-publish, docs/data-model.md).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import dagster as dg
 import polars as pl
@@ -30,6 +29,13 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
+from retail_platform.resources.lake_audit import (  # noqa: F401 (PUBLISHED, REJECTED: re-exported)
+    PUBLISHED,
+    REJECTED,
+    AuditRecord,
+    append_audit_record,
+    audit_records,
+)
 from retail_platform.resources.lake_changes import (
     change_feed_configuration,
     ensure_change_feed,
@@ -50,37 +56,8 @@ from retail_platform.sql_text import plain_identifier, sql_literal, typed_litera
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
 PROGRESS_FOLDER = "_progress"
-PUBLISHED, REJECTED = "published", "rejected"
 # Commits that rewrite files without changing a table's rows (automation/maintenance.py).
 DATA_PRESERVING_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
-AUDIT_SCHEMA = pl.Schema(
-    {
-        "status": pl.String,
-        "version": pl.Int64,
-        "run_id": pl.String,
-        "checks": pl.String,
-        "failed_checks": pl.String,
-        "detail": pl.String,
-        "rows": pl.Int64,
-        "inputs": pl.String,
-        "audited_at": pl.Datetime("us", "UTC"),
-    }
-)
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One audit of a candidate version of a table."""
-
-    status: str  # PUBLISHED (committed as `version`) or REJECTED (nothing committed)
-    version: int | None  # the committed version; for a rejection, the version readers keep
-    run_id: str
-    checks: str  # the blocking checks run, comma-separated
-    failed_checks: str = ""
-    detail: str = ""  # for a rejection: the one-line failure message
-    rows: int = 0
-    inputs: str = ""  # published versions of the tables the audit compared with, "t=v, ..."
-    audited_at: datetime | None = None
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -117,31 +94,14 @@ class LakeResource(dg.ConfigurableResource):
 
     def record_audit(self, layer: str, table: str, record: AuditRecord) -> None:
         """Append one audit record to the table's audit log (one commit)."""
-        row = {
-            "status": record.status,
-            "version": record.version,
-            "run_id": record.run_id,
-            "checks": record.checks,
-            "failed_checks": record.failed_checks,
-            "detail": record.detail,
-            "rows": record.rows,
-            "inputs": record.inputs,
-            "audited_at": record.audited_at or datetime.now(UTC),
-        }
-        frame = pl.DataFrame([row], schema=AUDIT_SCHEMA)
-        write_deltalake(
-            self.table_uri(AUDIT_FOLDER, f"{layer}/{table}"),
-            frame.to_arrow(),
-            mode="append",
-            storage_options=self._options() or None,
-        )
+        uri = self.table_uri(AUDIT_FOLDER, f"{layer}/{table}")
+        append_audit_record(uri, self._options(), record)
 
     def audit_log(self, layer: str, table: str) -> list[AuditRecord]:
         """The table's audit records, oldest first (empty when it was never audited)."""
         if not self.exists(AUDIT_FOLDER, f"{layer}/{table}"):
             return []
-        rows = self.scan(AUDIT_FOLDER, f"{layer}/{table}").sort("audited_at").collect()
-        return [AuditRecord(**row) for row in rows.rows(named=True)]
+        return audit_records(self.scan(AUDIT_FOLDER, f"{layer}/{table}"))
 
     def record_progress(self, layer: str, table: str, progress: Progress) -> None:
         """Record which version of a source table `layer.table` has consumed (one commit)."""

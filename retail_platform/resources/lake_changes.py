@@ -105,7 +105,11 @@ def read_changes(
                 pl.lit(None, pl.String).alias(CHANGE_TYPE),
                 pl.lit(None, pl.Int64).alias(COMMIT_VERSION),
             )
-        reader = current.load_cdf(starting_version=since_version + 1, ending_version=until)
+        # Only the wanted columns are read from the data and change files.
+        read = None if wanted is None else [*wanted, CHANGE_TYPE, COMMIT_VERSION]
+        reader = current.load_cdf(
+            starting_version=since_version + 1, ending_version=until, columns=read
+        )
         frame = pl.DataFrame(pa.table(reader))
         frame = frame.with_columns(pl.col(COMMIT_VERSION).cast(pl.Int64)).drop(
             COMMIT_TIMESTAMP, strict=False

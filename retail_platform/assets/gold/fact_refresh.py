@@ -85,7 +85,8 @@ def _rate_dates(plan: GoldPlan, facts: pl.LazyFrame, column: str) -> pl.LazyFram
 
 def order_line_dates(plan: GoldPlan) -> list[date]:
     orders, lines = plan.scan("orders"), plan.scan("order_lines")
-    windows = changed_customer_windows(plan.changes("dim_customer"))
+    window = ["customer_id", "customer_key", "version", "valid_from", "valid_to"]
+    windows = changed_customer_windows(plan.changes("dim_customer", window))
     products = net_changed(plan.changes("products", ["product_id"]), ["product_id"])
     product_lines = lines.join(products, on="product_id", how="semi").select("order_date")
     parts = [

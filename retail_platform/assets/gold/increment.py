@@ -98,6 +98,11 @@ class GoldSlice:
     def whole(self) -> bool:
         return self.column is None
 
+    @property
+    def commits(self) -> bool:
+        """Whether publishing it writes anything (an empty slice only records progress)."""
+        return self.whole or bool(self.values)
+
     def progress(self, table_run_id: str) -> list[Progress]:
         return [Progress(p.layer, p.table, p.now, self.mode, table_run_id) for p in self.consumed]
 

@@ -12,7 +12,8 @@ import dagster as dg
 from pydantic import Field
 
 FULL_REFRESH_TAG = "retail/full_refresh"
-"""Run tag: `true` rebuilds every silver asset of the run from all of bronze."""
+"""Run tag: `true` rebuilds every silver asset of the run from all of bronze (and every
+incremental gold asset from all of silver: assets/gold/increment.py)."""
 
 
 class SilverRefreshConfig(dg.Config):

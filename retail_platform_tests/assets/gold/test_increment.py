@@ -1,0 +1,136 @@
+"""plan_gold: full, incremental or unchanged, and why."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from deltalake import write_deltalake
+
+from retail_platform.assets.gold import star
+from retail_platform.assets.gold.increment import (
+    FULL,
+    INCREMENTAL,
+    UNCHANGED,
+    GoldInput,
+    GoldRun,
+    plan_gold,
+)
+from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG
+from retail_platform.contracts.model import TableContract
+from retail_platform.quality.publish import (
+    AuditedDeltaIOManager,
+    commit_slice,
+    record_slice_progress,
+)
+from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.quality.test_audit_slice import payments_lake
+
+SOURCE = GoldInput("silver", "src")
+RATES = GoldInput("silver", "rates", small=True)
+FLAG = "_delete"
+
+
+class Toy:
+    """The part of a contract plan_gold reads (a gold table `toy` of two int columns)."""
+
+    name = "toy"
+    polars_schema = pl.Schema({"d": pl.Int64, "v": pl.Int64})
+
+
+CONTRACT: TableContract = Toy()  # type: ignore[assignment]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeResource:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.merge_rows("silver", "src", _src((1, 1), (2, 2)), ["d"], FLAG)
+    lake.replace_table("silver", "rates", pl.DataFrame({"r": [1]}))
+    return lake
+
+
+def _src(*rows: tuple[int, int], delete: bool = False) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"d": [r[0] for r in rows], "v": [r[1] for r in rows], FLAG: [delete] * len(rows)}
+    )
+
+
+def _publish_full(lake: LakeResource, run_id: str = "r1") -> None:
+    plan = plan_gold(lake, CONTRACT, [SOURCE, RATES], GoldRun(run_id))
+    piece = plan.full(plan.scan("src").drop(FLAG, strict=False).collect())
+    commit_slice(lake, "gold", "toy", piece)
+    record_slice_progress(lake, "gold", "toy", piece, run_id)
+
+
+def _plan(lake: LakeResource, full_refresh: bool = False) -> tuple[str, str]:
+    plan = plan_gold(lake, CONTRACT, [SOURCE, RATES], GoldRun("r2", full_refresh))
+    return plan.mode, plan.reason
+
+
+def test_a_missing_table_is_built_in_full(lake: LakeResource) -> None:
+    assert _plan(lake) == (FULL, "gold.toy does not exist yet")
+
+
+def test_after_a_full_build_nothing_moved_is_unchanged(lake: LakeResource) -> None:
+    _publish_full(lake)
+    assert _plan(lake) == (UNCHANGED, "no input changed since the last run")
+    assert _plan(lake, full_refresh=True) == (FULL, "full refresh requested")
+
+
+def test_a_merge_into_an_input_is_incremental_and_its_changes_are_readable(
+    lake: LakeResource,
+) -> None:
+    _publish_full(lake)
+    lake.merge_rows("silver", "src", _src((2, 20), (3, 3)), ["d"], FLAG)
+
+    plan = plan_gold(lake, CONTRACT, [SOURCE, RATES], GoldRun("r2"))
+
+    assert (plan.mode, plan.reason) == (INCREMENTAL, "changes in silver.src 0->1")
+    assert sorted(plan.changed_values("src", ["d"]).collect().get_column("d")) == [2, 3]
+
+
+def test_a_whole_rewrite_of_a_large_input_rebuilds_of_a_small_one_does_not(
+    lake: LakeResource,
+) -> None:
+    _publish_full(lake)
+    lake.replace_table("silver", "rates", pl.DataFrame({"r": [2]}))
+    assert _plan(lake)[0] == INCREMENTAL
+    lake.replace_table("silver", "src", pl.DataFrame({"d": [1], "v": [1]}))
+    assert _plan(lake) == (FULL, "silver.src was replaced whole since version 0")
+
+
+def test_an_input_without_progress_or_a_table_off_contract_rebuilds(lake: LakeResource) -> None:
+    _publish_full(lake)
+    lake.replace_table("silver", "extra", pl.DataFrame({"x": [1]}))
+    plan = plan_gold(lake, CONTRACT, [SOURCE, GoldInput("silver", "extra")], GoldRun("r3"))
+    assert (plan.mode, plan.reason) == (FULL, "no recorded progress in silver.extra")
+    lake.replace_table("gold", "toy", pl.DataFrame({"d": [1]}))
+    assert _plan(lake) == (FULL, "gold.toy is not in its contract's schema")
+
+
+def test_an_input_consumed_before_its_feed_was_on_rebuilds(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    write_deltalake(lake.table_uri("silver", "src"), pl.DataFrame({"d": [1], "v": [1]}).to_arrow())
+    lake.replace_table("silver", "rates", pl.DataFrame({"r": [1]}))
+    _publish_full(lake)  # consumed src version 0, written without a feed
+    lake.merge_rows("silver", "src", _src((2, 2)), ["d"], FLAG)  # turns the feed on
+
+    mode, reason = _plan(lake)
+
+    assert (mode, reason) == (FULL, "silver.src version 0 has no readable change data feed")
+
+
+def test_the_full_refresh_tag_or_config_rebuilds_a_fact_and_says_so(tmp_path: Path) -> None:
+    lake = payments_lake(tmp_path)
+    resources = {"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)}
+    assert dg.materialize([star.fact_payments], resources=resources).success
+
+    def mode(**kwargs: object) -> tuple[object, object]:
+        result = dg.materialize([star.fact_payments], resources=resources, **kwargs)  # type: ignore[arg-type]
+        metadata = result.get_asset_materialization_events()[0].materialization.metadata
+        return metadata["refresh_mode"].value, metadata["refresh_reason"].value
+
+    assert mode() == (UNCHANGED, "no input changed since the last run")
+    assert mode(tags={FULL_REFRESH_TAG: "true"}) == (FULL, "full refresh requested")
+    config = {"ops": {"gold__fact_payments": {"config": {"full_refresh": True}}}}
+    assert mode(run_config=config) == (FULL, "full refresh requested")

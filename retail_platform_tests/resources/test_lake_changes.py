@@ -1,0 +1,138 @@
+"""The change data feed of silver and gold tables, and slice replacement by typed values."""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_changes import CHANGE_FEED
+
+FLAG = "_delete"
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LakeResource:
+    return LakeResource(root=str(tmp_path / "lake"))
+
+
+def _orders(*rows: tuple[str, str, bool]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "order_id": [r[0] for r in rows],
+            "order_date": [date.fromisoformat(r[1]) for r in rows],
+            FLAG: [r[2] for r in rows],
+        }
+    )
+
+
+def _feed_on(lake: LakeResource, layer: str, table: str) -> bool:
+    configuration = DeltaTable(lake.table_uri(layer, table)).metadata().configuration
+    return configuration.get(CHANGE_FEED) == "true"
+
+
+def test_a_merge_shows_old_and_new_images_of_a_moved_row_and_a_deleted_one(
+    lake: LakeResource,
+) -> None:
+    start = _orders(("O1", "2026-10-01", False), ("O2", "2026-10-02", False))
+    lake.merge_rows("silver", "orders", start, ["order_id"], FLAG)  # version 0
+    late = _orders(("O1", "2026-09-20", False), ("O2", "2026-10-02", True))
+    lake.merge_rows("silver", "orders", late, ["order_id"], FLAG)  # version 1
+
+    changes = lake.changes("silver", "orders", 0)
+
+    assert changes is not None
+    got = changes.select("order_id", "order_date", "_change_type", "_commit_version").collect()
+    assert sorted(got.rows()) == [
+        ("O1", date(2026, 9, 20), "update_postimage", 1),
+        ("O1", date(2026, 10, 1), "update_preimage", 1),
+        ("O2", date(2026, 10, 2), "delete", 1),
+    ]
+
+
+def test_no_change_since_the_latest_version_is_an_empty_frame_with_the_columns(
+    lake: LakeResource,
+) -> None:
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+
+    changes = lake.changes("silver", "orders", 0, columns=["order_date"])
+
+    assert changes is not None
+    frame = changes.collect()
+    assert frame.height == 0
+    assert frame.columns == ["order_date", "_change_type", "_commit_version"]
+
+
+def test_silver_and_gold_tables_get_the_feed_bronze_and_quarantine_do_not(
+    lake: LakeResource,
+) -> None:
+    rows = pl.DataFrame({"x": [1]})
+    for layer, table in (
+        ("silver", "a"),
+        ("gold", "b"),
+        ("bronze", "c"),
+        ("silver", "a_quarantine"),
+    ):
+        lake.replace_table(layer, table, rows)
+    assert [_feed_on(lake, *name) for name in (("silver", "a"), ("gold", "b"))] == [True, True]
+    assert not _feed_on(lake, "bronze", "c")
+    assert not _feed_on(lake, "silver", "a_quarantine")
+    assert lake.changes("bronze", "c", 0) is None
+
+
+def test_a_table_created_without_the_feed_gets_it_at_its_next_write_and_reads_from_there(
+    lake: LakeResource,
+) -> None:
+    uri = lake.table_uri("silver", "old")
+    write_deltalake(uri, pl.DataFrame({"x": [1]}).to_arrow())  # version 0, no feed
+    lake.append("silver", "old", pl.DataFrame({"x": [2]}))  # 1: feed on, 2: the append
+
+    assert _feed_on(lake, "silver", "old")
+    assert lake.changes("silver", "old", 0) is None  # version 0 had no feed: rebuild
+    changes = lake.changes("silver", "old", 1)
+    assert changes is not None
+    assert changes.select("x", "_change_type").collect().rows() == [(2, "insert")]
+
+
+def test_a_version_ahead_of_the_table_is_unreadable(lake: LakeResource) -> None:
+    lake.replace_table("silver", "a", pl.DataFrame({"x": [1]}))
+    assert lake.changes("silver", "a", 5) is None
+
+
+def test_replace_values_replaces_only_the_listed_dates_in_one_commit(lake: LakeResource) -> None:
+    lake.replace_table(
+        "gold", "f", pl.DataFrame({"date_key": [1, 1, 2, 3], "k": ["a", "b", "c", "d"]})
+    )
+    new = pl.DataFrame({"date_key": [2, 2], "k": ["c2", "e"]})
+
+    assert lake.replace_values("gold", "f", new, "date_key", [2, 4])
+
+    assert lake.version("gold", "f") == 1
+    got = lake.scan("gold", "f").sort("k").collect()
+    assert got.rows() == [(1, "a"), (1, "b"), (2, "c2"), (3, "d"), (2, "e")]
+
+
+def test_replace_values_with_no_values_commits_nothing(lake: LakeResource) -> None:
+    lake.replace_table("gold", "f", pl.DataFrame({"date_key": [1]}))
+    empty = pl.DataFrame({"date_key": []}, schema={"date_key": pl.Int64})
+
+    assert not lake.replace_values("gold", "f", empty, "date_key", [])
+
+    assert lake.version("gold", "f") == 0
+
+
+def test_replace_values_refuses_a_row_outside_the_values(lake: LakeResource) -> None:
+    lake.replace_table("gold", "f", pl.DataFrame({"date_key": [1, 2]}))
+    with pytest.raises(ValueError, match="1 rows have a date_key outside the 1 values"):
+        lake.replace_values("gold", "f", pl.DataFrame({"date_key": [2, 3]}), "date_key", [2])
+    assert lake.version("gold", "f") == 0
+
+
+def test_replace_values_quotes_string_values_safely(lake: LakeResource) -> None:
+    lake.replace_table("gold", "d", pl.DataFrame({"id": ["a'b", "c"], "v": [1, 2]}))
+
+    lake.replace_values("gold", "d", pl.DataFrame({"id": ["a'b"], "v": [10]}), "id", ["a'b"])
+
+    assert lake.scan("gold", "d").sort("id").collect().rows() == [("a'b", 10), ("c", 2)]
