@@ -127,13 +127,14 @@ def _write(lake: LakeResource, table: str, new: pl.DataFrame) -> None:
         lake.replace_keys("silver", table, rows, key, changed.to_list())
 
 
-def _run_dims(lake: LakeResource) -> dict[str, str]:
+def _run_dims(lake: LakeResource, tags: dict[str, str] | None = None) -> dict[str, str]:
     with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize(
             [*DIMS, *EXTERNAL],
             resources={"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)},
             instance=instance,
             selection=dg.AssetSelection.assets(*DIMS),
+            tags=tags,
         )
     assert result.success
     return {
@@ -227,3 +228,34 @@ def test_orders_changes_alone_move_first_order_dates_and_shrink_the_calendar(
     assert calendar.get_column("date_key").to_list() == [
         20260303, 20260304, 20260305, 20260306, 20260307,
     ]  # fmt: skip
+
+
+def test_a_tier_change_opens_a_version_and_a_full_refresh_keeps_the_history(
+    tmp_path: Path,
+) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    bronze = {"loyalty_tier": "bronze", "country": "DE", "city": "Berlin", "updated_days": 1}
+    gold_tier = {**bronze, "loyalty_tier": "gold", "updated_days": 3}
+    orders = {"O1": ("C1", "placed", 1)}
+    states: tuple = ({},) * 5
+    for customers in ({"C1": bronze, "C2": bronze}, {"C1": gold_tier, "C2": bronze}):
+        silver_now, states = _silver((customers, orders, None, None, None), states)
+        for table, frame in silver_now.items():
+            _write(lake, table, frame)
+        _run_dims(lake)
+    history = lake.scan("gold", "dim_customer").collect().sort("customer_key")
+
+    # C1 moved to gold on day 3 (REGISTERED + 3 days): version 1 closed there, version 2 open.
+    rows = history.sort("customer_id", "version").select(
+        "customer_id", "version", "loyalty_tier", "is_current"
+    )
+    assert rows.rows() == [
+        ("<unknown>", 1, None, True),
+        ("C1", 1, "bronze", False),
+        ("C1", 2, "gold", True),
+        ("C2", 1, "bronze", True),
+    ]
+    modes = _run_dims(lake, tags={"retail/full_refresh": "true"})
+    assert modes["dim_customer"] == "full"
+    rebuilt = lake.scan("gold", "dim_customer").collect().sort("customer_key")
+    assert_frame_equal(rebuilt, history)
