@@ -25,7 +25,7 @@ from retail_platform_tests.assets.gold.gold_history import SilverHistory
 FLAG = "_delete"
 
 
-def _payments(*rows: tuple[str, date]) -> pl.DataFrame:
+def payments_rows(*rows: tuple[str, date]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {"payment_id": pid, "order_id": "O1", "amount": Decimal("10.00"), "currency": "USD",
@@ -57,7 +57,7 @@ def payments_lake(tmp_path: Path) -> LakeResource:
         schema=silver.FX_RATES.polars_schema,
     )  # fmt: skip
     lake.replace_table("silver", "fx_rates", rates)
-    payments = _payments(("A1", date(2026, 10, 1)), ("A2", date(2026, 10, 2)))
+    payments = payments_rows(("A1", date(2026, 10, 1)), ("A2", date(2026, 10, 2)))
     lake.merge_rows("silver", "payments", payments, ["payment_id"], FLAG)
     calendar(lake, date(2026, 10, 1), date(2026, 10, 3))
     return lake
@@ -81,7 +81,7 @@ def test_a_slice_failing_an_audit_commits_nothing_and_keeps_the_progress(
     consumed = lake.progress("gold", "fact_payments", "payments")
     # A late payment dated outside the calendar: its date_key has no dim_date row.
     lake.merge_rows(
-        "silver", "payments", _payments(("A3", date(2026, 10, 5))), ["payment_id"], FLAG
+        "silver", "payments", payments_rows(("A3", date(2026, 10, 5))), ["payment_id"], FLAG
     )
 
     refused = materialize_payments(lake)

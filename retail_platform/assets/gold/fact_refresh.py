@@ -27,6 +27,7 @@ import polars as pl
 from retail_platform.assets.gold.increment import (
     FULL,
     UNCHANGED,
+    ChangesUnreadableError,
     GoldInput,
     GoldPlan,
     GoldRun,
@@ -134,7 +135,11 @@ def _refresh(
         return plan.full(build(plan.scan).collect(engine="streaming"))
     if plan.mode == UNCHANGED:
         return plan.unchanged(DATE_KEY)
-    dates = affected(plan)
+    try:
+        dates = affected(plan)
+    except ChangesUnreadableError as error:  # the plan saw both ends, not every file between
+        return _refresh(plan.rebuilt(f"{error}: rebuilt in full"), affected, build, source,
+                        date_column)  # fmt: skip
 
     def read(table: str) -> pl.LazyFrame:
         frame = plan.scan(table)

@@ -117,6 +117,10 @@ class GoldSlice:
         }
 
 
+class ChangesUnreadableError(RuntimeError):
+    """An input's changes could not be read while the run read them."""
+
+
 @dataclass(frozen=True)
 class GoldPlan:
     table: str
@@ -145,9 +149,16 @@ class GoldPlan:
         found = self.lake.changes(
             position.layer, position.table, position.since, position.now, columns
         )
-        if found is None:  # vacuumed between the plan and now: the run fails, the next is full
-            raise RuntimeError(f"{position.layer}.{position.table}: changes no longer readable")
+        if found is None:  # e.g. change files vacuumed: the caller rebuilds (`rebuilt`)
+            name = f"{position.layer}.{position.table}"
+            raise ChangesUnreadableError(
+                f"{name} changes since version {position.since} unreadable"
+            )
         return found
+
+    def rebuilt(self, reason: str) -> GoldPlan:
+        """The same positions, planned as a full build (an input's changes proved unreadable)."""
+        return GoldPlan(self.table, FULL, reason, self.positions, self.lake)
 
     def changed_values(self, table: str, columns: Iterable[str]) -> pl.LazyFrame:
         """Distinct values of `columns` in the input's changed rows, before and after."""

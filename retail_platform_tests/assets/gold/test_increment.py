@@ -1,5 +1,6 @@
 """plan_gold: full, incremental or unchanged, and why."""
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -8,6 +9,7 @@ import pytest
 from deltalake import write_deltalake
 
 from retail_platform.assets.gold import star
+from retail_platform.assets.gold.fact_refresh import refresh_fact_payments
 from retail_platform.assets.gold.increment import (
     FULL,
     INCREMENTAL,
@@ -24,7 +26,7 @@ from retail_platform.quality.publish import (
     record_slice_progress,
 )
 from retail_platform.resources.lake import LakeResource
-from retail_platform_tests.quality.test_audit_slice import payments_lake
+from retail_platform_tests.quality.test_audit_slice import payments_lake, payments_rows
 
 SOURCE = GoldInput("silver", "src")
 RATES = GoldInput("silver", "rates", small=True)
@@ -134,3 +136,36 @@ def test_the_full_refresh_tag_or_config_rebuilds_a_fact_and_says_so(tmp_path: Pa
     assert mode(tags={FULL_REFRESH_TAG: "true"}) == (FULL, "full refresh requested")
     config = {"ops": {"gold__fact_payments": {"config": {"full_refresh": True}}}}
     assert mode(run_config=config) == (FULL, "full refresh requested")
+
+
+def test_changes_found_unreadable_while_reading_rebuild_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = payments_lake(tmp_path)
+    resources = {"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)}
+    assert dg.materialize([star.fact_payments], resources=resources).success
+    lake.merge_rows("silver", "payments", _late_payment(), ["payment_id"], FLAG)
+    readable = LakeResource.changes
+
+    def vacuumed_between(
+        self: LakeResource,
+        layer: str,
+        table: str,
+        since: int,
+        until: int | None = None,
+        columns: object = None,
+    ) -> object:
+        if table == "payments" and until != since:  # both ends readable, the files between not
+            return None
+        return readable(self, layer, table, since, until, columns)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LakeResource, "changes", vacuumed_between)
+    piece = refresh_fact_payments(lake, GoldRun("r2"))
+
+    assert piece.mode == FULL
+    assert piece.reason == "silver.payments changes since version 0 unreadable: rebuilt in full"
+    assert sorted(piece.rows.get_column("payment_id")) == ["A1", "A2", "A3"]
+
+
+def _late_payment() -> pl.DataFrame:
+    return payments_rows(("A3", date(2026, 10, 2)))
