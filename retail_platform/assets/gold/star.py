@@ -12,6 +12,12 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.contract_metadata import column_lineage
+from retail_platform.assets.gold.dimensions import (
+    publish_dim_customer,
+    publish_dim_date,
+    publish_dim_partner,
+    publish_dim_product,
+)
 from retail_platform.assets.gold.fact_refresh import (
     refresh_fact_order_lines,
     refresh_fact_partner_sales,
@@ -30,12 +36,6 @@ from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.freshness import GOLD_FRESHNESS
 from retail_platform.resources.lake import LakeResource
-from retail_platform.transforms.gold.customers import build_dim_customer
-from retail_platform.transforms.gold.dimensions import (
-    build_dim_date_spanning,
-    build_dim_partner,
-    build_dim_product,
-)
 
 KINDS = {"delta", "polars"}
 
@@ -94,70 +94,54 @@ def gold_output(
     return dg.Output(frame, metadata=metadata)
 
 
-@dg.asset(
-    **gold_asset_kwargs(
-        gold.DIM_CUSTOMER, ins={"customers": _silver("customers"), "orders": _silver("orders")}
-    )
-)
+def slice_output(
+    contract: TableContract, piece: GoldSlice, **metadata: object
+) -> dg.Output[GoldSlice]:
+    """A dimension's GoldSlice with the column lineage (the IO manager adds the refresh
+    metadata); UI metadata only for a whole build, as for the facts."""
+    lineage = column_lineage(contract)
+    if lineage is not None:
+        metadata["dagster/column_lineage"] = lineage
+    if piece.whole:
+        metadata = {**gold_ui_metadata(contract.name, piece.rows), **metadata}
+    return dg.Output(piece, metadata=metadata)
+
+
+# The dimensions read silver at the versions their plan records (assets/gold/dimensions.py),
+# so silver is a dependency here, not a loaded input.
+@dg.asset(**gold_asset_kwargs(gold.DIM_CUSTOMER, deps=_silver_deps("customers", "orders")))
 def dim_customer(
-    customers: pl.LazyFrame, orders: pl.LazyFrame, lake: LakeResource
-) -> dg.Output[pl.DataFrame]:
-    """Keeps its own history: each build compares silver with the previous dim_customer."""
-    previous = None
-    if lake.exists("gold", "dim_customer"):
-        stored = lake.scan("gold", "dim_customer")
-        # A table from before a contract change cannot carry history forward: start anew.
-        if stored.collect_schema() == gold.DIM_CUSTOMER.polars_schema:
-            previous = stored.collect().lazy()
-    frame = build_dim_customer(customers, orders, previous).collect()
-    current = frame.filter(pl.col("is_current") & (pl.col("customer_key") != -1))  # not unknown
-    return gold_output(
-        gold.DIM_CUSTOMER,
-        frame,
-        customers=current.height,
-        versions=frame.height,
-        customers_with_history=frame.filter(pl.col("version") > 1)
-        .get_column("customer_id")
-        .n_unique(),
-    )
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    """Keeps its own history: each run compares the changed customers' silver rows with their
+    previous versions in dim_customer."""
+    piece, counts = publish_dim_customer(lake, gold_run(context, config))
+    return slice_output(gold.DIM_CUSTOMER, piece, **counts)
 
 
-@dg.asset(**gold_asset_kwargs(gold.DIM_PRODUCT, ins={"products": _silver("products")}))
-def dim_product(products: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
-    return gold_output(gold.DIM_PRODUCT, build_dim_product(products).collect())
+@dg.asset(**gold_asset_kwargs(gold.DIM_PRODUCT, deps=_silver_deps("products")))
+def dim_product(
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    return slice_output(gold.DIM_PRODUCT, publish_dim_product(lake, gold_run(context, config)))
 
 
-@dg.asset(**gold_asset_kwargs(gold.DIM_PARTNER, ins={"partners": _silver("partners")}))
-def dim_partner(partners: pl.LazyFrame) -> dg.Output[pl.DataFrame]:
-    return gold_output(gold.DIM_PARTNER, build_dim_partner(partners).collect())
+@dg.asset(**gold_asset_kwargs(gold.DIM_PARTNER, deps=_silver_deps("partners")))
+def dim_partner(
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
+    return slice_output(gold.DIM_PARTNER, publish_dim_partner(lake, gold_run(context, config)))
 
 
 @dg.asset(
-    **gold_asset_kwargs(
-        gold.DIM_DATE,
-        ins={
-            "orders": _silver("orders"),
-            "payments": _silver("payments"),
-            "partner_sales": _silver("partner_sales"),
-        },
-    )
+    **gold_asset_kwargs(gold.DIM_DATE, deps=_silver_deps("orders", "payments", "partner_sales"))
 )
 def dim_date(
-    orders: pl.LazyFrame, payments: pl.LazyFrame, partner_sales: pl.LazyFrame
-) -> dg.Output[pl.DataFrame]:
+    context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
+) -> dg.Output[GoldSlice]:
     """Spans the first to the last date of any fact, so every fact date resolves."""
-    dates = pl.concat(
-        [
-            orders.select(pl.col("order_date").alias("date")),
-            payments.select(pl.col("payment_date").alias("date")),
-            partner_sales.select(pl.col("invoice_date").alias("date")),
-        ]
-    )
-    frame = build_dim_date_spanning(dates).collect()
-    if frame.is_empty():
-        raise ValueError("dim_date: silver orders, payments and partner sales are all empty")
-    first, last = frame.get_column("date").min(), frame.get_column("date").max()
-    return gold_output(gold.DIM_DATE, frame, first_date=str(first), last_date=str(last))
+    piece, span = publish_dim_date(lake, gold_run(context, config))
+    return slice_output(gold.DIM_DATE, piece, first_date=str(span.first), last_date=str(span.last))
 
 
 @dg.asset(

@@ -1,0 +1,174 @@
+"""Incremental dimensions: the rows of a dimension for the natural keys that changed.
+
+Each function returns a *slice*: every row the full build would hold for a set of natural
+keys (values of one column), computed from only those keys' input rows. Publishing the slice
+(replace the rows carrying those values, keep the others) leaves the dimension equal to the
+full build, because every dimension row depends only on its own key's inputs:
+
+- dim_customer (SCD2): a customer's versions depend on its silver row, its orders (the first
+  order date) and its own previous versions. The changed customers are those in silver
+  customers' change feed plus every customer_id in silver orders' change feed, before and after
+  the change (an order moved to another customer, cancelled or re-dated moves a first order date).
+- dim_product / dim_partner: one row per silver row; a removed product's slice is empty, so
+  publishing it deletes the row.
+- The unknown members are never in a slice (their natural key is excluded), so they stay.
+
+dim_date is a calendar over a span: see ``date_span_after`` and ``dim_date_slice``.
+All functions are pure (LazyFrame in and out, or plain values); the assets do the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from retail_platform.transforms.gold.customers import build_dim_customer
+from retail_platform.transforms.gold.dimensions import (
+    UNKNOWN_ID,
+    build_dim_date,
+    build_dim_partner,
+    build_dim_product,
+)
+
+# The change types of a Delta change data feed that describe a row as it was before.
+REMOVED = ("delete", "update_preimage")
+
+
+def changed_keys(column: str, *changes: pl.LazyFrame | None) -> pl.LazyFrame:
+    """The distinct non-null values of ``column`` over change feeds (every change type: a
+    pre-image names the key as it was, a post-image as it is), the unknown member's id excluded."""
+    frames = [c.select(pl.col(column).cast(pl.String)) for c in changes if c is not None]
+    if not frames:
+        return pl.LazyFrame(schema={column: pl.String})
+    return (
+        pl.concat(frames)
+        .filter(pl.col(column).is_not_null() & (pl.col(column) != UNKNOWN_ID))
+        .unique()
+        .sort(column)
+    )
+
+
+def _known(keys: Collection[str]) -> list[str]:
+    return sorted({key for key in keys if key != UNKNOWN_ID})
+
+
+def dim_customer_slice(
+    customer_ids: Collection[str],
+    customers: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    previous: pl.LazyFrame | None,
+) -> pl.LazyFrame:
+    """dim_customer's rows for ``customer_ids``: build_dim_customer on those customers' silver
+    rows, orders and previous versions only (the filters push down into the scans)."""
+    wanted = _known(customer_ids)
+    of_wanted = pl.col("customer_id").is_in(wanted)
+    before = previous.filter(of_wanted) if previous is not None else None
+    dim = build_dim_customer(customers.filter(of_wanted), orders.filter(of_wanted), before)
+    return dim.filter(of_wanted)  # drops the rebuilt unknown member: it stays as published
+
+
+def dim_product_slice(product_ids: Collection[str], products: pl.LazyFrame) -> pl.LazyFrame:
+    """dim_product's rows for ``product_ids`` (none for a product gone from silver)."""
+    of_wanted = pl.col("product_id").is_in(_known(product_ids))
+    return build_dim_product(products.filter(of_wanted)).filter(of_wanted)
+
+
+def dim_partner_slice(partner_ids: Collection[str], partners: pl.LazyFrame) -> pl.LazyFrame:
+    """dim_partner's rows for ``partner_ids`` (none for a partner gone from silver)."""
+    of_wanted = pl.col("partner_id").is_in(_known(partner_ids))
+    return build_dim_partner(partners.filter(of_wanted)).filter(of_wanted)
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    """First and last day of the calendar, inclusive."""
+
+    first: date
+    last: date
+
+    def days(self) -> set[date]:
+        return {self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)}
+
+
+def change_dates(changes: pl.LazyFrame, column: str, key: Sequence[str]) -> pl.LazyFrame:
+    """``date`` and ``removed`` of a change feed with ``_commit_version``, deduplicated: what
+    ``date_span_after`` needs.
+
+    ``removed``: the date of every row as it was before a change (a delete or a pre-image).
+    Not removed: the date of each ``key`` (the input's primary key) as it is now, i.e. of its
+    last commit's insert or post-image; a row added and removed again within the feed's range
+    is not there now and must not widen the calendar.
+    """
+    kind = pl.col("_change_type")
+    removed = changes.filter(kind.is_in(REMOVED)).select(date=pl.col(column), removed=pl.lit(True))
+    last_commit = pl.col("_commit_version") == pl.col("_commit_version").max().over(key)
+    present = changes.filter(last_commit & ~kind.is_in(REMOVED)).select(
+        date=pl.col(column), removed=pl.lit(False)
+    )
+    return pl.concat([removed, present]).drop_nulls("date").unique()
+
+
+def date_span_after(current: DateSpan, changed: pl.DataFrame) -> DateSpan | None:
+    """The span after the changes (``change_dates`` rows of every input), or None when the
+    changes cannot tell: a row left a boundary day, which may now be empty (then the caller
+    reads the min and max dates of the inputs again, one column each).
+
+    Dates added inside the span change nothing; added outside, they widen it.
+    """
+    removed = changed.filter(pl.col("removed")).get_column("date")
+    if removed.is_in([current.first, current.last]).any():
+        return None
+    added = changed.filter(~pl.col("removed")).get_column("date")
+    if added.is_empty():
+        return current
+    return DateSpan(min(current.first, added.min()), max(current.last, added.max()))  # type: ignore[type-var]
+
+
+def dates_span(dates: pl.LazyFrame) -> pl.LazyFrame:
+    """One row ``first``, ``last`` of a frame's ``date`` column (nulls when it is empty)."""
+    return dates.select(first=pl.col("date").min(), last=pl.col("date").max())
+
+
+@dataclass(frozen=True)
+class DateSlice:
+    """dim_date's rows to publish for ``date_keys``: the days entering the span (rows) and the
+    days leaving it (keys without rows, so publishing deletes them)."""
+
+    rows: pl.LazyFrame
+    date_keys: list[int]
+
+
+def _key(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
+
+
+def dim_date_slice(old: DateSpan, new: DateSpan) -> DateSlice:
+    """The slice turning the calendar over ``old`` into the calendar over ``new``.
+
+    Days in both keep their rows (a calendar row depends on its day only); an unchanged span
+    gives an empty slice. The calendar is small (366 rows a year), so the set arithmetic on
+    days is cheap at any history length.
+    """
+    before, after = old.days(), new.days()
+    entering = sorted(after - before)
+    keys = sorted(_key(day) for day in before ^ after)
+    if not entering:
+        rows = build_dim_date(new.first, new.first).filter(pl.lit(False))
+    else:
+        rows = build_dim_date(entering[0], entering[-1]).filter(
+            pl.col("date_key").is_in([_key(day) for day in entering])
+        )
+    return DateSlice(rows=rows, date_keys=keys)
+
+
+def all_change_dates(
+    feeds: Iterable[tuple[pl.LazyFrame | None, str, Sequence[str]]],
+) -> pl.LazyFrame:
+    """``change_dates`` of several (change feed, date column, key) triples, None feeds skipped."""
+    frames = [change_dates(feed, column, key) for feed, column, key in feeds if feed is not None]
+    if not frames:
+        return pl.LazyFrame(schema={"date": pl.Date, "removed": pl.Boolean})
+    return pl.concat(frames).unique()

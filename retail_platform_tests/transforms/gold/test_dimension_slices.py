@@ -1,0 +1,197 @@
+"""Incremental dimension slices: small hand-built inputs, expected rows worked out by hand."""
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from retail_platform.contracts import gold, silver
+from retail_platform.transforms.gold.customers import OPEN_END, build_dim_customer
+from retail_platform.transforms.gold.dimension_slices import (
+    DateSpan,
+    all_change_dates,
+    changed_keys,
+    date_span_after,
+    dim_customer_slice,
+    dim_date_slice,
+    dim_partner_slice,
+    dim_product_slice,
+)
+from retail_platform_tests.transforms.gold.keys_for_tests import expected_key
+from retail_platform_tests.transforms.gold.test_customers import (
+    REGISTERED,
+    TIER_CHANGE,
+    customer,
+    customers,
+    orders,
+)
+
+
+def feed(column: str, *rows: tuple[str | None, str]) -> pl.LazyFrame:
+    """A change data feed: (value, _change_type) rows."""
+    return pl.LazyFrame(
+        {column: [value for value, _ in rows], "_change_type": [kind for _, kind in rows]},
+        schema={column: pl.String, "_change_type": pl.String},
+    )
+
+
+def test_changed_keys_take_pre_and_post_images_once_without_nulls_or_the_unknown_id() -> None:
+    customer_feed = feed("customer_id", ("C2", "update_preimage"), ("C2", "update_postimage"))
+    order_feed = feed(
+        "customer_id",
+        ("C1", "update_preimage"),  # the order moved from C1 ...
+        ("C3", "update_postimage"),  # ... to C3: both first order dates may move
+        (None, "insert"),
+        ("<unknown>", "delete"),
+    )
+
+    keys = changed_keys("customer_id", customer_feed, None, order_feed).collect()
+
+    assert keys.get_column("customer_id").to_list() == ["C1", "C2", "C3"]
+    assert changed_keys("customer_id", None).collect().height == 0
+
+
+def test_dim_customer_slice_holds_only_the_changed_customers_versions() -> None:
+    first = build_dim_customer(customers(customer("C1"), customer("C2")), orders(), None)
+    now = customers(customer("C1", loyalty_tier="gold", updated_at=TIER_CHANGE), customer("C2"))
+    placed = orders(
+        ("O1", "C1", "placed", date(2026, 10, 6)), ("O2", "C2", "paid", date(2026, 3, 1))
+    )
+
+    rows = dim_customer_slice(["C1"], now, placed, first).collect()
+
+    assert rows.schema == gold.DIM_CUSTOMER.polars_schema
+    assert rows.select(
+        "customer_key", "customer_id", "version", "valid_from", "valid_to", "is_current",
+        "loyalty_tier", "first_order_date",
+    ).rows() == [
+        (expected_key("C1", "1"), "C1", 1, REGISTERED, TIER_CHANGE, False, "bronze",
+         date(2026, 10, 6)),
+        (expected_key("C1", "2"), "C1", 2, TIER_CHANGE, OPEN_END, True, "gold",
+         date(2026, 10, 6)),
+    ]  # fmt: skip
+
+
+def test_dim_customer_slice_of_a_customer_gone_from_silver_keeps_its_versions() -> None:
+    first = build_dim_customer(customers(customer("C1"), customer("C9")), orders(), None)
+
+    rows = dim_customer_slice(["C9", "<unknown>"], customers(customer("C1")), orders(), first)
+    rows = rows.collect()
+
+    assert rows.select("customer_key", "customer_id", "version", "is_current").rows() == [
+        (expected_key("C9", "1"), "C9", 1, True),
+    ]
+
+
+def product(product_id: str, price: str) -> dict[str, object]:
+    return {
+        "product_id": product_id, "sku": f"SKU-{product_id}", "name": product_id,
+        "category": "home", "brand": "Acme", "unit_price": Decimal(price), "currency": "EUR",
+        "active": True, "updated_at": REGISTERED,
+    }  # fmt: skip
+
+
+def test_dim_product_slice_recomputes_changed_products_and_drops_removed_ones() -> None:
+    products = pl.LazyFrame(
+        [product("P1", "2.50"), product("P2", "9.99")], schema=silver.PRODUCTS.polars_schema
+    )
+
+    rows = dim_product_slice(["P2", "P7"], products).collect()  # P7 left silver
+
+    assert rows.schema == gold.DIM_PRODUCT.polars_schema
+    assert rows.select("product_key", "product_id", "unit_price").rows() == [
+        (expected_key("P2"), "P2", Decimal("9.99")),
+    ]
+
+
+def test_dim_partner_slice_never_carries_the_unknown_partner() -> None:
+    partners = pl.LazyFrame(
+        [
+            {
+                "partner_id": "PTN01",
+                "name": "Harbour",
+                "country": "GB",
+                "commission_rate": Decimal("0.1200"),
+                "contact_email": None,
+                "onboarded_at": date(2024, 3, 1),
+                "ingested_at": REGISTERED,
+            },
+        ],
+        schema=silver.PARTNERS.polars_schema,
+    )
+
+    rows = dim_partner_slice(["PTN01", "<unknown>"], partners).collect()
+
+    assert rows.select("partner_key", "partner_id").rows() == [(expected_key("PTN01"), "PTN01")]
+
+
+SPAN = DateSpan(date(2026, 3, 1), date(2026, 3, 10))
+
+
+def dated(*rows: tuple[str, date, str, int]) -> pl.LazyFrame:
+    """A change feed of orders: (order_id, order_date, _change_type, _commit_version) rows."""
+    return pl.LazyFrame(
+        rows,
+        schema={"order_id": pl.String, "order_date": pl.Date, "_change_type": pl.String,
+                "_commit_version": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+
+
+def changes(*rows: tuple[str, date, str, int]) -> pl.DataFrame:
+    feeds = [(dated(*rows), "order_date", ["order_id"]), (None, "payment_date", ["payment_id"])]
+    return all_change_dates(feeds).collect()
+
+
+def test_dates_inside_the_span_keep_it_and_dates_outside_widen_it() -> None:
+    inside = changes(("O1", date(2026, 3, 5), "insert", 3), ("O2", date(2026, 3, 2), "delete", 3))
+    assert date_span_after(SPAN, inside) == SPAN
+
+    later = changes(
+        ("O1", date(2026, 3, 4), "update_preimage", 3),
+        ("O1", date(2026, 3, 12), "update_postimage", 3),
+        ("O2", date(2026, 2, 27), "insert", 4),
+    )
+    assert date_span_after(SPAN, later) == DateSpan(date(2026, 2, 27), date(2026, 3, 12))
+
+
+def test_a_row_added_and_removed_again_since_the_last_run_does_not_widen_the_span() -> None:
+    # O3 was placed on 2026-02-20 at version 3, re-dated to 2026-03-05 at 4; O4 came and went.
+    gone = changes(
+        ("O3", date(2026, 2, 20), "insert", 3),
+        ("O3", date(2026, 2, 20), "update_preimage", 4),
+        ("O3", date(2026, 3, 5), "update_postimage", 4),
+        ("O4", date(2026, 3, 20), "insert", 3),
+        ("O4", date(2026, 3, 20), "delete", 5),
+    )
+    assert date_span_after(SPAN, gone) == SPAN
+
+
+def test_a_row_leaving_a_boundary_day_asks_for_the_span_to_be_read_again() -> None:
+    assert date_span_after(SPAN, changes(("O1", date(2026, 3, 10), "delete", 3))) is None
+    left = changes(
+        ("O1", date(2026, 3, 1), "update_preimage", 3),
+        ("O1", date(2026, 3, 2), "update_postimage", 3),
+    )
+    assert date_span_after(SPAN, left) is None
+    # Arriving on a boundary day changes nothing.
+    assert date_span_after(SPAN, changes(("O1", date(2026, 3, 1), "insert", 3))) == SPAN
+
+
+def test_dim_date_slice_adds_the_entering_days_and_deletes_the_leaving_ones() -> None:
+    widened = dim_date_slice(SPAN, DateSpan(date(2026, 3, 1), date(2026, 3, 12)))
+    assert widened.date_keys == [20260311, 20260312]
+    assert widened.rows.collect().select("date_key", "day_name").rows() == [
+        (20260311, "Wednesday"),
+        (20260312, "Thursday"),
+    ]
+
+    # The first two days left, one day was added at the end.
+    moved = dim_date_slice(SPAN, DateSpan(date(2026, 3, 3), date(2026, 3, 11)))
+    assert moved.date_keys == [20260301, 20260302, 20260311]
+    assert moved.rows.collect().get_column("date_key").to_list() == [20260311]
+
+    same = dim_date_slice(SPAN, SPAN)
+    assert same.date_keys == []
+    assert same.rows.collect().schema == gold.DIM_DATE.polars_schema
+    assert same.rows.collect().height == 0
