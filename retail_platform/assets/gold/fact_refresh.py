@@ -52,7 +52,8 @@ from retail_platform.transforms.gold.facts import (
 )
 
 DATE_KEY = "date_key"
-FX = GoldInput("silver", "fx_rates", small=True)
+# Facts convert with these rates: another reporting currency rebuilds every fact.
+FX = GoldInput("silver", "fx_rates", small=True, whole_column="reporting_currency")
 ORDER_LINE_INPUTS = (
     GoldInput("silver", "order_lines"),
     GoldInput("silver", "orders"),

@@ -69,6 +69,9 @@ class GoldInput:
     layer: str
     table: str
     small: bool = False
+    whole_column: str | None = None
+    """A column whose every value the whole gold table depends on (the reporting currency of
+    the rates): a changed value rebuilds the gold table in full."""
 
 
 @dataclass(frozen=True)
@@ -210,5 +213,24 @@ def plan_gold(
             return plan(FULL, f"{name} was replaced whole since version {position}")
         if lake.changes(item.layer, item.table, position, position) is None:
             return plan(FULL, f"{name} version {position} has no readable change data feed")
+        if item.whole_column is not None:
+            moved_values = _values_changed(lake, item, position, item.whole_column)
+            if moved_values:
+                return plan(FULL, f"{name}.{item.whole_column} changed: {moved_values}")
     names = ", ".join(f"{i.layer}.{i.table} {since[i]}->{now[i]}" for i in moved)
     return plan(INCREMENTAL, f"changes in {names}")
+
+
+def _values_changed(lake: LakeResource, item: GoldInput, since: int, column: str) -> str:
+    """'old -> new' when the changes since `since` carry a value of `column` the table no
+    longer holds (e.g. the rates were rebuilt for another reporting currency); else ''."""
+    changes = lake.changes(item.layer, item.table, since, columns=[column])
+    if changes is None:
+        return ""
+    current = lake.scan(item.layer, item.table).select(pl.col(column).unique())
+    gone = changes.select(pl.col(column).unique()).join(current, on=column, how="anti").collect()
+    if gone.is_empty():
+        return ""
+    old = ", ".join(sorted(str(value) for value in gone.get_column(column).drop_nulls()))
+    new = ", ".join(sorted(str(value) for value in current.collect().get_column(column)))
+    return f"{old or 'null'} -> {new or 'none'}"

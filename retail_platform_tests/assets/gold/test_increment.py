@@ -101,6 +101,32 @@ def test_a_whole_rewrite_of_a_large_input_rebuilds_of_a_small_one_does_not(
     assert _plan(lake) == (FULL, "silver.src was replaced whole since version 0")
 
 
+def test_a_new_reporting_currency_in_the_rates_rebuilds_every_fact(tmp_path: Path) -> None:
+    """New rates in the same currency change some dates; another reporting currency changes
+    every amount, including dates no rate covers (they must fail the audit, not keep USD)."""
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    rates = GoldInput("silver", "rates", small=True, whole_column="reporting_currency")
+    usd = pl.DataFrame({"rate_date": [1, 2], "reporting_currency": ["USD", "USD"]})
+    lake.replace_table("silver", "rates", usd)
+    lake.merge_rows("silver", "src", _src((1, 1)), ["d"], FLAG)
+    plan = plan_gold(lake, CONTRACT, [SOURCE, rates], GoldRun("r1"))
+    piece = plan.full(plan.scan("src").collect())
+    commit_slice(lake, "gold", "toy", piece)
+    record_slice_progress(lake, "gold", "toy", piece, "r1")
+
+    lake.replace_table(
+        "silver", "rates", usd.vstack(usd.with_columns(rate_date=pl.lit(3, pl.Int64)))
+    )
+    assert plan_gold(lake, CONTRACT, [SOURCE, rates], GoldRun("r2")).mode == INCREMENTAL
+
+    lake.replace_table("silver", "rates", usd.with_columns(reporting_currency=pl.lit("EUR")))
+    plan = plan_gold(lake, CONTRACT, [SOURCE, rates], GoldRun("r3"))
+    assert (plan.mode, plan.reason) == (
+        FULL,
+        "silver.rates.reporting_currency changed: USD -> EUR",
+    )
+
+
 def test_an_input_without_progress_or_a_table_off_contract_rebuilds(lake: LakeResource) -> None:
     _publish_full(lake)
     lake.replace_table("silver", "extra", pl.DataFrame({"x": [1]}))
