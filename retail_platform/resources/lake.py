@@ -359,6 +359,11 @@ class DeltaLakeIOManager(dg.ConfigurableIOManager):
     ) -> None:
         if obj is None:
             return
+        if not isinstance(obj, pl.DataFrame | pl.LazyFrame):
+            raise TypeError(
+                f"{context.asset_key.to_user_string()}: a {type(obj).__name__} is published by "
+                "the gold IO manager (quality/publish.py AuditedDeltaIOManager), not this one"
+            )
         frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
         layer, table = _layer_and_table(context.asset_key)
         if context.has_asset_partitions:

@@ -12,7 +12,8 @@ import yaml
 
 from retail_platform.environment import Environment, local_resources
 from retail_platform.local.stack import StackState
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.quality.publish import AuditedDeltaIOManager
+from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.docker.postgres_server import (
     PostgresServer,
     find_binaries,
@@ -111,7 +112,7 @@ def test_assets_materialize_with_the_production_storage_on_postgresql(
             instance=instance,
             resources={
                 "lake": lake,
-                "io_manager": DeltaLakeIOManager(lake=lake),
+                "io_manager": AuditedDeltaIOManager(lake=lake),  # as the platform publishes gold
                 "partner_drops": stack_resources["partner_drops"],
                 "pii_masking": stack_resources["pii_masking"],
             },

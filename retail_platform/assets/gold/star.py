@@ -9,7 +9,6 @@ which is what the open-source UI shows.
 from typing import Any
 
 import dagster as dg
-import polars as pl
 
 from retail_platform.assets.contract_metadata import column_lineage
 from retail_platform.assets.gold.dimensions import (
@@ -40,32 +39,12 @@ from retail_platform.resources.lake import LakeResource
 KINDS = {"delta", "polars"}
 
 
-def _silver(table: str) -> dg.AssetIn:
-    return dg.AssetIn(key=["silver", table])
-
-
-def _gold(table: str) -> dg.AssetIn:
-    return dg.AssetIn(key=["gold", table])
-
-
 def _dims(*tables: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["gold", table]) for table in tables]
 
 
 def _silver_deps(*tables: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["silver", table]) for table in tables]
-
-
-def fact_output(contract: TableContract, piece: GoldSlice) -> dg.Output[GoldSlice]:
-    """A fact's slice (the IO manager audits and publishes it and reports its refresh mode):
-    UI metadata only for a whole build, a slice's totals are not the table's."""
-    metadata: dict[str, object] = {}
-    lineage = column_lineage(contract)
-    if lineage is not None:
-        metadata["dagster/column_lineage"] = lineage
-    if piece.whole:
-        metadata = {**gold_ui_metadata(contract.name, piece.rows), **metadata}
-    return dg.Output(piece, metadata=metadata)
 
 
 def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
@@ -83,22 +62,12 @@ def gold_asset_kwargs(contract: TableContract, **extra: Any) -> dict[str, Any]:
     return {**kwargs, **extra}
 
 
-def gold_output(
-    contract: TableContract, frame: pl.DataFrame, **metadata: object
-) -> dg.Output[pl.DataFrame]:
-    lineage = column_lineage(contract)
-    if lineage is not None:
-        metadata["dagster/column_lineage"] = lineage
-    # Date range, currencies, totals and KPIs as numbers: the UI plots them over time.
-    metadata = {**gold_ui_metadata(contract.name, frame), **metadata}
-    return dg.Output(frame, metadata=metadata)
-
-
 def slice_output(
     contract: TableContract, piece: GoldSlice, **metadata: object
 ) -> dg.Output[GoldSlice]:
-    """A dimension's GoldSlice with the column lineage (the IO manager adds the refresh
-    metadata); UI metadata only for a whole build, as for the facts."""
+    """A table's GoldSlice (the IO manager audits and publishes it and reports its refresh
+    mode) with the column lineage; UI metadata only for a whole build: a slice's totals are
+    not the table's."""
     lineage = column_lineage(contract)
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
@@ -157,7 +126,7 @@ def fact_order_lines(
     context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
 ) -> dg.Output[GoldSlice]:
     """Rebuilt for the order dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
-    return fact_output(
+    return slice_output(
         gold.FACT_ORDER_LINES, refresh_fact_order_lines(lake, gold_run(context, config))
     )
 
@@ -172,7 +141,7 @@ def fact_payments(
     context: dg.AssetExecutionContext, config: GoldRefreshConfig, lake: LakeResource
 ) -> dg.Output[GoldSlice]:
     """Rebuilt for the payment dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
-    return fact_output(gold.FACT_PAYMENTS, refresh_fact_payments(lake, gold_run(context, config)))
+    return slice_output(gold.FACT_PAYMENTS, refresh_fact_payments(lake, gold_run(context, config)))
 
 
 @dg.asset(
@@ -189,7 +158,7 @@ def fact_partner_sales(
 ) -> dg.Output[GoldSlice]:
     """Rebuilt for the invoice dates its inputs' changes affect (assets/gold/fact_refresh.py)."""
     piece = refresh_fact_partner_sales(lake, gold_run(context, config))
-    return fact_output(gold.FACT_PARTNER_SALES, piece)
+    return slice_output(gold.FACT_PARTNER_SALES, piece)
 
 
 @dg.asset(
@@ -203,7 +172,7 @@ def fact_customer_retention(
 ) -> dg.Output[GoldSlice]:
     """Rebuilt for the cohorts the order facts' changes affect (assets/gold/mart_refresh.py)."""
     piece = refresh_fact_customer_retention(lake, gold_run(context, config))
-    return fact_output(gold.FACT_CUSTOMER_RETENTION, piece)
+    return slice_output(gold.FACT_CUSTOMER_RETENTION, piece)
 
 
 @dg.asset(
@@ -217,7 +186,7 @@ def kpi_daily(
 ) -> dg.Output[GoldSlice]:
     """Rebuilt for the dates the facts' changes affect (assets/gold/mart_refresh.py)."""
     piece = refresh_kpi_daily(lake, gold_run(context, config))
-    output = fact_output(gold.KPI_DAILY, piece)
+    output = slice_output(gold.KPI_DAILY, piece)
     if piece.whole:
         return output
     # The KPI plots follow the whole table: kpi_daily is one row a day, so the table as it
