@@ -50,7 +50,7 @@ from retail_platform.resources.lake_progress import (
     latest_progress,
     record_progress,
 )
-from retail_platform.sql_text import plain_identifier, sql_literal, typed_literal
+from retail_platform.sql_text import plain_identifier, typed_literal
 
 if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location should not pay
     from deltalake import DeltaTable
@@ -222,33 +222,13 @@ class LakeResource(dg.ConfigurableResource):
     def replace_keys(
         self, layer: str, table: str, frame: pl.DataFrame, column: str, keys: Collection[str]
     ) -> None:
-        """Atomically replace the rows whose `column` is one of `keys` by `frame`.
-
-        Every row of `frame` must carry one of `keys`, and an empty key set is refused, so the
-        predicate can never reach rows of other keys. Values are quoted as SQL literals. Columns
-        that `frame` adds are added to the table (schema merge); others read as null.
-        """
-        wanted = sorted(set(keys))
-        if not wanted:
+        """Atomically replace the rows whose text `column` is one of `keys` by `frame`
+        (`replace_values`); an empty key set is refused rather than committing nothing, since a
+        caller replacing keys always has some. Columns that `frame` adds are merged into the
+        schema; others read as null."""
+        if not keys:
             raise ValueError(f"{layer}.{table}: no keys to replace; refusing a table-wide write")
-        stray = frame.filter(~pl.col(column).is_in(wanted) | pl.col(column).is_null()).height
-        if stray:
-            raise ValueError(
-                f"{layer}.{table}: {stray} rows have a {column} outside the {len(wanted)} keys "
-                "being replaced; refusing to write them"
-            )
-        if not self.exists(layer, table):
-            self._create(layer, table, frame)
-            return
-        self._keep_change_feed(layer, table)
-        literals = ", ".join(sql_literal(key) for key in wanted)
-        self._write(
-            self.table_uri(layer, table),
-            frame,
-            mode="overwrite",
-            predicate=f"{plain_identifier(column)} IN ({literals})",
-            schema_mode="merge",
-        )
+        self.replace_values(layer, table, frame, column, [str(key) for key in keys])
 
     def append(self, layer: str, table: str, frame: pl.DataFrame) -> None:
         """Add rows in one commit (new columns are merged into the schema)."""

@@ -125,7 +125,7 @@ def test_replace_keys_refuses_no_keys_and_rows_of_other_keys(lake: LakeResource)
 
     with pytest.raises(ValueError, match="no keys to replace; refusing a table-wide write"):
         lake.replace_keys("bronze", "sales", _object_rows("k1", []), "_source_key", [])
-    with pytest.raises(ValueError, match=r"1 rows have a _source_key outside the 1 keys"):
+    with pytest.raises(ValueError, match=r"1 rows have a _source_key outside the 1 values"):
         lake.replace_keys("bronze", "sales", _object_rows("k2", ["2"]), "_source_key", ["k1"])
 
     assert _rows(lake) == [("k1", "1")]
