@@ -87,6 +87,11 @@ def publish_dim_customer(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, d
         changed_keys(column, plan.changes("customers", [column]), plan.changes("orders", [column])),
         column,
     )
+    total = customers.select(pl.len()).collect().item()
+    wide = plan.too_wide(len(ids), total, total)
+    if wide:  # most customers changed: the whole build is cheaper than their slice
+        frame = build_dim_customer(customers, orders, _previous_customers(lake)).collect()
+        return plan.rebuilt(f"changed customers: {wide}").full(frame), _customer_counts(frame)
     previous = lake.scan("gold", contract.name)
     rows = dim_customer_slice(ids, customers, orders, previous).collect(engine="streaming")
     # Counts of the slice only: the whole-table counts would need a scan of the history.

@@ -142,12 +142,28 @@ def _refresh(
         return _refresh(plan.rebuilt(f"{error}: rebuilt in full"), affected, build, source,
                         date_column)  # fmt: skip
 
+    wide = _dates_too_wide(plan, len(dates))
+    if wide:
+        return _refresh(plan.rebuilt(wide), affected, build, source, date_column)
+
     def read(table: str) -> pl.LazyFrame:
         frame = plan.scan(table)
         return frame.filter(pl.col(date_column).is_in(dates)) if table == source else frame
 
     rows = build(read).collect(engine="streaming") if dates else pl.DataFrame()
     return plan.slice(rows, DATE_KEY, _date_keys(dates))
+
+
+def _dates_too_wide(plan: GoldPlan, dates: int) -> str:
+    """The guard on the affected dates against the dates the published fact holds."""
+    if plan.run is None or plan.run.rebuild_share is None:
+        return ""
+    published = plan.lake.scan("gold", plan.table).select(
+        rows=pl.len(), dates=pl.col(DATE_KEY).n_unique()
+    )
+    counts = published.collect().row(0, named=True)
+    wide = plan.too_wide(dates, counts["dates"], counts["rows"])
+    return f"{dates} affected dates: {wide}" if wide else ""
 
 
 def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:

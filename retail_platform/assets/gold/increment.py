@@ -36,6 +36,13 @@ FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 GOLD = "gold"
 
 
+# A slice covering more than this share of a table costs more than rebuilding it (the slice
+# reads change feeds as large as the table and rewrites it anyway): plan a full build then.
+REBUILD_ABOVE_SHARE = 0.5
+# Below this many rows a table is cheap to rebuild or slice either way: no guard.
+GUARD_MIN_ROWS = 10_000
+
+
 class GoldRefreshConfig(dg.Config):
     full_refresh: bool = Field(
         default=False,
@@ -43,12 +50,20 @@ class GoldRefreshConfig(dg.Config):
         "their changes affect (after a contract change, or to repair). The run tag "
         "retail/full_refresh=true does the same for every silver and gold asset of a run.",
     )
+    rebuild_above_share: float = Field(
+        default=REBUILD_ABOVE_SHARE,
+        description="Build the whole table instead of a slice when the changes touch more "
+        "than this share of an input's rows or of the table's slices (1.0: always slice).",
+    )
 
 
 @dataclass(frozen=True)
 class GoldRun:
     run_id: str
     full_refresh: bool = False
+    rebuild_share: float | None = None
+    """Plan a full build when a slice would cover more than this share (None: never)."""
+    guard_min_rows: int = GUARD_MIN_ROWS
 
 
 def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> GoldRun:
@@ -57,7 +72,11 @@ def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> Go
     from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG
 
     tagged = context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
-    return GoldRun(context.run.run_id, full_refresh=config.full_refresh or tagged)
+    return GoldRun(
+        context.run.run_id,
+        full_refresh=config.full_refresh or tagged,
+        rebuild_share=config.rebuild_above_share,
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,20 @@ class GoldPlan:
     reason: str
     positions: tuple[Position, ...]
     lake: LakeResource = field(repr=False, compare=False)
+    run: GoldRun | None = None
+
+    def too_wide(self, count: int, total: int, table_rows: int) -> str:
+        """Why a slice of `count` of `total` values (or rows) of a table of `table_rows` rows
+        is better built whole, or '' when slicing is worth it (module constants)."""
+        run = self.run
+        if run is None or run.rebuild_share is None or table_rows < run.guard_min_rows:
+            return ""
+        if total <= 0 or count <= run.rebuild_share * total:
+            return ""
+        return (
+            f"the changes touch {count} of {total} ({count / total:.0%}, over "
+            f"{run.rebuild_share:.0%}): a full build is cheaper"
+        )
 
     def position(self, table: str) -> Position:
         for position in self.positions:
@@ -161,7 +194,7 @@ class GoldPlan:
 
     def rebuilt(self, reason: str) -> GoldPlan:
         """The same positions, planned as a full build (an input's changes proved unreadable)."""
-        return GoldPlan(self.table, FULL, reason, self.positions, self.lake)
+        return GoldPlan(self.table, FULL, reason, self.positions, self.lake, self.run)
 
     def changed_values(self, table: str, columns: Iterable[str]) -> pl.LazyFrame:
         """Distinct values of `columns` in the input's changed rows, before and after."""
@@ -190,7 +223,7 @@ def plan_gold(
     positions = tuple(Position(i.layer, i.table, since[i], now[i]) for i in inputs)
 
     def plan(mode: str, reason: str) -> GoldPlan:
-        return GoldPlan(table, mode, reason, positions, lake)
+        return GoldPlan(table, mode, reason, positions, lake, run)
 
     if run.full_refresh:
         return plan(FULL, "full refresh requested")
@@ -217,8 +250,32 @@ def plan_gold(
             moved_values = _values_changed(lake, item, position, item.whole_column)
             if moved_values:
                 return plan(FULL, f"{name}.{item.whole_column} changed: {moved_values}")
+    incremental = plan(INCREMENTAL, "")
+    for item in moved:
+        if not item.small:
+            wide = _changes_too_wide(incremental, item, since[item] or 0, now[item])
+            if wide:
+                return plan(FULL, f"{item.layer}.{item.table}: {wide}")
     names = ", ".join(f"{i.layer}.{i.table} {since[i]}->{now[i]}" for i in moved)
     return plan(INCREMENTAL, f"changes in {names}")
+
+
+def _changes_too_wide(plan: GoldPlan, item: GoldInput, since: int, now: int) -> str:
+    """The guard on an input's changed rows (an update counted once) against its rows."""
+    if plan.run is None or plan.run.rebuild_share is None:
+        return ""
+    current = plan.lake.scan(item.layer, item.table, now)
+    rows = current.select(pl.len()).collect().item()
+    if rows < plan.run.guard_min_rows:
+        return ""
+    first = current.collect_schema().names()[0]
+    changes = plan.lake.changes(item.layer, item.table, since, now, [first])
+    if changes is None:
+        return ""
+    changed = (
+        changes.filter(pl.col("_change_type") != "update_preimage").select(pl.len()).collect()
+    ).item()
+    return plan.too_wide(changed, rows, rows)
 
 
 def _values_changed(lake: LakeResource, item: GoldInput, since: int, column: str) -> str:
