@@ -223,3 +223,25 @@ def test_changes_found_unreadable_while_reading_rebuild_in_full(
 
 def _late_payment() -> pl.DataFrame:
     return payments_rows(("A3", date(2026, 10, 2)))
+
+
+def test_a_fact_whose_changes_affect_most_of_its_dates_is_built_whole(tmp_path: Path) -> None:
+    """fact_payments holds Oct 1 and 2. A late payment on Oct 2 affects 1 of those 2 dates
+    (not over half): a slice. With one on Oct 3 too, 2 dates of 2 are affected: built whole."""
+    lake = payments_lake(tmp_path)
+    resources = {"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)}
+    assert dg.materialize([star.fact_payments], resources=resources).success
+    guarded = GoldRun("r2", rebuild_share=0.5, guard_min_rows=0)
+    lake.merge_rows("silver", "payments", _late_payment(), ["payment_id"], FLAG)
+
+    piece = refresh_fact_payments(lake, guarded)
+    assert (piece.mode, piece.values) == (INCREMENTAL, frozenset({20261002}))
+
+    later = payments_rows(("A4", date(2026, 10, 3)))
+    lake.merge_rows("silver", "payments", later, ["payment_id"], FLAG)
+    piece = refresh_fact_payments(lake, guarded)
+    assert (piece.mode, piece.reason) == (
+        FULL,
+        "2 affected dates: the changes touch 2 of 2 (100%, over 50%): a full build is cheaper",
+    )
+    assert sorted(piece.rows.get_column("payment_id")) == ["A1", "A2", "A3", "A4"]
