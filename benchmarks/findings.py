@@ -113,12 +113,14 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             "); gold reads silver's change data feed and replaces only the affected slices "
             "(`assets/gold/`: facts by date, marts by date and cohort, dimensions by key)."
             f"{_incremental_layers(results)} The late versions are spread over every day of "
-            "the benchmark's 30-day history, so every date is affected: the fact slices cover "
-            "the whole table, and the marts and dim_customer then read a change feed as large "
-            "as the table, which costs more than rebuilding. Fix: plan a full build when the "
-            "affected slice covers most of the table (as silver does past 500 batches); "
-            "replace order facts by order rather than by date; measure over a longer history "
-            "(a year), where late updates touch the last weeks only."
+            "the benchmark's 30-day history, so every date is affected: the fact slices would "
+            "cover the whole table. The cost guard builds such a table whole (over half of an "
+            "input's rows, of a fact's dates or of the customers: `rebuild_above_share`), and "
+            "a whole fact rewrite rebuilds the marts, so gold costs about a full gold build "
+            "here, not more. What would make a day cost a day: order facts replaced by order "
+            "rather than by date, dim_customer's changed customers found without reading the "
+            "orders' feed of every late update, and a history of a year, where late updates "
+            "touch the last weeks only."
         )
     loads = [o["result"] for o in results.get("definitions_load", []) if o["status"] == "ok"]
     if loads:

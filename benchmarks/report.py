@@ -70,7 +70,7 @@ make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
   amounts converted to EUR with the rate valid on the day: 10% of orders are in GBP and 5% in
   CHF), and kpi_daily. dim_partner, fact_partner_sales and the retention mart are built by the
   pipeline but not by the peers: they exercise no engine feature the six do not. The platform
-  (its gold assets invoked directly, so the same transforms on the same inputs) to Delta, DuckDB in
+  (the transforms its gold assets run on a full build, on the same inputs) to Delta, DuckDB in
   SQL, pandas, and PySpark in local mode, to Parquet. Peers read the Delta tables' Parquet files
   (DuckDB's Delta extension and Spark's Delta jar cannot be downloaded here) and compute the
   surrogate keys with the platform's documented BLAKE2b rule (an Arrow UDF in DuckDB and
