@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -22,7 +20,6 @@ from retail_platform_tests.assets.silver.small_lake import (
     order,
     report_bronze_days,
     run_assets,
-    write_bronze,
 )
 
 D = Decimal
@@ -31,16 +28,8 @@ SILVER_AND_GOLD = dg.AssetSelection.groups("silver", "quarantine", "gold")
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> LakeResource:
-    lake = LakeResource(root=str(tmp_path / "lake"))
-    write_bronze(lake)
-    return lake
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as instance:
-        yield instance
+def lake(small_lake: LakeResource) -> LakeResource:
+    return small_lake  # assets/conftest.py
 
 
 def run_silver_and_gold(

@@ -4,10 +4,8 @@ customer's first day and cohort, and an order in a new last month."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -24,7 +22,6 @@ from retail_platform_tests.assets.silver.small_lake import (
     line,
     order,
     report_bronze_days,
-    write_bronze,
 )
 
 D = Decimal
@@ -32,16 +29,8 @@ MARTS = ("gold/kpi_daily", "gold/fact_customer_retention")
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> LakeResource:
-    lake = LakeResource(root=str(tmp_path / "lake"))
-    write_bronze(lake)
-    return lake
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as instance:
-        yield instance
+def lake(small_lake: LakeResource) -> LakeResource:
+    return small_lake  # assets/conftest.py
 
 
 def _modes(result: dg.ExecuteInProcessResult) -> dict[str, str]:

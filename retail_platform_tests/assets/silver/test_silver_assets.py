@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
 import pytest
@@ -28,21 +25,12 @@ from retail_platform_tests.assets.silver.small_lake import (
     line,
     order,
     run_assets,
-    write_bronze,
 )
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> LakeResource:
-    lake = LakeResource(root=str(tmp_path / "lake"))
-    write_bronze(lake)
-    return lake
-
-
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.DagsterInstance.ephemeral() as instance:
-        yield instance
+def lake(small_lake: LakeResource) -> LakeResource:
+    return small_lake  # assets/conftest.py
 
 
 def run(
