@@ -115,7 +115,7 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             f"{_incremental_layers(results)} The late versions are spread over every day of "
             "the benchmark's 30-day history, so every date is affected: the fact slices would "
             "cover the whole table. The cost guard builds such a table whole (over half of an "
-            "input's rows, of a fact's dates or of the customers: `rebuild_above_share`), and "
+            "input's rows, of the calendar's days or of the customers: `rebuild_above_share`), and "
             "a whole fact rewrite rebuilds the marts, so gold costs about a full gold build "
             "here, not more. What would make a day cost a day: order facts replaced by order "
             "rather than by date, dim_customer's changed customers found without reading the "

@@ -3,10 +3,12 @@ quality/publish.py). `LakeResource` is the only caller (it knows where the log l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import polars as pl
+
+from retail_platform.resources.lake_progress import append_log_row
 
 PUBLISHED, REJECTED = "published", "rejected"
 AUDIT_SCHEMA = pl.Schema(
@@ -41,21 +43,8 @@ class AuditRecord:
 
 def append_audit_record(uri: str, options: dict[str, str], record: AuditRecord) -> None:
     """Append one record (one commit)."""
-    row = {
-        "status": record.status,
-        "version": record.version,
-        "run_id": record.run_id,
-        "checks": record.checks,
-        "failed_checks": record.failed_checks,
-        "detail": record.detail,
-        "rows": record.rows,
-        "inputs": record.inputs,
-        "audited_at": record.audited_at or datetime.now(UTC),
-    }
-    frame = pl.DataFrame([row], schema=AUDIT_SCHEMA)
-    from deltalake import write_deltalake  # imported where used (code location load time)
-
-    write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
+    row = asdict(record) | {"audited_at": record.audited_at or datetime.now(UTC)}
+    append_log_row(uri, options, row, AUDIT_SCHEMA)
 
 
 def audit_records(log: pl.LazyFrame) -> list[AuditRecord]:

@@ -13,7 +13,7 @@ the `_batch_id` column of those files, never from a scan of the table's history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import polars as pl
@@ -56,20 +56,20 @@ class ChangedBatches:
     """A commit since `since_version` overwrote the table without a predicate (a snapshot)."""
 
 
-def record_progress(uri: str, options: dict[str, str], progress: Progress) -> None:
-    """Append one progress record (one commit); the latest record is the position."""
-    row = {
-        "source_layer": progress.source_layer,
-        "source_table": progress.source_table,
-        "source_version": progress.source_version,
-        "mode": progress.mode,
-        "run_id": progress.run_id,
-        "recorded_at": progress.recorded_at or datetime.now(UTC),
-    }
+def append_log_row(
+    uri: str, options: dict[str, str], row: dict[str, object], schema: pl.Schema
+) -> None:
+    """Append one row to a small Delta log (progress, audit): one commit."""
     from deltalake import write_deltalake  # imported where used: not at code location load
 
-    frame = pl.DataFrame([row], schema=PROGRESS_SCHEMA)
+    frame = pl.DataFrame([row], schema=schema)
     write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
+
+
+def record_progress(uri: str, options: dict[str, str], progress: Progress) -> None:
+    """Append one progress record (one commit); the latest record is the position."""
+    row = asdict(progress) | {"recorded_at": progress.recorded_at or datetime.now(UTC)}
+    append_log_row(uri, options, row, PROGRESS_SCHEMA)
 
 
 def latest_progress(uri: str, options: dict[str, str], source_table: str) -> Progress | None:

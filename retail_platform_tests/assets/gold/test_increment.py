@@ -226,8 +226,8 @@ def _late_payment() -> pl.DataFrame:
 
 
 def test_a_fact_whose_changes_affect_most_of_its_dates_is_built_whole(tmp_path: Path) -> None:
-    """fact_payments holds Oct 1 and 2. A late payment on Oct 2 affects 1 of those 2 dates
-    (not over half): a slice. With one on Oct 3 too, 2 dates of 2 are affected: built whole."""
+    """The calendar holds Oct 1-3. A late payment on Oct 2 affects 1 of those 3 days (not over
+    half): a slice. With one on Oct 3 too, 2 days of 3 are affected: built whole."""
     lake = payments_lake(tmp_path)
     resources = {"lake": lake, "io_manager": AuditedDeltaIOManager(lake=lake)}
     assert dg.materialize([star.fact_payments], resources=resources).success
@@ -242,6 +242,6 @@ def test_a_fact_whose_changes_affect_most_of_its_dates_is_built_whole(tmp_path: 
     piece = refresh_fact_payments(lake, guarded)
     assert (piece.mode, piece.reason) == (
         FULL,
-        "2 affected dates: the changes touch 2 of 2 (100%, over 50%): a full build is cheaper",
+        "2 affected dates: the changes touch 2 of 3 (67%, over 50%): a full build is cheaper",
     )
     assert sorted(piece.rows.get_column("payment_id")) == ["A1", "A2", "A3", "A4"]
