@@ -20,6 +20,17 @@ WITH_ASSET = "with_its_asset"
 GOLD_SLA = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26))
 WAREHOUSE_SLA = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=27))
 MANIFEST = "delta/bronze/s3_manifest"
+GOLD_TABLES = (
+    "dim_date",
+    "dim_customer",
+    "dim_product",
+    "dim_partner",
+    "fact_order_lines",
+    "fact_payments",
+    "fact_partner_sales",
+    "fact_customer_retention",
+    "kpi_daily",
+)
 
 # asset -> (pool, retry policy, automation condition label, freshness policy)
 ASSETS: dict[str, tuple[str, dg.RetryPolicy | None, str | None, object]] = {
@@ -49,34 +60,10 @@ ASSETS: dict[str, tuple[str, dg.RetryPolicy | None, str | None, object]] = {
     "silver/inventory": ("delta/silver/inventory", None, FOLLOW, None),
     "silver/inventory_quarantine": ("delta/silver/inventory", None, FOLLOW, None),
     "silver/fx_rates": ("delta/silver/fx_rates", None, ECB, None),
-    **{
-        f"gold/{table}": (f"delta/gold/{table}", None, FOLLOW, GOLD_SLA)
-        for table in (
-            "dim_date",
-            "dim_customer",
-            "dim_product",
-            "dim_partner",
-            "fact_order_lines",
-            "fact_payments",
-            "fact_partner_sales",
-            "fact_customer_retention",
-            "kpi_daily",
-        )
-    },
+    **{f"gold/{table}": (f"delta/gold/{table}", None, FOLLOW, GOLD_SLA) for table in GOLD_TABLES},
     **{
         f"warehouse/{table}": (f"snowflake/{table}", SNOWFLAKE, FOLLOW, WAREHOUSE_SLA)
-        for table in (
-            "dim_date",
-            "dim_customer",
-            "dim_product",
-            "dim_partner",
-            "fact_order_lines",
-            "fact_payments",
-            "fact_partner_sales",
-            "fact_customer_retention",
-            "kpi_daily",
-            "governance",
-        )
+        for table in (*GOLD_TABLES, "governance")
     },
 }
 
