@@ -97,46 +97,57 @@ class Attach:
     column: str
 
 
-def unknown_rows(
-    rows: pl.LazyFrame, known: pl.LazyFrame, natural_key: str, source: str | None
-) -> pl.LazyFrame:
-    """Per source: rows, rows whose natural key is unknown (null counts as unknown), and up to
-    SAMPLES distinct unknown keys. ``source`` None: the whole table is one source."""
+def unknown_summary(
+    rows: pl.LazyFrame,
+    known: dict[str, UnknownKeys],
+    keys: dict[str, pl.LazyFrame],
+    source: str | None,
+) -> tuple[dict[str, pl.DataFrame], int, int]:
+    """One pass over ``rows``: per dimension, per source, the rows, the rows whose natural key
+    the dimension lacks (null counts as unknown) and up to SAMPLES distinct such keys; the rows
+    with any unknown key; and all rows. ``known``/``keys``: per dimension, its lookup and the
+    keys it holds. ``source`` None: the whole table is one source.
+
+    Each lookup is one left join on one narrow column (the scans read only the natural keys and
+    the source column), and everything is counted in a single streaming aggregation: the
+    whole-table figures cost one read of those columns, not one per figure."""
     by = pl.col(source) if source else pl.lit("all")
-    keys = known.select(pl.col(natural_key)).unique().with_columns(_known=pl.lit(True))
-    marked = rows.join(keys, on=natural_key, how="left").with_columns(
-        _unknown=pl.col("_known").is_null(), _source=by.cast(pl.String)
-    )
-    return (
-        marked.group_by("_source")
-        .agg(
-            rows=pl.len(),
-            unknown_rows=pl.col("_unknown").sum(),
-            sample=pl.col(natural_key)
-            .filter(pl.col("_unknown"))
+    marked = rows.with_columns(_source=by.cast(pl.String))
+    flags: dict[str, str] = {}
+    for index, (dimension, lookup) in enumerate(known.items()):
+        flag = flags[dimension] = f"_unknown_{index}"
+        held = keys[dimension].select(lookup.natural_key).unique()
+        marked = marked.join(
+            held.with_columns(pl.lit(False).alias(flag)), on=lookup.natural_key, how="left"
+        ).with_columns(pl.col(flag).fill_null(True))
+    aggregates = [
+        pl.len().alias("rows"),
+        pl.any_horizontal(list(flags.values())).sum().alias("_any"),
+    ]
+    for dimension, flag in flags.items():
+        natural_key = known[dimension].natural_key
+        aggregates += [
+            pl.col(flag).sum().alias(f"{flag}_rows"),
+            pl.col(natural_key)
+            .filter(pl.col(flag))
             .cast(pl.String)
             .fill_null("<null>")
             .unique()
             .sort()
-            .head(SAMPLES),
-        )
-        .filter(pl.col("unknown_rows") > 0)
-        .sort("_source")
-    )
-
-
-def rows_with_any_unknown(rows: pl.LazyFrame, known: dict[str, pl.LazyFrame]) -> int:
-    """Rows with at least one unknown natural key (``known``: natural key -> known keys)."""
-    flags = []
-    for index, (natural_key, keys) in enumerate(known.items()):
-        flag = f"_known_{index}"
-        rows = rows.join(
-            keys.select(natural_key).unique().with_columns(pl.lit(True).alias(flag)),
-            on=natural_key,
-            how="left",
-        )
-        flags.append(pl.col(flag).is_null())
-    return rows.filter(pl.any_horizontal(flags)).select(pl.len()).collect().item()
+            .head(SAMPLES)
+            .alias(f"{flag}_sample"),
+        ]
+    summary = marked.group_by("_source").agg(aggregates).sort("_source").collect(engine="streaming")
+    per_source = {
+        dimension: summary.select(
+            "_source",
+            "rows",
+            pl.col(f"{flag}_rows").alias("unknown_rows"),
+            pl.col(f"{flag}_sample").alias("sample"),
+        ).filter(pl.col("unknown_rows") > 0)
+        for dimension, flag in flags.items()
+    }
+    return per_source, int(summary.get_column("_any").sum()), int(summary.get_column("rows").sum())
 
 
 def _report(
@@ -189,15 +200,9 @@ def _check(
         if attach is not None:
             other = lake.scan("silver", attach.table).select(attach.on, attach.column)
             rows = rows.join(other.unique(attach.on), on=attach.on, how="left")
-        per_source, known_keys = {}, {}
-        for lookup in lookups:
-            known = lookup.known_keys(lake)
-            known_keys[lookup.natural_key] = known
-            per_source[lookup.dimension] = unknown_rows(
-                rows, known, lookup.natural_key, source_column
-            ).collect()
-        total = rows.select(pl.len()).collect().item()
-        unknown = rows_with_any_unknown(rows, known_keys)
+        lookup_by = {lookup.dimension: lookup for lookup in lookups}
+        held = {lookup.dimension: lookup.known_keys(lake) for lookup in lookups}
+        per_source, unknown, total = unknown_summary(rows, lookup_by, held, source_column)
         return _report(per_source, unknown, total, config.max_unknown_share)
 
     return _unknown_members
