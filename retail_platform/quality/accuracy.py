@@ -4,12 +4,19 @@ The reconciliations recompute revenue from silver on their own (order lines of o
 were neither cancelled nor returned, converted line by line with the rate of the order date)
 and compare it with what gold reports, per day: a gold build that loses, doubles or
 mis-nets a line fails them.
+
+The gold checks first take the outcome of the audit of the table's current version
+(quality/audit_reuse.py): the gold IO manager ran the same rule on every row it committed (a
+slice: its rows, reconciled against the silver lines of its dates), so after an incremental
+run a check costs a read of the audit log, not a pass over the history. They recompute on the
+whole table when the version was not audited, or silver moved since the audit.
 """
 
 import dagster as dg
 import polars as pl
 
 from retail_platform.automation.policies import check_condition
+from retail_platform.quality.audit_reuse import audited_pass
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.rules import amount_mismatches, totals_mismatches
 from retail_platform.resources.lake import LakeResource
@@ -19,6 +26,10 @@ from retail_platform.transforms.keys import date_key
 
 SILVER = "silver"
 GOLD = "gold"
+RECONCILED_WITH = ("silver.order_lines", "silver.orders", "silver.fx_rates")
+"""The silver tables `silver_lines_of` reads: a reconciliation audit records their versions."""
+AMOUNTS, FACT_RECONCILES = "amounts_add_up", "net_amount_reconciles_with_silver"
+KPI_RECONCILES = "revenue_reconciles_with_silver"
 
 
 def line_arithmetic(quantity: str, unit_price: str, discount: str) -> pl.Expr:
@@ -79,7 +90,7 @@ def fact_amounts_outcome(facts: pl.LazyFrame) -> RuleOutcome:
         if not frame.is_empty()
     ]
     return RuleOutcome(
-        "amounts_add_up",
+        AMOUNTS,
         not samples,
         {f"wrong_{column}": frame.height for column, frame in wrong.items()},
         pl.concat(samples) if samples else pl.DataFrame(),
@@ -89,12 +100,15 @@ def fact_amounts_outcome(facts: pl.LazyFrame) -> RuleOutcome:
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "fact_order_lines"]),
     automation_condition=check_condition(dg.AssetKey([GOLD, "fact_order_lines"])),
-    name="amounts_add_up",
+    name=AMOUNTS,
     description="Accuracy: gross_amount = quantity x unit_price - discount, and every "
     "*_reporting amount = amount x fx_rate, within a cent.",
     blocking=True,
 )
 def fact_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
+    recorded = audited_pass(lake, "fact_order_lines", AMOUNTS)
+    if recorded is not None:
+        return recorded
     return fact_amounts_outcome(lake.scan(GOLD, "fact_order_lines")).check_result()
 
 
@@ -109,7 +123,7 @@ def fact_reconciles_outcome(facts: pl.LazyFrame, silver_lines: pl.LazyFrame) -> 
         facts, silver_lines, ["date_key", "currency"], "net_amount"
     ).collect()
     return RuleOutcome(
-        "net_amount_reconciles_with_silver",
+        FACT_RECONCILES,
         mismatches.is_empty(),
         {"mismatched_days": mismatches.height},
         mismatches,
@@ -119,13 +133,16 @@ def fact_reconciles_outcome(facts: pl.LazyFrame, silver_lines: pl.LazyFrame) -> 
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "fact_order_lines"]),
     automation_condition=check_condition(dg.AssetKey([GOLD, "fact_order_lines"])),
-    name="net_amount_reconciles_with_silver",
+    name=FACT_RECONCILES,
     description="Accuracy: per order date and currency, the facts' net_amount adds up to the "
     "silver line amounts of orders neither cancelled nor returned.",
     blocking=True,
     additional_deps=[dg.AssetKey([SILVER, "order_lines"]), dg.AssetKey([SILVER, "orders"])],
 )
 def fact_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
+    recorded = audited_pass(lake, "fact_order_lines", FACT_RECONCILES, RECONCILED_WITH)
+    if recorded is not None:
+        return recorded
     facts = lake.scan(GOLD, "fact_order_lines")
     return fact_reconciles_outcome(facts, silver_lines_of(lake)).check_result()
 
@@ -139,7 +156,7 @@ def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleO
         "silver_revenue": revenue.select(pl.col("revenue").sum()).collect().item(),
     }
     return RuleOutcome(
-        "revenue_reconciles_with_silver",
+        KPI_RECONCILES,
         mismatches.is_empty(),
         {
             "mismatched_days": mismatches.height,
@@ -152,7 +169,7 @@ def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleO
 @dg.asset_check(
     asset=dg.AssetKey([GOLD, "kpi_daily"]),
     automation_condition=check_condition(dg.AssetKey([GOLD, "kpi_daily"])),
-    name="revenue_reconciles_with_silver",
+    name=KPI_RECONCILES,
     description="Accuracy: for every day, kpi_daily.revenue equals the revenue recomputed from "
     "silver order lines (cancellations and returns excluded), in the reporting currency.",
     blocking=True,
@@ -163,6 +180,9 @@ def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleO
     ],
 )
 def kpi_revenue_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
+    recorded = audited_pass(lake, "kpi_daily", KPI_RECONCILES, RECONCILED_WITH)
+    if recorded is not None:
+        return recorded
     kpis = lake.scan(GOLD, "kpi_daily")
     return kpi_revenue_outcome(kpis, silver_lines_of(lake)).check_result()
 

@@ -18,8 +18,9 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.gold.increment import GoldSlice
+from retail_platform.quality.accuracy import RECONCILED_WITH
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
-from retail_platform.quality.audit_slice import audit_gold_slice
+from retail_platform.quality.audit_slice import RECONCILED, audit_gold_slice
 from retail_platform.quality.checks import GOLD_BY_NAME
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import (
@@ -56,15 +57,19 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
             super().handle_output(context, obj)
             return
         frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
+        # Read before the audit: a table moving meanwhile is recorded older than what the
+        # audit saw, so a check then recomputes rather than reuse (audit_reuse.py).
+        inputs = _input_versions(self.lake, table)
         outcomes = audit_gold(table, frame.lazy(), self.lake)
-        self._refuse_failed(context, layer, table, outcomes, frame.height)
+        self._refuse_failed(context, layer, table, outcomes, frame.height, inputs)
         super().handle_output(context, frame)
-        self._record_published(context, layer, table, outcomes, frame.height)
+        self._record_published(context, layer, table, outcomes, frame.height, inputs)
 
     def _publish_slice(
         self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
     ) -> None:
         audited = layer == AUDITED_LAYER and table in GOLD_RULES and piece.commits
+        inputs = _input_versions(self.lake, table) if audited else ""  # before the audit
         if audited:
             if piece.whole:
                 outcomes = audit_gold(table, piece.rows.lazy(), self.lake)
@@ -73,10 +78,10 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                     raise ValueError(f"{layer}.{table} does not exist: a first build is whole")
                 column, values = piece.column or "", piece.values
                 outcomes = audit_gold_slice(table, piece.rows.lazy(), column, values, self.lake)
-            self._refuse_failed(context, layer, table, outcomes, piece.rows.height)
+            self._refuse_failed(context, layer, table, outcomes, piece.rows.height, inputs)
         commit_slice(self.lake, layer, table, piece)
         if audited:
-            self._record_published(context, layer, table, outcomes, piece.rows.height)
+            self._record_published(context, layer, table, outcomes, piece.rows.height, inputs)
         record_slice_progress(self.lake, layer, table, piece, context.run_id)
         context.add_output_metadata(slice_metadata(self.lake, layer, table, piece))
 
@@ -87,6 +92,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         table: str,
         outcomes: list[RuleOutcome],
         rows: int,
+        inputs: str,
     ) -> None:
         """Record a rejection and raise AuditFailedError when a blocking rule failed."""
         broken = failed(outcomes)
@@ -105,7 +111,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 failed_checks=_names(broken),
                 detail=error.description or "",
                 rows=rows,
-                inputs=_input_versions(self.lake, table),
+                inputs=inputs,
             ),
         )
         raise error
@@ -117,6 +123,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         table: str,
         outcomes: list[RuleOutcome],
         rows: int,
+        inputs: str,
     ) -> None:
         version = self.lake.version(layer, table)
         checks = _names(outcomes)
@@ -129,7 +136,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 run_id=context.run_id,
                 checks=checks,
                 rows=rows,
-                inputs=_input_versions(self.lake, table),
+                inputs=inputs,
             ),
         )
         context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
@@ -173,13 +180,20 @@ def _names(outcomes: list[RuleOutcome]) -> str:
 
 
 def _input_versions(lake: LakeResource, table: str) -> str:
-    """The published versions of the dimensions the candidate's foreign keys were checked on."""
+    """The published versions of the dimensions the candidate's foreign keys were checked on
+    (`dim_x=v`) and, for a table reconciled with silver, of the silver tables it was
+    reconciled with (`silver.x=v`): what a check needs to reuse the audit (audit_reuse.py)."""
     contract = GOLD_BY_NAME[table]
     versions = [
         f"{name}={lake.version(AUDITED_LAYER, name)}"
         for name in sorted(set(contract.foreign_keys.values()))
         if name != table and lake.exists(AUDITED_LAYER, name)
     ]
+    if table in RECONCILED:
+        for name in RECONCILED_WITH:
+            layer, other = name.split(".", 1)
+            if lake.exists(layer, other):
+                versions.append(f"{name}={lake.version(layer, other)}")
     return ", ".join(versions)
 
 
@@ -206,8 +220,10 @@ class AuditedVersion:
     record: AuditRecord
 
     def input_versions(self) -> dict[str, int]:
+        """The gold dimensions the audit checked the foreign keys on, and their versions (the
+        silver tables a reconciliation read, `silver.x`, are not loaded: left out)."""
         pairs = (item.split("=") for item in self.record.inputs.split(", ") if item)
-        return {name: int(version) for name, version in pairs}
+        return {name: int(version) for name, version in pairs if "." not in name}
 
 
 def audited_version(lake: LakeResource, layer: str, table: str) -> AuditedVersion:

@@ -6,6 +6,12 @@ points it to the unknown member). These checks count
 such rows per source, with sample natural keys, so someone can fix the catalog or directory.
 They pass while the share of such rows stays at or below ``max_unknown_share`` (run config,
 default 5 %) and fail, blocking what reads the fact, only above it.
+
+The share is a whole-table figure (the pre-commit audit checks a slice's own share), so the
+check computes it on every run, from two counts over the published fact's key columns (a
+streaming scan of two integer columns, no join). Only when some rows point to an unknown
+member does it read silver for the per-source breakdown and the sample natural keys (the fact
+holds surrogate keys only), in one pass over the narrow natural-key columns.
 """
 
 from collections.abc import Sequence
@@ -30,6 +36,17 @@ UNKNOWN_MEMBER_KEYS = {
 """The fact columns that may point to a dimension's unknown member, per fact."""
 
 
+def _pointing(key_columns: Sequence[str]) -> pl.Expr:
+    return pl.any_horizontal([pl.col(column) == UNKNOWN_KEY for column in key_columns])
+
+
+def unknown_member_counts(fact: pl.LazyFrame, key_columns: Sequence[str]) -> tuple[int, int]:
+    """(rows, rows with any of ``key_columns`` on the unknown member) of a fact."""
+    counts = fact.select(rows=pl.len(), unknown=_pointing(key_columns).sum())
+    rows, unknown = counts.collect(engine="streaming").row(0)
+    return int(rows), int(unknown or 0)
+
+
 def unknown_share_outcome(
     fact: pl.LazyFrame,
     primary_key: Sequence[str],
@@ -38,12 +55,10 @@ def unknown_share_outcome(
 ) -> RuleOutcome:
     """The pre-commit audit's form of the check, on the candidate fact itself: the share of rows
     with any key on the unknown member stays at or below ``max_share``. Sample: those rows' keys."""
-    pointing = pl.any_horizontal([pl.col(column) == UNKNOWN_KEY for column in key_columns])
-    counts = fact.select(rows=pl.len(), unknown=pointing.sum()).collect().row(0, named=True)
-    rows, unknown = int(counts["rows"]), int(counts["unknown"] or 0)
+    rows, unknown = unknown_member_counts(fact, key_columns)
     share = unknown / rows if rows else 0.0
     sample = (
-        fact.filter(pointing)
+        fact.filter(_pointing(key_columns))
         .select(*primary_key, *(c for c in key_columns if c not in primary_key))
         .head(SAMPLE_SIZE)
         .collect()
@@ -97,46 +112,52 @@ class Attach:
     column: str
 
 
-def unknown_rows(
-    rows: pl.LazyFrame, known: pl.LazyFrame, natural_key: str, source: str | None
-) -> pl.LazyFrame:
-    """Per source: rows, rows whose natural key is unknown (null counts as unknown), and up to
-    SAMPLES distinct unknown keys. ``source`` None: the whole table is one source."""
+def unknown_summary(
+    rows: pl.LazyFrame,
+    known: dict[str, UnknownKeys],
+    keys: dict[str, pl.LazyFrame],
+    source: str | None,
+) -> dict[str, pl.DataFrame]:
+    """One pass over ``rows``: per dimension, the sources with rows whose natural key the
+    dimension lacks (null counts as unknown), with their rows, those rows and up to SAMPLES
+    distinct such keys. ``known``/``keys``: per dimension, its lookup and the keys it holds.
+    ``source`` None: the whole table is one source.
+
+    Each lookup is one left join on one narrow column (the scans read only the natural keys and
+    the source column), and everything is counted in a single streaming aggregation."""
     by = pl.col(source) if source else pl.lit("all")
-    keys = known.select(pl.col(natural_key)).unique().with_columns(_known=pl.lit(True))
-    marked = rows.join(keys, on=natural_key, how="left").with_columns(
-        _unknown=pl.col("_known").is_null(), _source=by.cast(pl.String)
-    )
-    return (
-        marked.group_by("_source")
-        .agg(
-            rows=pl.len(),
-            unknown_rows=pl.col("_unknown").sum(),
-            sample=pl.col(natural_key)
-            .filter(pl.col("_unknown"))
+    marked = rows.with_columns(_source=by.cast(pl.String))
+    flags: dict[str, str] = {}
+    for index, (dimension, lookup) in enumerate(known.items()):
+        flag = flags[dimension] = f"_unknown_{index}"
+        held = keys[dimension].select(lookup.natural_key).unique()
+        marked = marked.join(
+            held.with_columns(pl.lit(False).alias(flag)), on=lookup.natural_key, how="left"
+        ).with_columns(pl.col(flag).fill_null(True))
+    aggregates = [pl.len().alias("rows")]
+    for dimension, flag in flags.items():
+        natural_key = known[dimension].natural_key
+        aggregates += [
+            pl.col(flag).sum().alias(f"{flag}_rows"),
+            pl.col(natural_key)
+            .filter(pl.col(flag))
             .cast(pl.String)
             .fill_null("<null>")
             .unique()
             .sort()
-            .head(SAMPLES),
-        )
-        .filter(pl.col("unknown_rows") > 0)
-        .sort("_source")
-    )
-
-
-def rows_with_any_unknown(rows: pl.LazyFrame, known: dict[str, pl.LazyFrame]) -> int:
-    """Rows with at least one unknown natural key (``known``: natural key -> known keys)."""
-    flags = []
-    for index, (natural_key, keys) in enumerate(known.items()):
-        flag = f"_known_{index}"
-        rows = rows.join(
-            keys.select(natural_key).unique().with_columns(pl.lit(True).alias(flag)),
-            on=natural_key,
-            how="left",
-        )
-        flags.append(pl.col(flag).is_null())
-    return rows.filter(pl.any_horizontal(flags)).select(pl.len()).collect().item()
+            .head(SAMPLES)
+            .alias(f"{flag}_sample"),
+        ]
+    summary = marked.group_by("_source").agg(aggregates).sort("_source").collect(engine="streaming")
+    return {
+        dimension: summary.select(
+            "_source",
+            "rows",
+            pl.col(f"{flag}_rows").alias("unknown_rows"),
+            pl.col(f"{flag}_sample").alias("sample"),
+        ).filter(pl.col("unknown_rows") > 0)
+        for dimension, flag in flags.items()
+    }
 
 
 def _report(
@@ -185,19 +206,16 @@ def _check(
         additional_deps=[dg.AssetKey(table.split("/")) for table in sorted(tables)],
     )
     def _unknown_members(config: UnknownMembersConfig, lake: LakeResource) -> dg.AssetCheckResult:
+        total, unknown = unknown_member_counts(lake.scan("gold", fact), UNKNOWN_MEMBER_KEYS[fact])
+        if not unknown:  # nothing to break down: silver is not read
+            return _report({}, unknown, total, config.max_unknown_share)
         rows = lake.scan("silver", silver_source)
         if attach is not None:
             other = lake.scan("silver", attach.table).select(attach.on, attach.column)
             rows = rows.join(other.unique(attach.on), on=attach.on, how="left")
-        per_source, known_keys = {}, {}
-        for lookup in lookups:
-            known = lookup.known_keys(lake)
-            known_keys[lookup.natural_key] = known
-            per_source[lookup.dimension] = unknown_rows(
-                rows, known, lookup.natural_key, source_column
-            ).collect()
-        total = rows.select(pl.len()).collect().item()
-        unknown = rows_with_any_unknown(rows, known_keys)
+        lookup_by = {lookup.dimension: lookup for lookup in lookups}
+        held = {lookup.dimension: lookup.known_keys(lake) for lookup in lookups}
+        per_source = unknown_summary(rows, lookup_by, held, source_column)
         return _report(per_source, unknown, total, config.max_unknown_share)
 
     return _unknown_members

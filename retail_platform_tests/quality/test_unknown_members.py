@@ -1,5 +1,6 @@
-"""Unknown members: rows pointing to a dimension's unknown row, counted per source with sample
-natural keys; the check fails only above the configured share."""
+"""Unknown members: rows pointing to a dimension's unknown row, counted on the published fact,
+broken down per source with sample natural keys from silver; the check fails only above the
+configured share."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from retail_platform.contracts import gold
 from retail_platform.quality.checks import build_asset_checks
 from retail_platform.resources.lake import LakeResource
+from retail_platform_tests.quality.tables import table
 
 FACT = dg.AssetKey(["gold", "fact_partner_sales"])
 CHECK = dg.AssetCheckKey(FACT, "unknown_members_within_share")
@@ -31,7 +34,20 @@ def lake(tmp_path: Path) -> LakeResource:
     )
     lake.replace_table("silver", "products", pl.DataFrame({"sku": ["S1", "S2"]}))
     lake.replace_table("silver", "partners", pl.DataFrame({"partner_id": ["P1"]}))
+    # The fact of those lines: P1 is partner 1, S1/S2 products 11/12, -1 the unknown member.
+    partner_keys = [1] * 6 + [-1] * 4
+    product_keys = [11] * 5 + [-1, 12, 11, 12, -1]
+    lake.replace_table("gold", "fact_partner_sales", _fact(partner_keys, product_keys))
     return lake
+
+
+def _fact(partner_keys: list[int], product_keys: list[int]) -> pl.DataFrame:
+    return table(
+        gold.FACT_PARTNER_SALES,
+        partner_sale_key=list(range(1, len(partner_keys) + 1)),
+        partner_key=partner_keys,
+        product_key=product_keys,
+    )
 
 
 def _run(
@@ -108,6 +124,14 @@ def test_order_lines_count_unknown_products_and_customers_of_their_orders(tmp_pa
         "dim_customer",
         pl.DataFrame({"customer_key": [7, -1], "customer_id": ["C1", "<unknown>"]}),
     )
+    # The fact of those lines: O2's customer (C9) and O3's product (P9) are unknown (-1).
+    facts = table(
+        gold.FACT_ORDER_LINES,
+        order_line_key=[1, 2, 3, 4],
+        product_key=[21, 22, 21, -1],
+        customer_key=[7, 7, -1, 7],
+    )
+    lake.replace_table("gold", "fact_order_lines", facts)
     key = dg.AssetCheckKey(dg.AssetKey(["gold", "fact_order_lines"]), CHECK.name)
 
     evaluation = _run(lake, key=key, max_unknown_share=0.5)
@@ -119,3 +143,35 @@ def test_order_lines_count_unknown_products_and_customers_of_their_orders(tmp_pa
         "| dim_product | all | 4 | 1 | P9 |",
         "| dim_customer | all | 4 | 1 | C9 |",
     ]
+
+
+def test_a_fact_without_unknown_members_passes_without_reading_silver(tmp_path: Path) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))  # no silver table at all
+    lake.replace_table("gold", "fact_partner_sales", _fact([1, 2, 2], [11, 11, 12]))
+
+    evaluation = _run(lake)
+
+    metadata = {name: value.value for name, value in evaluation.metadata.items()}
+    assert evaluation.passed
+    assert (metadata["rows"], metadata["rows_with_unknown_member"]) == (3, 0)
+    assert metadata["by_source"] == "none"
+
+
+def test_the_share_is_counted_on_the_published_fact(tmp_path: Path) -> None:
+    # Silver would say every partner is known; the published fact points 2 of its 3 rows to
+    # the unknown partner: that is what readers of the fact see.
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table(
+        "silver",
+        "partner_sales",
+        pl.DataFrame({"partner_id": ["P1"] * 3, "stock_code": ["S1"] * 3}),
+    )
+    lake.replace_table("silver", "products", pl.DataFrame({"sku": ["S1"]}))
+    lake.replace_table("silver", "partners", pl.DataFrame({"partner_id": ["P1"]}))
+    lake.replace_table("gold", "fact_partner_sales", _fact([1, -1, -1], [11, 11, 11]))
+
+    evaluation = _run(lake)
+
+    metadata = {name: value.value for name, value in evaluation.metadata.items()}
+    assert not evaluation.passed
+    assert (metadata["rows"], metadata["rows_with_unknown_member"]) == (3, 2)

@@ -5,8 +5,9 @@ why), reads its inputs at the planned versions and returns the `GoldSlice` the g
 audits and commits (transforms/gold/dimension_slices.py computes the slices):
 
 - dim_customer: the SCD2 versions of the changed customers only: those in silver customers'
-  change feed, and every customer_id of silver orders' change feed, before and after the change
-  (their first order date may move). Slice column `customer_id`.
+  change feed, and those whose first order date silver orders' changes move (judged from four
+  narrow columns of the changed orders against the published first order dates). Slice
+  column `customer_id`.
 - dim_product / dim_partner: the rows of the changed natural keys (`product_id`, `partner_id`);
   a key gone from silver has no row, so the commit deletes it. The unknown member is never in a
   slice and stays.
@@ -49,6 +50,7 @@ from retail_platform.transforms.gold.dimension_slices import (
     dim_date_slice,
     dim_partner_slice,
     dim_product_slice,
+    first_order_moves,
 )
 from retail_platform.transforms.gold.dimensions import (
     UNKNOWN_KEY,
@@ -58,6 +60,8 @@ from retail_platform.transforms.gold.dimensions import (
 )
 
 CUSTOMER_INPUTS = (GoldInput("silver", "customers"), GoldInput("silver", "orders"))
+# What the orders' changes tell dim_customer (the first order date): a few narrow columns.
+ORDER_CHANGE_COLUMNS = ["order_id", "customer_id", "order_date", "status"]
 # The facts' date columns: the calendar spans every one of them.
 FACT_DATES = {"orders": "order_date", "payments": "payment_date", "partner_sales": "invoice_date"}
 # Their primary keys: a row's last change in the feed tells whether its date is still there.
@@ -83,17 +87,18 @@ def publish_dim_customer(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, d
     if plan.mode == FULL:
         frame = build_dim_customer(customers, orders, _previous_customers(lake)).collect()
         return plan.full(frame), _customer_counts(frame)
-    ids = _ids(
-        changed_keys(column, plan.changes("customers", [column]), plan.changes("orders", [column])),
-        column,
+    published = lake.scan("gold", contract.name)
+    moved = first_order_moves(
+        plan.changes("orders", ORDER_CHANGE_COLUMNS),
+        published.select(column, "first_order_date"),
     )
+    ids = _ids(changed_keys(column, plan.changes("customers", [column]), moved), column)
     total = customers.select(pl.len()).collect().item()
     wide = plan.too_wide(len(ids), total, total)
     if wide:  # most customers changed: the whole build is cheaper than their slice
         frame = build_dim_customer(customers, orders, _previous_customers(lake)).collect()
         return plan.rebuilt(f"changed customers: {wide}").full(frame), _customer_counts(frame)
-    previous = lake.scan("gold", contract.name)
-    rows = dim_customer_slice(ids, customers, orders, previous).collect(engine="streaming")
+    rows = dim_customer_slice(ids, customers, orders, published).collect(engine="streaming")
     # Counts of the slice only: the whole-table counts would need a scan of the history.
     return plan.slice(rows, column, ids), {
         "customers_recomputed": len(ids),

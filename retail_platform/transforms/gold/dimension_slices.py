@@ -7,8 +7,10 @@ full build, because every dimension row depends only on its own key's inputs:
 
 - dim_customer (SCD2): a customer's versions depend on its silver row, its orders (the first
   order date) and its own previous versions. The changed customers are those in silver
-  customers' change feed plus every customer_id in silver orders' change feed, before and after
-  the change (an order moved to another customer, cancelled or re-dated moves a first order date).
+  customers' change feed plus those whose first order date the orders' changes move
+  (``first_order_moves``: judged from a few columns of the changed orders and the published
+  first order dates; an order of a later day, or a late status update of an earning order
+  that stays earning on its day, moves nothing).
 - dim_product / dim_partner: one row per silver row; a removed product's slice is empty, so
   publishing it deletes the row.
 - The unknown members are never in a slice (their natural key is excluded), so they stay.
@@ -25,7 +27,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from retail_platform.transforms.gold.customers import build_dim_customer
+from retail_platform.transforms.gold.customers import CANCELLED, build_dim_customer
 from retail_platform.transforms.gold.dimensions import (
     UNKNOWN_ID,
     build_dim_date,
@@ -48,6 +50,61 @@ def changed_keys(column: str, *changes: pl.LazyFrame | None) -> pl.LazyFrame:
         .filter(pl.col(column).is_not_null() & (pl.col(column) != UNKNOWN_ID))
         .unique()
         .sort(column)
+    )
+
+
+def first_order_moves(order_changes: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
+    """The ``customer_id`` of every published customer whose first order date the orders'
+    changes may move (one column, distinct).
+
+    ``order_changes``: a change feed of silver orders with ``order_id``, ``customer_id``,
+    ``order_date``, ``status`` and ``_change_type``; ``published``: dim_customer's
+    ``customer_id`` and ``first_order_date`` (the earliest date of a non-cancelled order at the
+    version the feed starts from). Each order image is reduced to (order, customer, date,
+    earning); summing +1 per image gained and -1 per image lost leaves the images the table
+    gained or lost over the whole range (intermediate states and updates that leave the four
+    values alone cancel out). A customer's first date F moves only when:
+
+    - an earning image with a date before F (or any, when F is null) was gained: a new minimum;
+    - an earning image dated F was lost, and no earning image dated F was gained (otherwise F
+      is still the minimum: nothing earlier was gained). A loss on F is only a candidate (other
+      orders may share F); recomputing an unchanged customer gives the same rows.
+
+    Customers without a published row are not named: a new customer is in the customers' feed,
+    and an order of a customer that is not in silver customers makes no dimension row.
+    """
+    sign = pl.when(pl.col("_change_type").is_in(REMOVED)).then(-1).otherwise(1)
+    # The same rule as first_order_dates: a null status does not count either.
+    earning = (pl.col("status") != CANCELLED).fill_null(False)
+    images = (
+        order_changes.filter(pl.col("customer_id").is_not_null())
+        .select(
+            "order_id",
+            pl.col("customer_id").cast(pl.String),
+            "order_date",
+            earning.alias("earning"),
+            sign.alias("_sign"),
+        )
+        .group_by("order_id", "customer_id", "order_date", "earning")
+        .agg(pl.col("_sign").sum())
+        .filter((pl.col("_sign") != 0) & pl.col("earning"))
+    )
+    first = published.select(pl.col("customer_id").cast(pl.String), "first_order_date").unique(
+        "customer_id"
+    )
+    gained, on_first = pl.col("_sign") > 0, pl.col("order_date") == pl.col("first_order_date")
+    before_first = pl.col("order_date") < pl.col("first_order_date")
+    earlier = gained & (pl.col("first_order_date").is_null() | before_first)
+    return (
+        images.join(first, on="customer_id", how="inner")
+        .group_by("customer_id")
+        .agg(
+            earlier=earlier.any(),
+            lost_first=(~gained & on_first).any(),
+            kept_first=(gained & on_first).any(),
+        )
+        .filter(pl.col("earlier") | (pl.col("lost_first") & ~pl.col("kept_first")))
+        .select("customer_id")
     )
 
 

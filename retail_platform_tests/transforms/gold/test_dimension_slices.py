@@ -16,6 +16,7 @@ from retail_platform.transforms.gold.dimension_slices import (
     dim_date_slice,
     dim_partner_slice,
     dim_product_slice,
+    first_order_moves,
 )
 from retail_platform_tests.transforms.gold.keys_for_tests import expected_key
 from retail_platform_tests.transforms.gold.test_customers import (
@@ -49,6 +50,53 @@ def test_changed_keys_take_pre_and_post_images_once_without_nulls_or_the_unknown
 
     assert keys.get_column("customer_id").to_list() == ["C1", "C2", "C3"]
     assert changed_keys("customer_id", None).collect().height == 0
+
+
+def order_feed(*rows: tuple[str, str | None, int, str, str]) -> pl.LazyFrame:
+    """Orders' change rows: (order_id, customer_id, day of March 2026, status, change type)."""
+    return pl.LazyFrame(
+        [(o, c, date(2026, 3, day), s, kind) for o, c, day, s, kind in rows],
+        schema={"order_id": pl.String, "customer_id": pl.String, "order_date": pl.Date,
+                "status": pl.String, "_change_type": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
+def test_first_order_moves_names_only_customers_whose_first_order_date_can_move() -> None:
+    # Published first order dates: C1..C6 on March 10th, C7 with no earning order yet.
+    published = pl.LazyFrame(
+        {"customer_id": ["C1", "C2", "C3", "C4", "C5", "C6", "C7"],
+         "first_order_date": [date(2026, 3, 10)] * 6 + [None]},
+        schema={"customer_id": pl.String, "first_order_date": pl.Date},
+    )  # fmt: skip
+    changes = order_feed(
+        # C1: a new order on a later day: its first day stays the 10th.
+        ("N1", "C1", 20, "placed", "insert"),
+        # C2: a backfilled order on the 5th: a new first day.
+        ("N2", "C2", 5, "placed", "insert"),
+        # C3: its first order (the 10th) shipped: a late status update, same day, still earning.
+        ("F3", "C3", 10, "placed", "update_preimage"),
+        ("F3", "C3", 10, "shipped", "update_postimage"),
+        # C4: its first order cancelled: the 10th may no longer be its first day.
+        ("F4", "C4", 10, "placed", "update_preimage"),
+        ("F4", "C4", 10, "cancelled", "update_postimage"),
+        # C5: a cancelled order on the 1st: cancelled orders do not count.
+        ("N5", "C5", 1, "cancelled", "insert"),
+        # C6: an order moved to the 2nd and back to the 12th within the range: no net change.
+        ("L6", "C6", 12, "placed", "update_preimage"),
+        ("L6", "C6", 2, "placed", "update_postimage"),
+        ("L6", "C6", 2, "placed", "update_preimage"),
+        ("L6", "C6", 12, "paid", "update_postimage"),
+        # C7: its first earning order ever.
+        ("N7", "C7", 25, "paid", "insert"),
+        # C8 has no published row (not a customer in silver): never named.
+        ("N8", "C8", 1, "placed", "insert"),
+        ("N9", None, 1, "placed", "insert"),
+    )
+
+    moved = first_order_moves(changes, published).collect()
+
+    assert sorted(moved.get_column("customer_id").to_list()) == ["C2", "C4", "C7"]
 
 
 def test_dim_customer_slice_holds_only_the_changed_customers_versions() -> None:
