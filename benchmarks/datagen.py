@@ -1,7 +1,8 @@
 """Bronze tables at a scale factor, generated with vectorised NumPy/Polars (no row loops).
 
-SF1 is about one million silver order lines over 30 days (400,000 orders, ~700,000 order
-versions, 44,000 customers, 6,600 products); SF10 ten times that. The data follows the rules
+SF1 is about one million silver order lines (400,000 orders, ~700,000 order versions, 44,000
+customers, 6,600 products) over the history (`Window.history_days`, 365 by default: the same
+rows over more or fewer days); SF10 ten times that. The data follows the rules
 of the local stack's generator (`retail_platform.local.generator`, pure Python and too slow
 past ~50,000 lines): see `order_feed`.
 
@@ -12,26 +13,26 @@ them. A contract column this generator does not know is left null and named in
 
 The window has one day more than the full build uses: that day is the new data of the
 incremental run, as a night brings it: the day's partitions of the dated feeds (orders,
-payments), the day's partner sales files, and late versions of orders placed on earlier days
-(`order_feed.late_updates`: 1% of the orders, a new status, some with a corrected order date),
-which land in the new day's orders partition as the REST feed's `updated_since` delivers them.
+payments), the day's partner sales files, and late versions of orders placed in the weeks
+before it (`order_feed.late_updates`: as many as 1% of the orders, a new status, some with a
+corrected order date, among the orders placed in the last `Window.late_window_days`), which
+land in the new day's orders partition as the REST feed's `updated_since` delivers them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 import polars as pl
 
 from benchmarks import order_feed, partner_feed
 from benchmarks.order_feed import SECONDS_PER_DAY, choice, day_of, iso_text, padded_id
+from benchmarks.window import DEFAULT_WINDOW, HISTORY_DAYS, Window
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 
-START_DATE = date(2026, 10, 1)
-FULL_DAYS = 30  # the full build; the day after is the incremental delivery
 ORDERS_PER_SF = 400_000
 CUSTOMERS_PER_SF = 44_000
 PRODUCTS_PER_SF = 6_600
@@ -65,10 +66,6 @@ SOURCES = {
 }
 
 
-def incremental_day() -> date:
-    return START_DATE + timedelta(days=FULL_DAYS)
-
-
 def delivery_day(name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.Expr | None:
     """The day a row of table `name` was delivered on, or None for undated tables."""
     if PARTITION in frame.collect_schema().names():
@@ -85,13 +82,14 @@ class BronzeData:
     scale_factor: float
     tables: dict[str, pl.DataFrame]
     unknown_columns: dict[str, list[str]]
+    window: Window = DEFAULT_WINDOW
 
     def full_build(self) -> dict[str, pl.DataFrame]:
         """Every table without what the incremental day delivers."""
         built = {}
         for name, frame in self.tables.items():
             day = delivery_day(name, frame)
-            built[name] = frame if day is None else frame.filter(day < incremental_day())
+            built[name] = frame if day is None else frame.filter(day < self.window.new_day)
         return built
 
     def incremental_delivery(self) -> dict[str, pl.DataFrame]:
@@ -100,17 +98,21 @@ class BronzeData:
         for name, frame in self.tables.items():
             day = delivery_day(name, frame)
             if day is not None:
-                delivered[name] = frame.filter(day == incremental_day())
+                delivered[name] = frame.filter(day == self.window.new_day)
         return delivered
 
 
-def volumes(scale_factor: float) -> dict[str, int]:
-    """Orders over the whole window (full build + incremental day), customers, products."""
+def volumes(scale_factor: float, history_days: int = HISTORY_DAYS) -> dict[str, int]:
+    """Orders over the whole window (full build + incremental day), customers, products.
+
+    The full build holds ORDERS_PER_SF orders per scale factor whatever the history's length;
+    the new day adds one day's share.
+    """
     if scale_factor <= 0:
         raise ValueError(f"scale factor must be positive, got {scale_factor}")
-    days = FULL_DAYS + 1
+    days = history_days + 1
     return {
-        "orders": max(20, round(ORDERS_PER_SF * scale_factor * days / FULL_DAYS)),
+        "orders": max(20, round(ORDERS_PER_SF * scale_factor * days / history_days)),
         "customers": max(20, round(CUSTOMERS_PER_SF * scale_factor)),
         "products": max(10, round(PRODUCTS_PER_SF * scale_factor)),
     }
@@ -121,7 +123,10 @@ class UnknownBronzeTableError(ValueError):
 
 
 def generate_bronze(
-    scale_factor: float, seed: int = 42, tables: tuple[str, ...] = CORE_TABLES
+    scale_factor: float,
+    seed: int = 42,
+    tables: tuple[str, ...] = CORE_TABLES,
+    window: Window = DEFAULT_WINDOW,
 ) -> BronzeData:
     unknown_tables = sorted(set(tables) - set(CONTRACTS))
     if unknown_tables:
@@ -129,11 +134,12 @@ def generate_bronze(
             f"the benchmark cannot generate bronze {unknown_tables} (it makes "
             f"{sorted(CONTRACTS)}); extend benchmarks/datagen.py"
         )
-    counts = volumes(scale_factor)
+    counts = volumes(scale_factor, window.history_days)
     rng = np.random.default_rng(seed)
-    days = FULL_DAYS + 1
-    start_s = int(datetime.combine(START_DATE, time(), tzinfo=UTC).timestamp())
+    days = window.days
+    start_s = window.seconds(window.first_day)
     end_s = start_s + days * SECONDS_PER_DAY
+    new_day_s = window.seconds(window.new_day)
     products, prices_cents = _products(rng, counts["products"], start_s)
     orders, totals_cents, history = order_feed.order_versions(
         rng, counts["orders"], counts["customers"], prices_cents, start_s, days
@@ -141,7 +147,11 @@ def generate_bronze(
     payments = order_feed.payments(rng, history, totals_cents, end_s)
     # Its own generator: the other tables stay as they were before late updates existed.
     late = order_feed.late_updates(
-        np.random.default_rng((seed, 1)), orders, end_s - SECONDS_PER_DAY, start_s
+        np.random.default_rng((seed, 1)),
+        orders,
+        new_day_s,
+        start_s,
+        placed_since_s=new_day_s - window.late_window_days * SECONDS_PER_DAY,
     )
     orders = pl.concat([orders, late]).sort("_updated_s", "order_id")
     raw = {
@@ -154,7 +164,7 @@ def generate_bronze(
         raw["partner_sales"] = partner_feed.partner_sales(
             # The full build's days keep their volume; the new day adds its share.
             rng,
-            scale_factor * days / FULL_DAYS,
+            scale_factor * days / window.history_days,
             products,
             prices_cents,
             start_s,
@@ -168,7 +178,7 @@ def generate_bronze(
         generated[name], missing = _to_contract(raw[name], name, ingested_at)
         if missing:
             unknown[name] = missing
-    return BronzeData(scale_factor, generated, unknown)
+    return BronzeData(scale_factor, generated, unknown, window)
 
 
 def _to_contract(

@@ -299,20 +299,26 @@ def late_updates(
     window_start_s: int,
     share: float = LATE_UPDATE_SHARE,
     date_change_share: float = ORDER_DATE_CHANGE_SHARE,
+    placed_since_s: int | None = None,
 ) -> pl.DataFrame:
     """New versions, on the day starting at ``day_start_s``, of orders placed days before.
 
-    ``share`` of the orders placed before that day get one: among the orders whose
-    last version before it is well-formed and open (placed, paid or shipped) and that have no
+    As many as ``share`` of the orders placed before that day get one, chosen among the
+    orders placed since ``placed_since_s`` (default: the window's start), as a night brings
+    corrections of the last weeks' orders, not of last year's: among the orders whose last
+    version before the day is well-formed and open (placed, paid or shipped) and that have no
     version on or after it, so the late version is the order's newest and changes its status.
-    ``date_change_share`` of them also move the placement one day earlier (a corrected
-    order date, never before the window), so an incremental build meets orders whose date
-    changes, not only their status. Rows have the columns of ``feed``.
+    Fewer when the recent window holds fewer such orders. ``date_change_share`` of them also
+    move the placement one day earlier (a corrected order date, never before the window), so
+    an incremental build meets orders whose date changes, not only their status. Rows have the
+    columns of ``feed``.
     """
+    since = window_start_s if placed_since_s is None else placed_since_s
     latest = feed.sort("_updated_s").group_by("_order").last()
     placed_before = latest.filter(pl.col("_created_s") < day_start_s).height
     eligible = latest.filter(
-        (pl.col("_updated_s") < day_start_s)
+        (pl.col("_created_s") >= since)
+        & (pl.col("_updated_s") < day_start_s)
         & pl.col("status").is_in(list(NEXT_STATUS))
         & pl.col("_error").is_null()
         & pl.col("lines").str.starts_with("[")
