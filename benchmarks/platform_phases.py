@@ -14,7 +14,7 @@ import polars as pl
 from deltalake import write_deltalake
 
 from benchmarks import platform_api
-from benchmarks.datagen import CORE_TABLES, PARTITION, BronzeData, generate_bronze
+from benchmarks.datagen import CORE_TABLES, PARTITION, BronzeData, generate_bronze_pieces
 from benchmarks.measure import Measurement, combined, measured
 from benchmarks.pipeline import (
     LAKE_LAYERS,
@@ -33,7 +33,8 @@ def landed_bronze(context: PhaseContext) -> list[str]:
 
 
 def land(context: PhaseContext) -> dict[str, Any]:
-    """Generate bronze at the scale factor and write the full build's part to the lake."""
+    """Generate bronze at the scale factor and write the full build's part to the lake; keep
+    the new day's part for the incremental phase."""
     workspace = context.workspace
     window = context.window
     shutil.rmtree(workspace.lake, ignore_errors=True)
@@ -42,25 +43,50 @@ def land(context: PhaseContext) -> dict[str, Any]:
     )
     needed = bronze_feeding_gold(platform_api.build_definitions())
     tables = tuple(dict.fromkeys([*CORE_TABLES, *needed]))
-    with measured(context.sampler) as generation:
-        data = generate_bronze(context.scale_factor, context.seed, tables, window)
     lake = platform_api.lake_resource(str(workspace.lake))
-    with measured(context.sampler) as landing:
-        for name, frame in data.full_build().items():
-            lake.replace_table("bronze", name, frame)
-            landing.detail[name] = frame.height
-            landing.rows += frame.height
+    # Piece by piece (datagen): generated, then landed (the first piece of a table replaces
+    # it, the others are appended), so that memory holds one piece, not the whole history.
+    pieces = generate_bronze_pieces(context.scale_factor, context.seed, tables, window)
+    generation: list[Measurement] = []
+    landing: list[Measurement] = []
+    landed_rows: dict[str, int] = {}
+    delivered: dict[str, list[pl.DataFrame]] = {}
+    unknown: dict[str, list[str]] = {}
+    late_versions = 0
+    while True:
+        with measured(context.sampler) as generated:
+            data = next(pieces, None)
+        if data is None:
+            break
+        generation.append(generated)
+        with measured(context.sampler) as landed:
+            for name, frame in data.full_build().items():
+                if name in landed_rows:
+                    if frame.height:  # the late versions' piece has no full-build rows
+                        lake.append("bronze", name, frame)
+                else:
+                    lake.replace_table("bronze", name, frame)
+                landed_rows[name] = landed_rows.get(name, 0) + frame.height
+                landed.rows += frame.height
+        landing.append(landed)
+        for name, frame in data.incremental_delivery().items():
+            delivered.setdefault(name, []).append(frame)
+        unknown |= data.unknown_columns
+        late_versions += late_order_versions(data)
     workspace.incremental_delivery.mkdir(parents=True, exist_ok=True)
     delivery_rows = {}
-    for name, frame in data.incremental_delivery().items():
+    for name, frames in delivered.items():
+        frame = pl.concat(frames)
         frame.write_parquet(workspace.incremental_delivery / f"{name}.parquet")
         delivery_rows[name] = frame.height
+    landing_total = combined(landing)
+    landing_total.detail = landed_rows
     return {
-        "generation": generation.to_json(),
-        "landing": landing.to_json(),
+        "generation": combined(generation).to_json() | {"pieces": len(generation)},
+        "landing": landing_total.to_json(),
         "incremental_delivery_rows": delivery_rows,
-        "incremental_late_order_versions": late_order_versions(data),
-        "unknown_columns": data.unknown_columns,
+        "incremental_late_order_versions": late_versions,
+        "unknown_columns": unknown,
     }
 
 

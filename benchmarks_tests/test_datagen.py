@@ -5,7 +5,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from benchmarks.datagen import generate_bronze, volumes
+from benchmarks.datagen import generate_bronze, generate_bronze_pieces, volumes
 from benchmarks.order_feed import late_updates
 from benchmarks.window import Window
 from retail_platform.contracts import bronze
@@ -185,3 +185,27 @@ def test_the_new_days_late_updates_touch_only_orders_of_the_late_window() -> Non
     old = orders.filter(placed < new_day - timedelta(days=6)).get_column("order_id")
     assert 50 <= old.len() <= 81
     assert old.n_unique() == old.len()
+
+
+def test_pieces_number_orders_and_payments_on_from_each_other() -> None:
+    # 4,133 orders (0.01 * 400,000 * 31 / 30) in pieces of 1,000: five order pieces.
+    pieces = list(generate_bronze_pieces(0.01, seed=3, window=THIRTY_DAYS, orders_per_piece=1_000))
+    with_orders = [piece.tables["orders"] for piece in pieces if "orders" in piece.tables]
+
+    assert len(with_orders) == 5 + 1  # and the late versions' piece
+    assert "customers" in pieces[0].tables and "orders" not in pieces[0].tables
+    orders = pl.concat(with_orders)
+    assert orders.get_column("order_id").n_unique() == 4_133
+    assert (orders.get_column("order_id").min(), orders.get_column("order_id").max()) == (
+        "O00000001",
+        "O00004133",
+    )
+    payments = pl.concat(piece.tables["payments"] for piece in pieces if "payments" in piece.tables)
+    ids = payments.get_column("payment_id")
+    assert ids.n_unique() == payments.height
+    assert (ids.min(), ids.max()) == ("PAY00000001", f"PAY{payments.height:08d}")
+    assert set(payments.get_column("order_id")) <= set(orders.get_column("order_id"))
+    # Late versions come last, all on the new day.
+    late = with_orders[-1]
+    assert set(late.get_column("_partition_date")) == {date(2026, 10, 31)}
+    assert late.height == round(4_000 * 0.01)  # ~4,000 orders placed before the new day
