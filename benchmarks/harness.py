@@ -55,6 +55,9 @@ class BenchOptions:
     phase_timeout_seconds: float = 3600.0
     spark_memory: str = "3g"
 
+    def __post_init__(self) -> None:
+        self.window  # noqa: B018  (refuses a late-update window longer than the history)
+
     @property
     def window(self) -> Window:
         return Window(self.history_days, self.late_window_days)
@@ -178,7 +181,7 @@ def run_benchmark(options: BenchOptions, echo: Printer = print) -> dict[str, Any
         "machine_before": machine_info(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    window = options.window  # checks the history and late-window lengths before anything runs
+    window = options.window
     echo(
         f"Benchmark at SF{options.scale_factor:g}, {window.history_days} days of history, "
         f"in {harness.workspace.root}"
