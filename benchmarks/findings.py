@@ -76,9 +76,11 @@ def _rewritten_whole(results: dict[str, Any]) -> str:
     if not whole:
         return ""
     written = sum(done["bytes_added"] for done in rewrites.values()) / 1024**2
+    single = sum(1 for name in whole if rewrites[name]["table_files_after"] <= 1)
     return (
         f" The run's commits rewrote {len(whole)} of the {len(rewrites)} tables they touched "
-        f"(nearly) whole ({', '.join(whole)}) and wrote {written:,.0f} MiB in all."
+        f"(nearly) whole ({', '.join(whole)}; {single} of them held in one data file) and wrote "
+        f"{written:,.0f} MiB in all."
     )
 
 
@@ -141,9 +143,9 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             "replaces only the affected slices (`assets/gold/`: facts by date, marts by date "
             "and cohort, dimensions by key), and builds a table whole above a share of its "
             f"input (`rebuild_above_share`).{_incremental_layers(results)}"
-            f"{_rewritten_whole(results)} A Delta commit replaces whole files: while the lake "
-            "writes each table as one file, any slice replace or merge rewrites the whole "
-            "table, so a night costs the history's bytes however few rows changed. What would "
+            f"{_rewritten_whole(results)} A Delta commit replaces whole files: a table held "
+            "in one big file is rewritten whole by any slice replace or merge, so a night costs "
+            "the history's bytes however few rows changed. What would "
             "make a day cost a day: tables written in files of bounded size "
             "(`write_deltalake(target_file_size=...)`) laid out by date or key, so that "
             "delta-rs' file skipping (min/max statistics, for predicate overwrites and MERGE) "
