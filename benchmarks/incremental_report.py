@@ -25,7 +25,7 @@ def incremental_section(results: dict[str, Any]) -> list[str]:
     lines = [
         f"One new day on top of {days} days of history (the day is 1/{days + 1} of the "
         "generated orders), with late versions of orders placed in the last "
-        f"{late} days: {share:.0%} of the full build's time"
+        f"{late} days: {share:.0%} of the full build's time."
         if share is not None
         else f"One new day on top of {days} days of history.",
         "",

@@ -195,6 +195,16 @@ def _layers(results: dict[str, Any]) -> list[str]:
             f"{history_days(results)} days of history."
         ]
     lines += ["", f"Whole pipeline: {total['seconds']:.1f} s."]
+    land = results.get("land", {})
+    if "generation" in land:
+        generation, landing = land["generation"], land["landing"]
+        pieces = generation.get("pieces")
+        lines.append(
+            f"Bronze (not part of the pipeline): generated in {generation['seconds']:.1f} s"
+            + (f" in {pieces} pieces" if pieces else "")
+            + f", landed in {landing['seconds']:.1f} s; peak "
+            f"{_gib(max(generation['peak_rss_bytes'], landing['peak_rss_bytes']))}."
+        )
     return lines
 
 
