@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.harness import ENGINES, PROJECT_ROOT, BenchmarkError, BenchOptions
+from benchmarks.window import HISTORY_DAYS, LATE_WINDOW_DAYS
 
 DEFAULT_REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
 
@@ -21,11 +22,35 @@ def _engines(text: str) -> tuple[str, ...]:
     return engines
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs at least 1 day, got {value}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scale-factor", "--sf", type=float, default=1.0, help="SF1 = ~1M order lines"
     )
     parser.add_argument("--seed", type=int, default=42, help="data generator seed")
+    parser.add_argument(
+        "--history-days",
+        type=_positive,
+        default=HISTORY_DAYS,
+        help="days of history of the full build, the same rows whatever their count; the "
+        "incremental run adds the day after (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--late-window-days",
+        type=_positive,
+        default=LATE_WINDOW_DAYS,
+        help="the new day's late updates are to orders placed this many days before it, at "
+        "most the history (default: %(default)s)",
+    )
     parser.add_argument(
         "--engines",
         type=_engines,
@@ -65,16 +90,22 @@ def handle(args: argparse.Namespace) -> int:
     from benchmarks.report import write_report
     from benchmarks.summary import targets
 
-    options = BenchOptions(
-        scale_factor=args.scale_factor,
-        work_dir=args.work_dir,
-        seed=args.seed,
-        engines=args.engines,
-        repeats=args.repeats,
-        warehouse=not args.no_warehouse,
-        source_scale=args.source_scale,
-        phase_timeout_seconds=args.phase_timeout,
-    )
+    try:
+        options = BenchOptions(
+            scale_factor=args.scale_factor,
+            work_dir=args.work_dir,
+            seed=args.seed,
+            history_days=args.history_days,
+            late_window_days=args.late_window_days,
+            engines=args.engines,
+            repeats=args.repeats,
+            warehouse=not args.no_warehouse,
+            source_scale=args.source_scale,
+            phase_timeout_seconds=args.phase_timeout,
+        )
+    except ValueError as error:  # e.g. a late-update window longer than the history
+        print(f"error: {error}")
+        return 2
     try:
         results = run_benchmark(options)
     except BenchmarkError as error:

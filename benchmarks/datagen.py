@@ -1,7 +1,8 @@
 """Bronze tables at a scale factor, generated with vectorised NumPy/Polars (no row loops).
 
-SF1 is about one million silver order lines over 30 days (400,000 orders, ~700,000 order
-versions, 44,000 customers, 6,600 products); SF10 ten times that. The data follows the rules
+SF1 is about one million silver order lines (400,000 orders, ~700,000 order versions, 44,000
+customers, 6,600 products) over the history (`Window.history_days`, 365 by default: the same
+rows over more or fewer days); SF10 ten times that. The data follows the rules
 of the local stack's generator (`retail_platform.local.generator`, pure Python and too slow
 past ~50,000 lines): see `order_feed`.
 
@@ -12,26 +13,27 @@ them. A contract column this generator does not know is left null and named in
 
 The window has one day more than the full build uses: that day is the new data of the
 incremental run, as a night brings it: the day's partitions of the dated feeds (orders,
-payments), the day's partner sales files, and late versions of orders placed on earlier days
-(`order_feed.late_updates`: 1% of the orders, a new status, some with a corrected order date),
-which land in the new day's orders partition as the REST feed's `updated_since` delivers them.
+payments), the day's partner sales files, and late versions of orders placed in the weeks
+before it (`order_feed.late_updates`: as many as 1% of the orders, a new status, some with a
+corrected order date, among the orders placed in the last `Window.late_window_days`), which
+land in the new day's orders partition as the REST feed's `updated_since` delivers them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 import polars as pl
 
 from benchmarks import order_feed, partner_feed
 from benchmarks.order_feed import SECONDS_PER_DAY, choice, day_of, iso_text, padded_id
+from benchmarks.window import DEFAULT_WINDOW, HISTORY_DAYS, Window
 from retail_platform.contracts import bronze
 from retail_platform.contracts.model import TableContract
 
-START_DATE = date(2026, 10, 1)
-FULL_DAYS = 30  # the full build; the day after is the incremental delivery
 ORDERS_PER_SF = 400_000
 CUSTOMERS_PER_SF = 44_000
 PRODUCTS_PER_SF = 6_600
@@ -65,10 +67,6 @@ SOURCES = {
 }
 
 
-def incremental_day() -> date:
-    return START_DATE + timedelta(days=FULL_DAYS)
-
-
 def delivery_day(name: str, frame: pl.DataFrame | pl.LazyFrame) -> pl.Expr | None:
     """The day a row of table `name` was delivered on, or None for undated tables."""
     if PARTITION in frame.collect_schema().names():
@@ -85,13 +83,14 @@ class BronzeData:
     scale_factor: float
     tables: dict[str, pl.DataFrame]
     unknown_columns: dict[str, list[str]]
+    window: Window = DEFAULT_WINDOW
 
     def full_build(self) -> dict[str, pl.DataFrame]:
         """Every table without what the incremental day delivers."""
         built = {}
         for name, frame in self.tables.items():
             day = delivery_day(name, frame)
-            built[name] = frame if day is None else frame.filter(day < incremental_day())
+            built[name] = frame if day is None else frame.filter(day < self.window.new_day)
         return built
 
     def incremental_delivery(self) -> dict[str, pl.DataFrame]:
@@ -100,17 +99,27 @@ class BronzeData:
         for name, frame in self.tables.items():
             day = delivery_day(name, frame)
             if day is not None:
-                delivered[name] = frame.filter(day == incremental_day())
+                delivered[name] = frame.filter(day == self.window.new_day)
         return delivered
 
 
-def volumes(scale_factor: float) -> dict[str, int]:
-    """Orders over the whole window (full build + incremental day), customers, products."""
+# Orders generated at a time (with their versions and payments), and partner invoices (3.5
+# rows each): bounds the generator's memory; SF1 is one piece of each.
+ORDERS_PER_PIECE = 500_000
+INVOICES_PER_PIECE = 250_000
+
+
+def volumes(scale_factor: float, history_days: int = HISTORY_DAYS) -> dict[str, int]:
+    """Orders over the whole window (full build + incremental day), customers, products.
+
+    The full build holds ORDERS_PER_SF orders per scale factor whatever the history's length;
+    the new day adds one day's share.
+    """
     if scale_factor <= 0:
         raise ValueError(f"scale factor must be positive, got {scale_factor}")
-    days = FULL_DAYS + 1
+    days = history_days + 1
     return {
-        "orders": max(20, round(ORDERS_PER_SF * scale_factor * days / FULL_DAYS)),
+        "orders": max(20, round(ORDERS_PER_SF * scale_factor * days / history_days)),
         "customers": max(20, round(CUSTOMERS_PER_SF * scale_factor)),
         "products": max(10, round(PRODUCTS_PER_SF * scale_factor)),
     }
@@ -120,55 +129,112 @@ class UnknownBronzeTableError(ValueError):
     """The platform needs a bronze table this generator cannot make."""
 
 
-def generate_bronze(
-    scale_factor: float, seed: int = 42, tables: tuple[str, ...] = CORE_TABLES
-) -> BronzeData:
+def _check_tables(tables: tuple[str, ...]) -> None:
     unknown_tables = sorted(set(tables) - set(CONTRACTS))
     if unknown_tables:
         raise UnknownBronzeTableError(
             f"the benchmark cannot generate bronze {unknown_tables} (it makes "
             f"{sorted(CONTRACTS)}); extend benchmarks/datagen.py"
         )
-    counts = volumes(scale_factor)
+
+
+def generate_bronze_pieces(
+    scale_factor: float,
+    seed: int = 42,
+    tables: tuple[str, ...] = CORE_TABLES,
+    window: Window = DEFAULT_WINDOW,
+    orders_per_piece: int = ORDERS_PER_PIECE,
+    invoices_per_piece: int = INVOICES_PER_PIECE,
+) -> Iterator[BronzeData]:
+    """The bronze tables in pieces, so that the generator holds one piece at a time.
+
+    Concatenated, the pieces are the tables: first the undated ones (customers, products,
+    partners), then the orders placed in one stretch of the window at a time with all their
+    versions and payments, then the partner sales invoices a batch at a time, last the new
+    day's late versions of orders placed in the late window. SF1 has one piece of each kind.
+    """
+    _check_tables(tables)
+    counts = volumes(scale_factor, window.history_days)
     rng = np.random.default_rng(seed)
-    days = FULL_DAYS + 1
-    start_s = int(datetime.combine(START_DATE, time(), tzinfo=UTC).timestamp())
+    days = window.days
+    start_s = window.seconds(window.first_day)
     end_s = start_s + days * SECONDS_PER_DAY
+    new_day_s = window.seconds(window.new_day)
+    ingested_at = datetime.now(UTC)
+
+    def piece(raw: dict[str, pl.DataFrame]) -> BronzeData:
+        generated, unknown = {}, {}
+        for name, frame in raw.items():
+            if name in tables:
+                generated[name], missing = _to_contract(frame, name, ingested_at)
+                if missing:
+                    unknown[name] = missing
+        return BronzeData(scale_factor, generated, unknown, window)
+
     products, prices_cents = _products(rng, counts["products"], start_s)
-    orders, totals_cents, history = order_feed.order_versions(
-        rng, counts["orders"], counts["customers"], prices_cents, start_s, days
-    )
-    payments = order_feed.payments(rng, history, totals_cents, end_s)
-    # Its own generator: the other tables stay as they were before late updates existed.
-    late = order_feed.late_updates(
-        np.random.default_rng((seed, 1)), orders, end_s - SECONDS_PER_DAY, start_s
-    )
-    orders = pl.concat([orders, late]).sort("_updated_s", "order_id")
-    raw = {
-        "orders": orders.with_columns(day_of(pl.col("_updated_s")).alias(PARTITION)),
-        "payments": payments.with_columns(day_of(pl.col("_created_s")).alias(PARTITION)),
+    created = order_feed.placement_times(rng, counts["orders"], start_s, days)
+    undated = {
         "customers": _customers(rng, counts["customers"], start_s, end_s),
         "products": products,
+        "partners": partner_feed.partners(),
     }
+    yield piece(undated)
+    del undated
+    since_s = new_day_s - window.late_window_days * SECONDS_PER_DAY
+    recent = []  # versions of the orders placed in the late window: the late updates' pick
+    first_payment = 0
+    for first in range(0, len(created), orders_per_piece):
+        orders, totals_cents, history = order_feed.order_versions(
+            rng, created[first : first + orders_per_piece], counts["customers"], prices_cents,
+            end_s, first,
+        )  # fmt: skip
+        payments = order_feed.payments(rng, history, totals_cents, end_s, first, first_payment)
+        first_payment += payments.height
+        recent.append(orders.filter(pl.col("_created_s") >= since_s))
+        yield piece({"orders": _dated(orders, "_updated_s"), "payments": _dated(payments)})
     if "partner_sales" in tables:  # one file per partner and day, the new day's included
-        raw["partner_sales"] = partner_feed.partner_sales(
-            # The full build's days keep their volume; the new day adds its share.
-            rng,
-            scale_factor * days / FULL_DAYS,
-            products,
-            prices_cents,
-            start_s,
-            days,
-        )
-    if "partners" in tables:
-        raw["partners"] = partner_feed.partners()
-    ingested_at = datetime.now(UTC)
-    generated, unknown = {}, {}
-    for name in tables:
-        generated[name], missing = _to_contract(raw[name], name, ingested_at)
-        if missing:
-            unknown[name] = missing
-    return BronzeData(scale_factor, generated, unknown)
+        factors = partner_feed.price_factors(rng)
+        # The full build's days keep their volume; the new day adds its share.
+        invoices = partner_feed.invoice_count(scale_factor * days / window.history_days)
+        for first in range(0, invoices, invoices_per_piece):
+            sales = partner_feed.partner_sales(
+                rng, min(invoices_per_piece, invoices - first), products, prices_cents,
+                start_s, days, factors, first,
+            )  # fmt: skip
+            yield piece({"partner_sales": sales})
+    # Its own generator: the other tables stay as they were before late updates existed.
+    late = order_feed.late_updates(
+        np.random.default_rng((seed, 1)),
+        pl.concat(recent),
+        new_day_s,
+        start_s,
+        placed_since_s=since_s,
+        placed_before=int((created < new_day_s).sum()),
+    )
+    yield piece({"orders": _dated(late, "_updated_s")})
+
+
+def generate_bronze(
+    scale_factor: float,
+    seed: int = 42,
+    tables: tuple[str, ...] = CORE_TABLES,
+    window: Window = DEFAULT_WINDOW,
+    orders_per_piece: int = ORDERS_PER_PIECE,
+) -> BronzeData:
+    """Every bronze table whole: the pieces of `generate_bronze_pieces` put together."""
+    frames: dict[str, list[pl.DataFrame]] = {}
+    unknown: dict[str, list[str]] = {}
+    for piece in generate_bronze_pieces(scale_factor, seed, tables, window, orders_per_piece):
+        for name, frame in piece.tables.items():
+            frames.setdefault(name, []).append(frame)
+        unknown |= piece.unknown_columns
+    generated = {name: pl.concat(frames[name]) for name in tables}
+    return BronzeData(scale_factor, generated, unknown, window)
+
+
+def _dated(frame: pl.DataFrame, moment: str = "_created_s") -> pl.DataFrame:
+    """The frame with its daily partition: the day of `moment` (epoch seconds)."""
+    return frame.with_columns(day_of(pl.col(moment)).alias(PARTITION))
 
 
 def _to_contract(

@@ -18,17 +18,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datagen import FULL_DAYS, START_DATE
 from benchmarks.machine import machine_info
+from benchmarks.window import HISTORY_DAYS, LATE_WINDOW_DAYS, Window
 from benchmarks.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("polars", "duckdb", "pandas", "pyspark")
 STATE_DIR_VARIABLE = "RETAIL_PLATFORM_STATE_DIR"
+SOURCES_SAMPLE_DAYS = 30  # the sources sample ingests the last days before the new day
 LOG_TAIL_LINES = 15
 
 Printer = Callable[[str], None]
@@ -43,6 +44,8 @@ class BenchOptions:
     scale_factor: float = 1.0
     work_dir: Path = PROJECT_ROOT / ".local" / "bench"
     seed: int = 42
+    history_days: int = HISTORY_DAYS  # the full build's days, the same rows whatever their count
+    late_window_days: int = LATE_WINDOW_DAYS  # late updates: orders placed this recently
     engines: tuple[str, ...] = ENGINES
     repeats: int = 1
     warehouse: bool = True
@@ -51,6 +54,13 @@ class BenchOptions:
     probes: bool = True
     phase_timeout_seconds: float = 3600.0
     spark_memory: str = "3g"
+
+    def __post_init__(self) -> None:
+        self.window  # noqa: B018  (refuses a late-update window longer than the history)
+
+    @property
+    def window(self) -> Window:
+        return Window(self.history_days, self.late_window_days)
 
 
 class Harness:
@@ -71,6 +81,10 @@ class Harness:
             "workspace": str(self.workspace.root),
             "scale_factor": self.options.scale_factor,
             "seed": self.options.seed,
+            "window": {
+                "history_days": self.options.history_days,
+                "late_window_days": self.options.late_window_days,
+            },
             "options": options or {},
         }
         request_path = self.workspace.results / f"{label}.request.json"
@@ -133,7 +147,10 @@ def _local_stack(
 ) -> Iterator[None]:
     """The local stand-ins, when the sources sample or the warehouse layer needs them.
 
-    How long `stack up` took (all services answering) goes into results["stack_up"].
+    Their data window is the benchmark's (its history and the new day), so the daily partitions
+    of the Definitions, which start where the running stack's window starts, cover every day the
+    benchmark lands. How long `stack up` took (all services answering) goes into
+    results["stack_up"].
     """
     if not (options.warehouse or options.source_scale > 0):
         yield
@@ -141,7 +158,14 @@ def _local_stack(
     from retail_platform.local.stack import StackConfig, running_stack
 
     scale = options.source_scale if options.source_scale > 0 else 0.01
-    config = StackConfig(state_dir=workspace.root, seed=options.seed, scale=scale)
+    window = options.window
+    config = StackConfig(
+        state_dir=workspace.root,
+        seed=options.seed,
+        scale=scale,
+        end_date=window.new_day,
+        days=window.days,
+    )
     started = time.monotonic()
     with running_stack(config):
         results["stack_up"] = {"scale": scale, "seconds": time.monotonic() - started}
@@ -157,14 +181,23 @@ def run_benchmark(options: BenchOptions, echo: Printer = print) -> dict[str, Any
         "machine_before": machine_info(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    echo(f"Benchmark at SF{options.scale_factor:g} in {harness.workspace.root}")
+    window = options.window
+    echo(
+        f"Benchmark at SF{options.scale_factor:g}, {window.history_days} days of history, "
+        f"in {harness.workspace.root}"
+    )
     with _local_stack(options, harness.workspace, results):
         if options.source_scale > 0:
             results["local_generator"] = harness.worker("local_generator", "local_generator")
             results["sources"] = harness.worker(
                 "sources",
                 "sources",
-                {"first_day": START_DATE.isoformat(), "days": FULL_DAYS},
+                {
+                    "first_day": (
+                        window.new_day - timedelta(days=min(SOURCES_SAMPLE_DAYS, window.days - 1))
+                    ).isoformat(),
+                    "days": min(SOURCES_SAMPLE_DAYS, window.days - 1),
+                },
             )
             shutil.rmtree(harness.workspace.lake, ignore_errors=True)
         results["land"] = harness.required("land", "land")

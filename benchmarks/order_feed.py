@@ -81,28 +81,36 @@ class History:
     returned_at: np.ndarray
 
 
-def order_versions(
-    rng: np.random.Generator,
-    n_orders: int,
-    n_customers: int,
-    prices_cents: np.ndarray,
-    start_s: int,
-    days: int,
-) -> tuple[pl.DataFrame, np.ndarray, History]:
-    """Bronze order versions (payload as text, plus `_updated_s`), totals in cents, history."""
+def placement_times(rng: np.random.Generator, n_orders: int, start_s: int, days: int) -> np.ndarray:
+    """When each order is placed, epoch seconds, sorted: busier on some weekdays and hours."""
     weekday_of_start = (start_s // SECONDS_PER_DAY + 3) % 7  # 1970-01-01 was a Thursday
     day_weights = tuple(
         WEEKDAY_FACTORS[(weekday_of_start + d) % 7] * rng.uniform(0.9, 1.1) for d in range(days)
     )
     day = choice(rng, tuple(range(days)), day_weights, n_orders)
     hour = choice(rng, tuple(range(24)), HOURLY_WEIGHTS, n_orders)
-    created = np.sort(
-        start_s + day * SECONDS_PER_DAY + hour * 3600 + rng.integers(0, 3600, n_orders)
-    )
+    return np.sort(start_s + day * SECONDS_PER_DAY + hour * 3600 + rng.integers(0, 3600, n_orders))
+
+
+def order_versions(
+    rng: np.random.Generator,
+    created: np.ndarray,
+    n_customers: int,
+    prices_cents: np.ndarray,
+    end_s: int,
+    first_order: int = 0,
+) -> tuple[pl.DataFrame, np.ndarray, History]:
+    """Bronze order versions (payload as text, plus `_updated_s`), totals in cents, history.
+
+    Of the orders placed at `created`, numbered from `first_order` (0-based: a piece of a
+    larger set of orders); versions after `end_s` have not happened yet. The totals and the
+    history are indexed by position in `created`.
+    """
+    n_orders = len(created)
     lines_json, totals_cents = _lines(rng, n_orders, prices_cents)
     orders = pl.DataFrame(
         {
-            "_order": np.arange(n_orders),
+            "_order": first_order + np.arange(n_orders),
             "_customer": rng.integers(1, n_customers + 1, n_orders),
             "channel": choice(rng, CHANNELS, CHANNEL_WEIGHTS, n_orders),
             "_created_s": created,
@@ -111,9 +119,9 @@ def order_versions(
     )
     history = _history(rng, created)
     feed = (
-        _versions(history)
+        _versions(history, first_order)
         # Updates after the window have not happened yet.
-        .filter(pl.col("_updated_s") < start_s + days * SECONDS_PER_DAY)
+        .filter(pl.col("_updated_s") < end_s)
         .join(orders, on="_order", how="left")
         .with_columns(
             order_id=padded_id("O", pl.col("_order") + 1, 8),
@@ -195,9 +203,9 @@ def _history(rng: np.random.Generator, created: np.ndarray) -> History:
     )
 
 
-def _versions(history: History) -> pl.DataFrame:
+def _versions(history: History, first_order: int) -> pl.DataFrame:
     """One row per (order, version): the first, then shipped/cancelled, then returned."""
-    order = np.arange(len(history.created))
+    order = first_order + np.arange(len(history.created))
     shipped = history.returned | history.shipped_later
     parts = [
         (order, np.where(history.first_paid, "paid", "placed"), history.created),
@@ -249,9 +257,18 @@ def _with_defects(rng: np.random.Generator, feed: pl.DataFrame) -> pl.DataFrame:
 
 
 def payments(
-    rng: np.random.Generator, history: History, totals_cents: np.ndarray, end_s: int
+    rng: np.random.Generator,
+    history: History,
+    totals_cents: np.ndarray,
+    end_s: int,
+    first_order: int = 0,
+    first_payment: int = 0,
 ) -> pl.DataFrame:
-    """Payment attempts: a capture per paid order (4% after a failed try), refunds of returns."""
+    """Payment attempts: a capture per paid order (4% after a failed try), refunds of returns.
+
+    Of the orders of `history` (numbered from `first_order`), the attempts numbered from
+    `first_payment` (0-based) in time order.
+    """
     n = len(history.created)
     paid = ~history.cancelled
     delay = np.where(history.first_paid, 0, rng.integers(10, 111, n) * MINUTE)
@@ -283,8 +300,8 @@ def payments(
     attempts = attempts.filter(pl.col("_created_s") < end_s).sort("_created_s", "_order", "_seq")
     # The amount of every attempt is its order's total.
     amount_cents = pl.Series("_cents", totals_cents[attempts.get_column("_order").to_numpy()])
-    return attempts.with_columns(amount_cents).with_columns(
-        payment_id=padded_id("PAY", pl.int_range(1, pl.len() + 1), 8),
+    return attempts.with_columns(amount_cents, pl.col("_order") + first_order).with_columns(
+        payment_id=padded_id("PAY", pl.int_range(1, pl.len() + 1) + first_payment, 8),
         order_id=padded_id("O", pl.col("_order") + 1, 8),
         amount=money_text(pl.col("_cents")),
         currency=order_currency(pl.col("_order")),
@@ -299,20 +316,29 @@ def late_updates(
     window_start_s: int,
     share: float = LATE_UPDATE_SHARE,
     date_change_share: float = ORDER_DATE_CHANGE_SHARE,
+    placed_since_s: int | None = None,
+    placed_before: int | None = None,
 ) -> pl.DataFrame:
     """New versions, on the day starting at ``day_start_s``, of orders placed days before.
 
-    ``share`` of the orders placed before that day get one: among the orders whose
-    last version before it is well-formed and open (placed, paid or shipped) and that have no
+    As many as ``share`` of the orders placed before that day get one, chosen among the
+    orders placed since ``placed_since_s`` (default: the window's start), as a night brings
+    corrections of the last weeks' orders, not of last year's: among the orders whose last
+    version before the day is well-formed and open (placed, paid or shipped) and that have no
     version on or after it, so the late version is the order's newest and changes its status.
-    ``date_change_share`` of them also move the placement one day earlier (a corrected
-    order date, never before the window), so an incremental build meets orders whose date
-    changes, not only their status. Rows have the columns of ``feed``.
+    Fewer when the recent window holds fewer such orders. ``date_change_share`` of them also
+    move the placement one day earlier (a corrected order date, never before the window), so
+    an incremental build meets orders whose date changes, not only their status. Rows have the
+    columns of ``feed``. ``placed_before`` (default: counted in ``feed``) is the count of
+    orders placed before the day, for a ``feed`` that holds only the recent orders' versions.
     """
+    since = window_start_s if placed_since_s is None else placed_since_s
     latest = feed.sort("_updated_s").group_by("_order").last()
-    placed_before = latest.filter(pl.col("_created_s") < day_start_s).height
+    if placed_before is None:
+        placed_before = latest.filter(pl.col("_created_s") < day_start_s).height
     eligible = latest.filter(
-        (pl.col("_updated_s") < day_start_s)
+        (pl.col("_created_s") >= since)
+        & (pl.col("_updated_s") < day_start_s)
         & pl.col("status").is_in(list(NEXT_STATUS))
         & pl.col("_error").is_null()
         & pl.col("lines").str.starts_with("[")

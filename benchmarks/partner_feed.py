@@ -35,20 +35,32 @@ def partners() -> pl.DataFrame:
     )
 
 
+def invoice_count(scale_factor: float) -> int:
+    """Invoices at a scale factor: 1-6 lines each, 3.5 on average."""
+    n_rows = max(20, round(PARTNER_SALES_ROWS_PER_SF * scale_factor))
+    return max(1, n_rows * 2 // 7)
+
+
+def price_factors(rng: np.random.Generator) -> np.ndarray:
+    """Each partner's prices as a share of the list price."""
+    return rng.uniform(0.85, 1.0, len(PARTNERS))
+
+
 def partner_sales(
     rng: np.random.Generator,
-    scale_factor: float,
+    n_invoices: int,
     products: pl.DataFrame,
     prices_cents: np.ndarray,
     start_s: int,
     days: int,
+    partner_price_factors: np.ndarray,
+    first_invoice: int = 0,
 ) -> pl.DataFrame:
-    """Invoice rows of every partner over `days`; 2% of invoices are cancellations (C...).
+    """Rows of `n_invoices` invoices of every partner over `days`, numbered from
+    `first_invoice`; 2% of invoices are cancellations (C...).
 
     Each row carries `FILE_DAY`, the day of its invoice: a partner sends one file a day.
     """
-    n_rows = max(20, round(PARTNER_SALES_ROWS_PER_SF * scale_factor))
-    n_invoices = max(1, n_rows * 2 // 7)  # 1-6 lines an invoice, 3.5 on average
     lines = rng.integers(1, 7, n_invoices)
     partner = rng.integers(0, len(PARTNERS), n_invoices)
     moment = start_s + rng.integers(0, days, n_invoices) * SECONDS_PER_DAY
@@ -61,7 +73,7 @@ def partner_sales(
     ]
     invoices = pl.DataFrame(
         {
-            "_invoice": np.arange(n_invoices),
+            "_invoice": first_invoice + np.arange(n_invoices),
             "partner_id": np.asarray([p[0] for p in PARTNERS])[partner],
             "_moment": moment,
             "_cancelled": cancelled,
@@ -69,10 +81,10 @@ def partner_sales(
                 rng.random(n_invoices) < 0.2, "", rng.integers(12346, 18288, n_invoices).astype(str)
             ),
             "country": np.where(rng.random(n_invoices) < 0.9, home, elsewhere),
-            "_price_factor": rng.uniform(0.85, 1.0, len(PARTNERS))[partner],
+            "_price_factor": partner_price_factors[partner],
         }
     )
-    row_invoice = np.repeat(np.arange(n_invoices), lines)
+    row_invoice = first_invoice + np.repeat(np.arange(n_invoices), lines)
     product = rng.integers(0, products.height, len(row_invoice))
     quantity = choice(rng, (1, 2, 3, 4, 6, 12, 24), (30, 20, 10, 10, 15, 10, 5), len(row_invoice))
     rows = pl.DataFrame(

@@ -8,6 +8,7 @@ Dagster and the platform.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +92,22 @@ def build_definitions() -> dg.Definitions:
     from retail_platform.environment import Environment
 
     return build(Environment.LOCAL)
+
+
+def record_data_window(state_dir: Path, seed: int, scale: float, end: date, days: int) -> None:
+    """Record the benchmark's data window beside its lake when no local stack runs over it.
+
+    The local Definitions start their daily partitions where the running stack's window starts,
+    else where the lake's recorded one does (`local_partitions_start`): without this, they
+    would start 13 months before the clock's yesterday, and a history reaching further back
+    would land days that have no partition.
+    """
+    from retail_platform.local.origin import DatasetOrigin, record_lake_origin
+    from retail_platform.local.stack import load_state
+
+    if load_state(state_dir) is None:
+        origin = DatasetOrigin(seed=seed, scale=float(scale), end_date=end.isoformat(), days=days)
+        record_lake_origin(state_dir, origin)
 
 
 def demo_stages() -> Sequence[Any]:

@@ -14,15 +14,7 @@ import polars as pl
 from deltalake import write_deltalake
 
 from benchmarks import platform_api
-from benchmarks.datagen import (
-    CORE_TABLES,
-    FULL_DAYS,
-    PARTITION,
-    START_DATE,
-    BronzeData,
-    generate_bronze,
-    incremental_day,
-)
+from benchmarks.datagen import CORE_TABLES, PARTITION, BronzeData, generate_bronze_pieces
 from benchmarks.measure import Measurement, combined, measured
 from benchmarks.pipeline import (
     LAKE_LAYERS,
@@ -31,9 +23,8 @@ from benchmarks.pipeline import (
     materialize,
     record_landed_bronze,
 )
+from benchmarks.rewrites import rewrites_since, table_versions
 from benchmarks.workspace import PhaseContext
-
-FULL_BUILD_DAYS = (START_DATE, START_DATE + timedelta(days=FULL_DAYS - 1))
 
 
 def landed_bronze(context: PhaseContext) -> list[str]:
@@ -42,30 +33,60 @@ def landed_bronze(context: PhaseContext) -> list[str]:
 
 
 def land(context: PhaseContext) -> dict[str, Any]:
-    """Generate bronze at the scale factor and write the full build's part to the lake."""
+    """Generate bronze at the scale factor and write the full build's part to the lake; keep
+    the new day's part for the incremental phase."""
     workspace = context.workspace
+    window = context.window
     shutil.rmtree(workspace.lake, ignore_errors=True)
+    platform_api.record_data_window(
+        workspace.root, context.seed, context.scale_factor, window.new_day, window.days
+    )
     needed = bronze_feeding_gold(platform_api.build_definitions())
     tables = tuple(dict.fromkeys([*CORE_TABLES, *needed]))
-    with measured(context.sampler) as generation:
-        data = generate_bronze(context.scale_factor, context.seed, tables)
     lake = platform_api.lake_resource(str(workspace.lake))
-    with measured(context.sampler) as landing:
-        for name, frame in data.full_build().items():
-            lake.replace_table("bronze", name, frame)
-            landing.detail[name] = frame.height
-            landing.rows += frame.height
+    # Piece by piece (datagen): generated, then landed (the first piece of a table replaces
+    # it, the others are appended), so that memory holds one piece, not the whole history.
+    pieces = generate_bronze_pieces(context.scale_factor, context.seed, tables, window)
+    generation: list[Measurement] = []
+    landing: list[Measurement] = []
+    landed_rows: dict[str, int] = {}
+    delivered: dict[str, list[pl.DataFrame]] = {}
+    unknown: dict[str, list[str]] = {}
+    late_versions = 0
+    while True:
+        with measured(context.sampler) as generated:
+            data = next(pieces, None)
+        if data is None:
+            break
+        generation.append(generated)
+        with measured(context.sampler) as landed:
+            for name, frame in data.full_build().items():
+                if name in landed_rows:
+                    if frame.height:  # the late versions' piece has no full-build rows
+                        lake.append("bronze", name, frame)
+                else:
+                    lake.replace_table("bronze", name, frame)
+                landed_rows[name] = landed_rows.get(name, 0) + frame.height
+                landed.rows += frame.height
+        landing.append(landed)
+        for name, frame in data.incremental_delivery().items():
+            delivered.setdefault(name, []).append(frame)
+        unknown |= data.unknown_columns
+        late_versions += late_order_versions(data)
     workspace.incremental_delivery.mkdir(parents=True, exist_ok=True)
     delivery_rows = {}
-    for name, frame in data.incremental_delivery().items():
+    for name, frames in delivered.items():
+        frame = pl.concat(frames)
         frame.write_parquet(workspace.incremental_delivery / f"{name}.parquet")
         delivery_rows[name] = frame.height
+    landing_total = combined(landing)
+    landing_total.detail = landed_rows
     return {
-        "generation": generation.to_json(),
-        "landing": landing.to_json(),
+        "generation": combined(generation).to_json() | {"pieces": len(generation)},
+        "landing": landing_total.to_json(),
         "incremental_delivery_rows": delivery_rows,
-        "incremental_late_order_versions": late_order_versions(data),
-        "unknown_columns": data.unknown_columns,
+        "incremental_late_order_versions": late_versions,
+        "unknown_columns": unknown,
     }
 
 
@@ -75,13 +96,13 @@ def late_order_versions(data: BronzeData) -> int:
     if orders is None:
         return 0
     placed = pl.col("created_at").str.slice(0, 10)
-    return orders.filter(placed < incremental_day().isoformat()).height
+    return orders.filter(placed < data.window.new_day.isoformat()).height
 
 
 def full_build(context: PhaseContext) -> dict[str, Any]:
     """silver and gold (and the warehouse when asked) through Dagster, one layer at a time."""
     layers = [*LAKE_LAYERS, *(["warehouse"] if context.options.get("warehouse") else [])]
-    return _run_layers(context, layers, FULL_BUILD_DAYS)
+    return _run_layers(context, layers, context.window.full_build_days)
 
 
 def incremental(context: PhaseContext) -> dict[str, Any]:
@@ -92,9 +113,12 @@ def incremental(context: PhaseContext) -> dict[str, Any]:
     a day; and the day's partner sales files, written as the S3 asset writes new objects (their
     rows replaced by key). Every silver and gold asset downstream of those bronze tables is
     re-run (daily-partitioned ones for the new day only), as automation would after the
-    delivery; what that costs against the full build is the measurement.
+    delivery; what that costs against the full build is the measurement. What the run's
+    commits added to and removed from each silver, quarantine and gold table is read from the
+    Delta logs afterwards (`rewrites`).
     """
-    day = incremental_day()
+    day = context.window.new_day
+    full_build_versions = table_versions(context.workspace.lake)
     lake = platform_api.lake_resource(str(context.workspace.lake))
     delivered = sorted(context.workspace.incremental_delivery.glob("*.parquet"))
     with measured(context.sampler) as landing:
@@ -110,7 +134,9 @@ def incremental(context: PhaseContext) -> dict[str, Any]:
             landing.detail[path.stem] = frame.height
     changed = [path.stem for path in delivered]
     result = _run_layers(context, list(LAKE_LAYERS), (day, day), changed)
-    return result | {"landing": landing.to_json()}
+    # Untimed: read from the Delta logs after the run.
+    rewrites = rewrites_since(context.workspace.lake, full_build_versions)
+    return result | {"landing": landing.to_json(), "rewrites": rewrites}
 
 
 def _run_layers(

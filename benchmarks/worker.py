@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.memory import PeakRssSampler
+from benchmarks.window import Window
 from benchmarks.workspace import PhaseContext, Workspace
 
 # Phase name -> "module:function"; modules load lazily so a phase imports only what it needs
@@ -62,6 +63,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
             seed=int(request["seed"]),
             sampler=sampler,
             options=dict(request.get("options", {})),
+            window=Window(**request.get("window", {})),
         )
         try:
             return {"status": "ok", "result": resolve(request["phase"])(context)}

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.memory import PeakRssSampler
+from benchmarks.window import Window
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,4 @@ class PhaseContext:
     seed: int
     sampler: PeakRssSampler
     options: dict[str, Any] = field(default_factory=dict)
+    window: Window = field(default_factory=Window)

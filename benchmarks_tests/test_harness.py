@@ -23,6 +23,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     options = BenchOptions(
         scale_factor=SMOKE_SCALE,
         work_dir=tmp_path_factory.mktemp("bench"),
+        # A month of history keeps the run short (a partition-range run reports each day).
+        history_days=30,
+        late_window_days=10,
         engines=("polars", "duckdb", "pandas"),
         warehouse=False,
         source_scale=0,
@@ -72,6 +75,20 @@ def test_incremental_run_adds_the_new_day(results: dict) -> None:
     assert 0 < results["land"]["incremental_late_order_versions"] < delivered["orders"]
 
 
+def test_incremental_run_records_what_its_commits_rewrote(results: dict) -> None:
+    rewrites = results["incremental"]["result"]["rewrites"]
+
+    # The layers the run wrote, none it only read; customers got no new data.
+    assert {"silver/orders", "silver/payments", "gold/fact_order_lines"} <= set(rewrites)
+    assert not any(name.startswith("bronze/") for name in rewrites)
+    assert "silver/customers" not in rewrites
+    orders = rewrites["silver/orders"]
+    assert orders["commits"] >= 1
+    assert orders["files_added"] >= 1
+    assert orders["bytes_added"] > 0
+    assert orders["table_bytes_before"] > 0
+
+
 def test_floor_is_measured_and_unmeasured_targets_get_no_verdict(results: dict) -> None:
     assert results["io_floor"]["status"] == "ok"
     assert results["io_floor"]["result"]["floor"]["seconds"] > 0
@@ -95,4 +112,6 @@ def test_report_keeps_other_scale_factors(results: dict, tmp_path: Path) -> None
     assert "## Results at SF10" in text
     assert text.index("## Results at SF0.005") < text.index("## Results at SF10")
     assert "| gold build vs DuckDB | <= 1.0x DuckDB's time |" in text
+    assert "One new day on top of 30 days of history" in text
+    assert "| silver/orders |" in text
     assert sorted(previous_results(document)) == [SMOKE_SCALE, 10.0]
