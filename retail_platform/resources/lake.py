@@ -348,7 +348,7 @@ class LakeResource(dg.ConfigurableResource):
         retention_hours: int,
         target_file_size_bytes: int | None = None,
     ) -> TableMaintenance:
-        """Compact the table (z-ordered by its clustering columns when it has some), vacuum
+        """Compact the table (z-ordered by its leading clustering column if any), vacuum
         files replaced more than `retention_hours` ago; report. Files are compacted to the
         lake's own `target_file_size_bytes` unless another size is given."""
         return maintain_table(

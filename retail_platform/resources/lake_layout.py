@@ -13,8 +13,8 @@ the files overlapping the source's key range. Both only help when
 Merges take no file size argument in delta-rs 1.6: they follow the table property
 `delta.targetFileSize`, which the lake sets when it creates or merges into a table.
 Maintenance keeps the layout: a clustered table is compacted by `optimize.z_order` on its
-clustering columns (lake_maintenance.py), which sorts as it bins, instead of a compaction that
-would pack files of distant ranges together.
+leading clustering column (lake_maintenance.py), which sorts as it bins, instead of a
+compaction that would pack files of distant ranges together.
 """
 
 from __future__ import annotations

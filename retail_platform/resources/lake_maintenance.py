@@ -4,10 +4,11 @@ The lake resource (`LakeResource.maintain`) is the one caller: it knows where ta
 how to reach storage; automation/maintenance.py schedules it and reports what it did.
 
 A table with clustering columns (contracts' `cluster_by`) is compacted by `optimize.z_order`
-on them: it rewrites the table sorted, so every file again holds a narrow range and the next
-night's slice replace or merge skips the rest. Plain bin-packing (`optimize.compact`) would
-pack small files of distant ranges (a late update's day, today's) into one wide file. The
-price is a rewrite of the whole table once a maintenance window, off the nightly path.
+on the leading one: it rewrites the table sorted by it, so every file again holds a narrow
+range and the next night's slice replace or merge skips the rest. Plain bin-packing
+(`optimize.compact`) would pack small files of distant ranges (a late update's day, today's)
+into one wide file. The price is a rewrite of the whole table once a maintenance window,
+off the nightly path.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def maintain_table(
     target_file_size_bytes: int,
     cluster_by: Sequence[str] = (),
 ) -> TableMaintenance:
-    """Compact (z-ordered by `cluster_by` when the table has those columns), then vacuum
+    """Compact (z-ordered by the leading `cluster_by` column when the table has it), then vacuum
     files replaced more than `retention_hours` ago; measure around both."""
     from deltalake import DeltaTable
 
@@ -138,10 +139,11 @@ def maintain_table(
     table = DeltaTable(uri, storage_options=dict(options) or None)
     live_before = _live_files(table)
     present = set(table.schema().to_arrow().names)
-    # A table written before its contract declared these columns is bin-packed instead.
-    if cluster_by and present.issuperset(cluster_by):
-        compaction = f"z_order({', '.join(cluster_by)})"
-        metrics = table.optimize.z_order(list(cluster_by), target_size=target_file_size_bytes)
+    # A table written before its contract declared the column is bin-packed instead. Only
+    # the leading column: z-order interleaves several columns, which would widen its ranges.
+    if cluster_by and cluster_by[0] in present:
+        compaction = f"z_order({cluster_by[0]})"
+        metrics = table.optimize.z_order([cluster_by[0]], target_size=target_file_size_bytes)
     else:
         compaction = "compact"
         metrics = table.optimize.compact(target_size=target_file_size_bytes)
