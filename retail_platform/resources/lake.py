@@ -44,7 +44,7 @@ from retail_platform.resources.lake_changes import (
     wants_change_feed,
 )
 from retail_platform.resources.lake_layout import (
-    PRODUCTION_TARGET_FILE_SIZE,
+    LOCAL_TARGET_FILE_SIZE,
     clustered,
     keep_target_file_size,
     layout_configuration,
@@ -79,7 +79,7 @@ class LakeResource(dg.ConfigurableResource):
         default_factory=dict, description="delta-rs storage options (endpoint, region, ...)."
     )
     target_file_size_bytes: int = Field(
-        default=PRODUCTION_TARGET_FILE_SIZE,
+        default=LOCAL_TARGET_FILE_SIZE,
         gt=0,
         description="Data files are cut at about this size on write, merge and compaction: "
         "the unit a slice replace or merge rewrites (docs/data-model.md, File layout).",
@@ -371,7 +371,7 @@ class LakeResource(dg.ConfigurableResource):
         lake's target size; `how` is write_deltalake's mode, predicate, ..."""
         from deltalake import write_deltalake
 
-        rows = clustered(uri, frame, cluster_by)
+        rows = clustered(frame, cluster_by)
         write_deltalake(
             uri,
             rows.to_arrow(),

@@ -20,6 +20,7 @@ compaction that would pack files of distant ranges together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -36,17 +37,18 @@ PRODUCTION_TARGET_FILE_SIZE = 128 * 1024 * 1024
 LOCAL_TARGET_FILE_SIZE = 8 * 1024 * 1024
 
 
-def clustered(name: str, frame: pl.DataFrame, cluster_by: Sequence[str]) -> pl.DataFrame:
-    """`frame` sorted by the clustering columns (nulls last, ties in arrival order)."""
-    if not cluster_by or frame.is_empty():
+def clustered(frame: pl.DataFrame, cluster_by: Sequence[str]) -> pl.DataFrame:
+    """`frame` sorted by the clustering columns (nulls last, ties in arrival order).
+
+    Only the leading columns the frame has count: layout is speed, never correctness, so rows
+    of a reduced or older schema are still written (a table without its leading column
+    is written in arrival order, and the next full write or compaction lays it out).
+    """
+    present = set(frame.columns)
+    leading = list(takewhile(lambda column: column in present, cluster_by))
+    if not leading or frame.height < 2:
         return frame
-    missing = [column for column in cluster_by if column not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{name}: the rows being written lack clustering column(s) {missing} declared by "
-            "the table's contract (cluster_by)"
-        )
-    return frame.sort(list(cluster_by), nulls_last=True, maintain_order=True)
+    return frame.sort(leading, nulls_last=True, maintain_order=True)
 
 
 def layout_configuration(
