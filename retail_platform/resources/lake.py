@@ -71,6 +71,11 @@ DATA_PRESERVING_OPERATIONS = frozenset(
 )
 
 
+# The source of every merge is an in-memory frame: delta-rs 1.6 derives its file-skipping
+# predicate from the source's key range only when it is not streamed (resources/lake_layout.py).
+MERGE_OPTIONS: dict[str, Any] = {"source_alias": "s", "target_alias": "t", "streamed_exec": False}
+
+
 class LakeResource(dg.ConfigurableResource):
     """Delta tables at `<root>/<layer>/<table>`."""
 
@@ -280,7 +285,7 @@ class LakeResource(dg.ConfigurableResource):
         table_handle = self._table(layer, table)
         keep_target_file_size(table_handle, self.target_file_size_bytes)
         (
-            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
@@ -305,7 +310,7 @@ class LakeResource(dg.ConfigurableResource):
         table_handle = self._table(layer, table)
         keep_target_file_size(table_handle, self.target_file_size_bytes)
         metrics = (
-            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
             .when_matched_delete(predicate=flag)
             .when_matched_update_all(except_cols=[delete_flag])
             .when_not_matched_insert_all(predicate=f"NOT {flag}", except_cols=[delete_flag])

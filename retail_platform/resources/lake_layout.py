@@ -10,6 +10,9 @@ the files overlapping the source's key range. Both only help when
 - each file holds a narrow range of the column those predicates use: the lake sorts every
   write of a table by its contract's `cluster_by` columns (contracts/layout.py).
 
+A merge prunes only when it is not streamed (`streamed_exec=False`; delta-rs 1.6 derives the
+early filter from the source's statistics, which a streamed source does not have): measured
+on a 3.65-million-row table in 21 files, 0.25 s against 2.7 s for the same merge streamed.
 Merges take no file size argument in delta-rs 1.6: they follow the table property
 `delta.targetFileSize`, which the lake sets when it creates or merges into a table.
 Maintenance keeps the layout: a clustered table is compacted by `optimize.z_order` on its
