@@ -111,7 +111,7 @@ DIM_CUSTOMER = TableContract(
     ),
     primary_key=("customer_key",),
     # dim_customer slices replace the rows of the changed customer_ids.
-    cluster_by=("customer_id", "valid_from"),
+    cluster_by=("customer_id",),
 )
 
 

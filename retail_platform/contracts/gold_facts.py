@@ -80,7 +80,7 @@ FACT_ORDER_LINES = TableContract(
     ),
     primary_key=("order_line_key",),
     # Fact slices replace the rows of the affected dates.
-    cluster_by=("date_key", "order_line_key"),
+    cluster_by=("date_key",),
     foreign_keys={
         "date_key": "dim_date",
         "customer_key": "dim_customer",
@@ -134,7 +134,7 @@ FACT_PAYMENTS = TableContract(
         ),
     ),
     primary_key=("payment_key",),
-    cluster_by=("date_key", "payment_key"),
+    cluster_by=("date_key",),
     foreign_keys={"date_key": "dim_date"},
 )
 
@@ -186,7 +186,7 @@ FACT_PARTNER_SALES = TableContract(
         ),
     ),
     primary_key=("partner_sale_key",),
-    cluster_by=("date_key", "partner_sale_key"),
+    cluster_by=("date_key",),
     foreign_keys={
         "date_key": "dim_date",
         "partner_key": "dim_partner",
@@ -235,7 +235,7 @@ FACT_CUSTOMER_RETENTION = TableContract(
         ),
     ),
     primary_key=("cohort_month", "activity_month"),
-    cluster_by=("cohort_month", "activity_month"),
+    cluster_by=("cohort_month",),
 )
 
 KPI_DAILY = TableContract(

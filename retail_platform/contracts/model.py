@@ -47,7 +47,9 @@ class TableContract:
     """Columns the lake sorts rows by on every write of the table (resources/lake_layout.py),
     so each data file holds a narrow range of them and delta-rs skips the files an
     incremental rewrite does not touch: the column its slice replaces filter on (a fact's
-    date) or its merge key. Empty: rows are written in the order they come."""
+    date) or its merge key. Only a file's range of the leading column narrows those
+    rewrites, so one column is usual (a multi-column sort costs more on every write). Empty:
+    rows are written in the order they come."""
 
     @property
     def column_names(self) -> list[str]:

@@ -72,7 +72,7 @@ ORDER_LINES = TableContract(
         ),
     ),
     primary_key=("order_id", "line_number"),
-    cluster_by=("order_id", "line_number"),
+    cluster_by=("order_id",),
 )
 
 PAYMENTS = TableContract(
@@ -288,7 +288,7 @@ FX_RATES = TableContract(
         Column("reporting_currency", pl.String, "ISO-4217 reporting currency.", nullable=False),
     ),
     primary_key=("currency", "rate_date"),
-    cluster_by=("currency", "rate_date"),
+    cluster_by=("currency",),
 )
 
 
