@@ -19,6 +19,10 @@ from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.alerts import AlertWebhookResource
 from retail_platform.resources.fx import FxRatesFeedResource
 from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_layout import (
+    LOCAL_TARGET_FILE_SIZE,
+    PRODUCTION_TARGET_FILE_SIZE,
+)
 from retail_platform.resources.mongo import MongoResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.resources.rest import CommerceApiResource
@@ -100,6 +104,7 @@ def prod_resources() -> dict[str, Any]:
         storage_options=_present(
             {"AWS_REGION": "AWS_REGION", "AWS_ENDPOINT_URL": "RETAIL_LAKE_ENDPOINT_URL"}
         ),
+        target_file_size_bytes=PRODUCTION_TARGET_FILE_SIZE,
     )
     return {
         "lake": lake,
@@ -217,7 +222,7 @@ def local_resources(state_dir: Path) -> dict[str, Any]:
         s3_url, bucket = endpoints.s3_endpoint_url, endpoints.s3_bucket
         snowflake_host, snowflake_port = endpoints.snowflake_host, endpoints.snowflake_port
         seed, scale, end_date, days = state.seed, state.scale, state.end_date, state.days
-    lake = LakeResource(root=str(state_dir / "lake"))
+    lake = LakeResource(root=str(state_dir / "lake"), target_file_size_bytes=LOCAL_TARGET_FILE_SIZE)
     return {
         "lake": lake,
         "io_manager": AuditedDeltaIOManager(lake=lake),

@@ -101,6 +101,21 @@ def test_local_definitions_load_without_a_running_stack(
     assert {"bronze/orders", "bronze/customers", "silver/customers", "gold/kpi_daily"} <= keys
 
 
+def test_each_environment_sets_its_lake_file_size(
+    prod_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from retail_platform.definitions import build_definitions
+
+    prod_lake = build_definitions().resources["lake"]
+    prod_env.setenv("RETAIL_PLATFORM_STATE_DIR", str(tmp_path))
+    local_lake = build_definitions(Environment.LOCAL).resources["lake"]
+    assert prod_lake.target_file_size_bytes == 128 * 1024 * 1024
+    assert local_lake.target_file_size_bytes == 8 * 1024 * 1024
+    # Both lay tables out by the contracts' clustering columns.
+    assert prod_lake.cluster_columns("gold", "fact_order_lines") == ["date_key"]
+    assert local_lake.cluster_columns("silver", "orders") == ["order_id"]
+
+
 def test_the_reporting_currency_is_one_variable_read_when_definitions_are_built(
     prod_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -47,7 +47,8 @@ def _maintenance_op(key: dg.AssetKey, pool: str) -> dg.OpDefinition:
         context.log.info(
             f"{report.table}: {report.files_before} files / {report.bytes_before} bytes -> "
             f"{report.files_after} files / {report.bytes_after} bytes "
-            f"({report.files_compacted} compacted, {report.files_vacuumed} vacuumed)"
+            f"({report.files_compacted} compacted by {report.compaction}, "
+            f"{report.files_vacuumed} vacuumed)"
         )
         context.log_event(dg.AssetObservation(asset_key=key, metadata=report.metadata()))
 

@@ -110,6 +110,8 @@ DIM_CUSTOMER = TableContract(
         ),
     ),
     primary_key=("customer_key",),
+    # dim_customer slices replace the rows of the changed customer_ids.
+    cluster_by=("customer_id",),
 )
 
 
@@ -140,6 +142,7 @@ DIM_PRODUCT = TableContract(
         ),
     ),
     primary_key=("product_key",),
+    cluster_by=("product_id",),
 )
 
 DIM_PARTNER = TableContract(
@@ -168,6 +171,7 @@ DIM_PARTNER = TableContract(
         ),
     ),
     primary_key=("partner_key",),
+    cluster_by=("partner_id",),
 )
 
 DIM_DATE = TableContract(
@@ -197,6 +201,7 @@ DIM_DATE = TableContract(
         )
     ),
     primary_key=("date_key",),
+    cluster_by=("date_key",),
 )
 
 GOLD_TABLES: tuple[TableContract, ...] = (

@@ -79,6 +79,8 @@ FACT_ORDER_LINES = TableContract(
         ),
     ),
     primary_key=("order_line_key",),
+    # Fact slices replace the rows of the affected dates.
+    cluster_by=("date_key",),
     foreign_keys={
         "date_key": "dim_date",
         "customer_key": "dim_customer",
@@ -132,6 +134,7 @@ FACT_PAYMENTS = TableContract(
         ),
     ),
     primary_key=("payment_key",),
+    cluster_by=("date_key",),
     foreign_keys={"date_key": "dim_date"},
 )
 
@@ -183,6 +186,7 @@ FACT_PARTNER_SALES = TableContract(
         ),
     ),
     primary_key=("partner_sale_key",),
+    cluster_by=("date_key",),
     foreign_keys={
         "date_key": "dim_date",
         "partner_key": "dim_partner",
@@ -231,6 +235,7 @@ FACT_CUSTOMER_RETENTION = TableContract(
         ),
     ),
     primary_key=("cohort_month", "activity_month"),
+    cluster_by=("cohort_month",),
 )
 
 KPI_DAILY = TableContract(
@@ -289,5 +294,6 @@ KPI_DAILY = TableContract(
         ),
     ),
     primary_key=("date_key",),
+    cluster_by=("date_key",),
     foreign_keys={"date_key": "dim_date"},
 )

@@ -43,6 +43,13 @@ class TableContract:
     primary_key: tuple[str, ...] = ()
     foreign_keys: dict[str, str] = field(default_factory=dict)
     """Column -> referenced gold table, e.g. {"customer_key": "dim_customer"}."""
+    cluster_by: tuple[str, ...] = ()
+    """Columns the lake sorts rows by on every write of the table (resources/lake_layout.py),
+    so each data file holds a narrow range of them and delta-rs skips the files an
+    incremental rewrite does not touch: the column its slice replaces filter on (a fact's
+    date) or its merge key. Only a file's range of the leading column narrows those
+    rewrites, so one column is usual (a multi-column sort costs more on every write). Empty:
+    rows are written in the order they come."""
 
     @property
     def column_names(self) -> list[str]:

@@ -28,9 +28,9 @@ from retail_platform.resources.lake import (
     PUBLISHED,
     REJECTED,
     AuditRecord,
-    DeltaLakeIOManager,
     LakeResource,
 )
+from retail_platform.resources.lake_io import DeltaLakeIOManager
 
 AUDITED_LAYER = "gold"
 AUDIT = "write_audit_publish"  # names the audit itself when a version has no record at all

@@ -1,11 +1,7 @@
 """The lakehouse storage: Delta tables under one root, local folder or object store.
 
-`LakeResource` is the only code that knows where tables live. `DeltaLakeIOManager` lets assets
-return Polars frames and receive LazyFrames without ever naming a path:
-
-- an unpartitioned asset replaces its whole table (schema may change);
-- a daily-partitioned asset replaces exactly the rows of its partition window, and refuses to
-  write a row outside that window, so a wrong predicate can never widen to the whole table.
+`LakeResource` is the only code that knows where tables live; assets that return frames
+store them through `DeltaLakeIOManager` (resources/lake_io.py).
 
 Bronze assets that write themselves use the same guarded paths: `replace_keys` (one S3 object's
 rows), `replace_date_window` (one day of an API feed), `append` (a batch past a watermark) and
@@ -16,18 +12,23 @@ The lake also keeps an audit log per table (`<root>/_audit/<layer>/<table>`, a D
 one row per audit of a candidate version (published or rejected, run id, checks), written by
 the table's own writer (under its pool), so the warehouse loader can tell whether the version
 it is about to load passed its audit (write-audit-publish, docs/data-model.md).
+
+Every write sorts its rows by the table's clustering columns and splits them into files of
+`target_file_size_bytes` (resources/lake_layout.py), so a night's slice replace or merge
+rewrites only the files holding the rows it changes (docs/data-model.md, "File layout").
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from retail_platform.contracts.layout import declared_clustering
 from retail_platform.resources.lake_audit import (  # noqa: F401 (PUBLISHED, REJECTED: re-exported)
     PUBLISHED,
     REJECTED,
@@ -41,6 +42,12 @@ from retail_platform.resources.lake_changes import (
     read_changes,
     replaced_whole_after,
     wants_change_feed,
+)
+from retail_platform.resources.lake_layout import (
+    LOCAL_TARGET_FILE_SIZE,
+    clustered,
+    keep_target_file_size,
+    layout_configuration,
 )
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
 from retail_platform.resources.lake_progress import (
@@ -59,7 +66,14 @@ PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
 PROGRESS_FOLDER = "_progress"
 # Commits that rewrite files without changing a table's rows (automation/maintenance.py).
-DATA_PRESERVING_OPERATIONS = frozenset({"OPTIMIZE", "VACUUM START", "VACUUM END"})
+DATA_PRESERVING_OPERATIONS = frozenset(
+    {"OPTIMIZE", "VACUUM START", "VACUUM END", "SET TBLPROPERTIES"}
+)
+
+
+# The source of every merge is an in-memory frame: delta-rs 1.6 derives its file-skipping
+# predicate from the source's key range only when it is not streamed (resources/lake_layout.py).
+MERGE_OPTIONS: dict[str, Any] = {"source_alias": "s", "target_alias": "t", "streamed_exec": False}
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -69,6 +83,21 @@ class LakeResource(dg.ConfigurableResource):
     storage_options: dict[str, str] = Field(
         default_factory=dict, description="delta-rs storage options (endpoint, region, ...)."
     )
+    target_file_size_bytes: int = Field(
+        default=LOCAL_TARGET_FILE_SIZE,
+        gt=0,
+        description="Data files are cut at about this size on write, merge and compaction: "
+        "the unit a slice replace or merge rewrites (docs/data-model.md, File layout).",
+    )
+    clustering: dict[str, list[str]] = Field(
+        default_factory=declared_clustering,
+        description="'<layer>/<table>' -> columns its rows are sorted by on write; by default "
+        "the contracts' cluster_by (contracts/layout.py).",
+    )
+
+    def cluster_columns(self, layer: str, table: str) -> list[str]:
+        """The columns rows of `layer.table` are sorted by on write (empty: none)."""
+        return list(self.clustering.get(f"{layer}/{table}", ()))
 
     def table_uri(self, layer: str, table: str) -> str:
         return f"{self.root.rstrip('/')}/{layer}/{table}"
@@ -154,9 +183,10 @@ class LakeResource(dg.ConfigurableResource):
         self._write(
             self.table_uri(layer, table),
             frame,
+            cluster_by=self.cluster_columns(layer, table),
             mode="overwrite",
             schema_mode="overwrite",
-            configuration=change_feed_configuration(layer, table),
+            configuration=self._configuration(layer, table),
         )
 
     def replace_values(
@@ -184,6 +214,7 @@ class LakeResource(dg.ConfigurableResource):
         self._write(
             self.table_uri(layer, table),
             frame,
+            cluster_by=self.cluster_columns(layer, table),
             mode="overwrite",
             predicate=f"{plain_identifier(column)} IN ({literals})",
             schema_mode="merge",
@@ -239,6 +270,7 @@ class LakeResource(dg.ConfigurableResource):
         self._write(
             self.table_uri(layer, table),
             frame,
+            cluster_by=self.cluster_columns(layer, table),
             mode="append",
             schema_mode="merge",
         )
@@ -251,8 +283,9 @@ class LakeResource(dg.ConfigurableResource):
         self._keep_change_feed(layer, table)
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         table_handle = self._table(layer, table)
+        keep_target_file_size(table_handle, self.target_file_size_bytes)
         (
-            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
@@ -275,8 +308,9 @@ class LakeResource(dg.ConfigurableResource):
         matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         flag = f"s.{plain_identifier(delete_flag)}"
         table_handle = self._table(layer, table)
+        keep_target_file_size(table_handle, self.target_file_size_bytes)
         metrics = (
-            table_handle.merge(frame.to_arrow(), matches, source_alias="s", target_alias="t")
+            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
             .when_matched_delete(predicate=flag)
             .when_matched_update_all(except_cols=[delete_flag])
             .when_not_matched_insert_all(predicate=f"NOT {flag}", except_cols=[delete_flag])
@@ -292,9 +326,15 @@ class LakeResource(dg.ConfigurableResource):
         self._write(
             self.table_uri(layer, table),
             frame,
+            cluster_by=self.cluster_columns(layer, table),
             mode="overwrite",
-            configuration=change_feed_configuration(layer, table),
+            configuration=self._configuration(layer, table),
         )
+
+    def _configuration(self, layer: str, table: str) -> dict[str, str | None]:
+        """A whole-table write's table properties: change feed, file size for merges."""
+        found = change_feed_configuration(layer, table)
+        return layout_configuration(found, self.target_file_size_bytes)
 
     def _keep_change_feed(self, layer: str, table: str) -> None:
         """Silver and gold tables carry a change data feed (lake_changes.py); one created
@@ -303,15 +343,22 @@ class LakeResource(dg.ConfigurableResource):
             ensure_change_feed(self.table_uri(layer, table), self._options())
 
     def maintain(
-        self, layer: str, table: str, retention_hours: int, target_file_size_bytes: int
+        self,
+        layer: str,
+        table: str,
+        retention_hours: int,
+        target_file_size_bytes: int | None = None,
     ) -> TableMaintenance:
-        """Compact the table, vacuum files replaced more than `retention_hours` ago; report."""
+        """Compact the table (z-ordered by its leading clustering column if any), vacuum
+        files replaced more than `retention_hours` ago; report. Files are compacted to the
+        lake's own `target_file_size_bytes` unless another size is given."""
         return maintain_table(
             f"{layer}.{table}",
             self.table_uri(layer, table),
             self._options(),
             retention_hours,
-            target_file_size_bytes,
+            target_file_size_bytes or self.target_file_size_bytes,
+            self.cluster_columns(layer, table),
         )
 
     def _options(self) -> dict[str, str]:
@@ -322,68 +369,18 @@ class LakeResource(dg.ConfigurableResource):
 
         return DeltaTable(self.table_uri(layer, table), storage_options=self._options())
 
-    def _write(self, uri: str, frame: pl.DataFrame, **how: Any) -> None:
-        """One delta-rs write (one commit); `how` is write_deltalake's mode, predicate, ..."""
+    def _write(
+        self, uri: str, frame: pl.DataFrame, *, cluster_by: Sequence[str] = (), **how: Any
+    ) -> None:
+        """One delta-rs write (one commit) of `frame` sorted by `cluster_by`, in files of the
+        lake's target size; `how` is write_deltalake's mode, predicate, ..."""
         from deltalake import write_deltalake
 
-        write_deltalake(uri, frame.to_arrow(), storage_options=self._options() or None, **how)
-
-
-class DeltaLakeIOManager(dg.ConfigurableIOManager):
-    """Stores each asset as the Delta table `<layer>/<table>` named by its asset key."""
-
-    lake: LakeResource
-
-    def handle_output(
-        self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None
-    ) -> None:
-        if obj is None:
-            return
-        if not isinstance(obj, pl.DataFrame | pl.LazyFrame):
-            raise TypeError(
-                f"{context.asset_key.to_user_string()}: a {type(obj).__name__} is published by "
-                "the gold IO manager (quality/publish.py AuditedDeltaIOManager), not this one"
-            )
-        frame = obj.collect() if isinstance(obj, pl.LazyFrame) else obj
-        layer, table = _layer_and_table(context.asset_key)
-        if context.has_asset_partitions:
-            window = context.asset_partitions_time_window
-            self.lake.replace_date_window(
-                layer, table, frame, _as_date(window.start), _as_date(window.end)
-            )
-        else:
-            self.lake.replace_table(layer, table, frame)
-        context.add_output_metadata(
-            {
-                "dagster/row_count": frame.height,
-                "delta_version": self.lake.version(layer, table),
-                "table": f"{layer}.{table}",
-            }
+        rows = clustered(frame, cluster_by)
+        write_deltalake(
+            uri,
+            rows.to_arrow(),
+            storage_options=self._options() or None,
+            target_file_size=self.target_file_size_bytes,
+            **how,
         )
-
-    def load_input(self, context: dg.InputContext) -> pl.LazyFrame:
-        layer, table = _layer_and_table(context.asset_key)
-        frame = self.lake.scan(layer, table)
-        if context.has_asset_partitions and _is_time_partitioned(context):
-            window = context.asset_partitions_time_window
-            frame = frame.filter(
-                pl.col(PARTITION_COLUMN).is_between(
-                    _as_date(window.start), _as_date(window.end), closed="left"
-                )
-            )
-        return frame
-
-
-def _layer_and_table(asset_key: dg.AssetKey) -> tuple[str, str]:
-    if len(asset_key.path) != 2:
-        raise ValueError(f"asset key {asset_key.to_user_string()} is not <layer>/<table>")
-    layer, table = asset_key.path
-    return layer, table
-
-
-def _is_time_partitioned(context: dg.InputContext) -> bool:
-    return isinstance(context.asset_partitions_def, dg.TimeWindowPartitionsDefinition)
-
-
-def _as_date(moment: datetime) -> date:
-    return moment.date()

@@ -12,7 +12,8 @@ from retail_platform.automation.policies import (
     WAREHOUSE_RETRY_POLICY,
     pool_for,
 )
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_io import DeltaLakeIOManager
 from retail_platform.resources.s3 import PartnerDropsResource
 
 

@@ -16,7 +16,8 @@ from retail_platform.assets.silver.reference import fx_rates
 from retail_platform.contracts import silver
 from retail_platform.local.fx_feed import FEED_PATH, serve
 from retail_platform.resources.fx import FxRatesFeedResource
-from retail_platform.resources.lake import DeltaLakeIOManager, LakeResource
+from retail_platform.resources.lake import LakeResource
+from retail_platform.resources.lake_io import DeltaLakeIOManager
 from retail_platform.transforms.silver.fx_rates import UnknownReportingCurrencyError
 
 
