@@ -20,7 +20,7 @@ it is about to load passed its audit (write-audit-publish, docs/data-model.md).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from retail_platform.resources.lake_changes import (
     wants_change_feed,
 )
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
+from retail_platform.resources.lake_parts import write_parts
 from retail_platform.resources.lake_progress import (
     ChangedBatches,
     Progress,
@@ -154,6 +155,23 @@ class LakeResource(dg.ConfigurableResource):
         self._write(
             self.table_uri(layer, table),
             frame,
+            mode="overwrite",
+            schema_mode="overwrite",
+            configuration=change_feed_configuration(layer, table),
+        )
+
+    def replace_table_in_parts(
+        self, layer: str, table: str, parts: Iterable[pl.DataFrame], schema: pl.Schema
+    ) -> int:
+        """Replace the table by the rows of ``parts`` (each with ``schema``) in one commit,
+        holding one part at a time (lake_parts.py); returns the rows written. A part that
+        fails to be produced commits nothing."""
+        self._keep_change_feed(layer, table)
+        return write_parts(
+            self.table_uri(layer, table),
+            self._options(),
+            parts,
+            schema,
             mode="overwrite",
             schema_mode="overwrite",
             configuration=change_feed_configuration(layer, table),
