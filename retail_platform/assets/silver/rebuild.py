@@ -65,35 +65,41 @@ class Refreshed:
 
 
 def bronze_chunks(bronze: pl.LazyFrame, rows: int, group: str | None) -> Iterator[pl.DataFrame]:
-    """``bronze`` in chunks of about ``rows`` rows (whole ``group``s when given); at least one
-    chunk, empty for an empty table, so that every output's schema is known."""
-    if group is None:
-        total = bronze.select(pl.len()).collect().item()
-        for offset in range(0, max(total, 1), rows):
-            yield bronze.slice(offset, rows).collect()
-        return
-    sizes = bronze.group_by(group).len().sort(group, nulls_last=True).collect(engine="streaming")
-    if sizes.is_empty():
-        yield bronze.head(0).collect()
-        return
-    values: list[object] = []
-    held = 0
-    for value, count in sizes.iter_rows():
-        values.append(value)
-        held += count
-        if held >= rows:
-            yield _of_groups(bronze, group, values)
-            values, held = [], 0
-    if values:
-        yield _of_groups(bronze, group, values)
+    """``bronze`` in slices of about ``rows`` consecutive rows (never splitting a ``group``);
+    at least one slice, empty for an empty table, so that every output's schema is known.
+
+    Slices are cut by position in one version of the table: each reads only its own rows.
+    """
+    total = bronze.select(pl.len()).collect().item()
+    cuts = range(0, total, rows) if group is None else _group_cuts(bronze, group, rows)
+    starts = [*cuts] or [0]
+    for start, end in zip(starts, [*starts[1:], max(total, 1)], strict=True):
+        yield bronze.slice(start, end - start).collect()
 
 
-def _of_groups(bronze: pl.LazyFrame, group: str, values: list[object]) -> pl.DataFrame:
-    present = [value for value in values if value is not None]
-    wanted = pl.col(group).is_in(pl.Series(present, dtype=bronze.collect_schema()[group]).implode())
-    if len(present) < len(values):  # rows without a group value are one group, as in group_by
-        wanted = wanted | pl.col(group).is_null()
-    return bronze.filter(wanted).collect(engine="streaming")
+def _group_cuts(bronze: pl.LazyFrame, group: str, rows: int) -> Iterator[int]:
+    """Where slices may start so that each holds whole groups and about ``rows`` rows.
+
+    A group's rows are consecutive when it was written at once (an S3 object's rows are);
+    groups whose spans of rows overlap are kept in one slice, so the cut is right for any
+    layout (interleaved groups only make slices larger).
+    """
+    spans = (
+        bronze.select(group)
+        .with_row_index("_row")
+        .group_by(group)
+        .agg(start=pl.col("_row").min(), end=pl.col("_row").max() + 1)
+        .sort("start")
+        .collect(engine="streaming")
+    )
+    chunk_start = reach = 0
+    yield 0
+    for start, end in spans.select("start", "end").iter_rows():
+        # A cut before `start` is possible when no earlier group reaches past it.
+        if start >= reach and start - chunk_start >= rows:
+            yield start
+            chunk_start = start
+        reach = max(reach, end)
 
 
 def _highest(state: pl.DataFrame, key: list[str], version: str) -> pl.DataFrame:

@@ -184,15 +184,23 @@ def test_partner_sales_rebuilt_in_chunks_of_whole_files_equal_one_pass(
 
 
 def test_chunks_of_groups_never_split_a_group() -> None:
-    frame = pl.DataFrame(
-        {"file": ["a", "b", "a", None, "c", "b", None], "row": [1, 2, 3, 4, 5, 6, 7]}
-    )
+    frame = pl.DataFrame({"file": ["a", "a", "b", "b", "b", "c", None, None, "d"]})
 
-    chunks = list(bronze_chunks(frame.lazy(), 3, "file"))
+    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 3, "file"))
 
-    # Groups in order a (2 rows), b (2), c (1), null (2), packed until a chunk holds >= 3 rows.
-    held = [sorted(chunk.get_column("row").to_list()) for chunk in chunks]
-    assert held == [[1, 2, 3, 6], [4, 5, 7]]
+    # a (2 rows) is short of 3: b joins it; c (1) and the null group (2) make 3; d is left.
+    held = [chunk.get_column("row").to_list() for chunk in chunks]
+    assert held == [[0, 1, 2, 3, 4], [5, 6, 7], [8]]
+
+
+def test_interleaved_groups_stay_in_one_chunk() -> None:
+    frame = pl.DataFrame({"file": ["a", "b", "a", "c", "c", "b", "d"]})
+
+    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 1, "file"))
+
+    # a spans rows 0-2 and b rows 1-5: a, b and c (inside b's span) cannot be cut apart.
+    held = [chunk.get_column("row").to_list() for chunk in chunks]
+    assert held == [[0, 1, 2, 3, 4, 5], [6]]
 
 
 def test_chunks_of_rows_cover_the_table_once_in_order() -> None:
