@@ -117,7 +117,11 @@ class Spill:
         self.key, self.version = entity.key, entity.version_column
         self.chunks = 0
         self.rows_in = self.rows_valid = 0
-        self.state: pl.DataFrame | None = None
+        # (key, version, chunk) of the chunk winners; cut to each key's highest version only
+        # when it doubled since the last cut: keys that never repeat (partner sales lines)
+        # would otherwise be reduced again after every chunk.
+        self._held: list[pl.DataFrame] = []
+        self._held_rows = self._kept_rows = 0
 
     def _latest_path(self, chunk: int) -> Path:
         return self.folder / f"latest-{chunk}.arrow"
@@ -140,12 +144,23 @@ class Spill:
         winners = latest.collect()
         winners.write_ipc(self._latest_path(chunk), compression="lz4")
         held = winners.select(*self.key, self.version, pl.lit(chunk, pl.UInt32).alias(_CHUNK))
-        state = held if self.state is None else pl.concat([self.state, held])
-        self.state = _highest(state, self.key, self.version)
+        self._held.append(held)
+        self._held_rows += held.height
+        if self._held_rows > 2 * self._kept_rows:
+            self.state()
         self.chunks += 1
 
+    def state(self) -> pl.DataFrame:
+        """(key, version, chunk): the chunks holding each key's highest valid version."""
+        if self._held_rows == self._kept_rows and len(self._held) == 1:
+            return self._held[0]  # nothing added since the last cut
+        state = _highest(pl.concat(self._held), self.key, self.version)
+        self._held, self._held_rows = [state], state.height
+        self._kept_rows = state.height
+        return state
+
     def distinct_keys(self) -> int:
-        return 0 if self.state is None else self.state.select(self.key).unique().height
+        return self.state().select(self.key).unique().height
 
     def template(self) -> pl.LazyFrame:
         """No rows, the schema of the validated latest rows (for the outputs' schemas)."""
@@ -153,11 +168,10 @@ class Spill:
 
     def winners(self) -> Iterator[pl.LazyFrame]:
         """The winning validated row of every key, chunk by chunk (each key once)."""
-        assert self.state is not None
-        key = self.key
+        key, state = self.key, self.state()
         holders = pl.len().over(key)
-        single = self.state.filter(holders == 1).select(*key, _CHUNK)
-        shared = self.state.filter(holders > 1)
+        single = state.filter(holders == 1).select(*key, _CHUNK)
+        shared = state.filter(holders > 1)
         for chunk in range(self.chunks):
             mine = single.filter(pl.col(_CHUNK) == chunk).select(key)
             yield self._of_chunk(chunk, mine)
