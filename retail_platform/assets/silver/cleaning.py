@@ -8,7 +8,8 @@
    so a late, older version never overwrites a newer one.
 
 This module holds the recipe; assets/silver/incremental.py runs it over only the bronze batches
-that are new since an entity's last run, or over all of bronze on a full refresh.
+that are new since an entity's last run; assets/silver/rebuild.py over all of bronze, in slices,
+on a full refresh.
 
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"

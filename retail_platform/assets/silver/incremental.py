@@ -16,7 +16,8 @@ asks for it (config `full_refresh: true` or the run tag `retail/full_refresh=tru
 first recorded progress, when a silver table is missing or its schema differs from the
 contract (a contract change), when the recorded bronze version can no longer be read (vacuumed),
 or when bronze was replaced whole (a snapshot). A change of validation rules needs a full
-refresh too: the batches already consumed are not validated again otherwise.
+refresh too: the batches already consumed are not validated again otherwise. The full rebuild
+reads bronze in slices, in bounded memory (rebuild.py).
 """
 
 from __future__ import annotations
