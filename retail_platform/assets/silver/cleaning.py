@@ -148,13 +148,6 @@ class Cleaned:
     """Rows and quarantined rows per source and for the whole table (quality/quarantine.py)."""
 
 
-def clean(
-    bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
-) -> Cleaned:
-    """Mask (fail closed), validate, split and deduplicate one bronze table."""
-    return clean_validated(validate_rows(bronze_rows, entity, pii_masking), entity)
-
-
 @dataclass(frozen=True)
 class Validated:
     rows_in: int
