@@ -170,11 +170,13 @@ class Spill:
         """The winning validated row of every key, chunk by chunk (each key once)."""
         key, state = self.key, self.state()
         holders = pl.len().over(key)
-        single = state.filter(holders == 1).select(*key, _CHUNK)
         shared = state.filter(holders > 1)
+        # Split once: filtering the whole state per chunk would cost chunks x keys.
+        single = state.filter(holders == 1).select(*key, _CHUNK).partition_by(_CHUNK, as_dict=True)
         for chunk in range(self.chunks):
-            mine = single.filter(pl.col(_CHUNK) == chunk).select(key)
-            yield self._of_chunk(chunk, mine)
+            mine = single.pop((chunk,), None)
+            if mine is not None:
+                yield self._of_chunk(chunk, mine.select(key))
         if shared.height:
             candidates = [
                 self._of_chunk(chunk, shared.filter(pl.col(_CHUNK) == chunk).select(key))
