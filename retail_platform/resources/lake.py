@@ -20,7 +20,7 @@ rewrites only the files holding the rows it changes (docs/data-model.md, "File l
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ from retail_platform.resources.lake_layout import (
     layout_configuration,
 )
 from retail_platform.resources.lake_maintenance import TableMaintenance, maintain_table
+from retail_platform.resources.lake_parts import write_parts
 from retail_platform.resources.lake_progress import (
     ChangedBatches,
     Progress,
@@ -187,6 +188,26 @@ class LakeResource(dg.ConfigurableResource):
             mode="overwrite",
             schema_mode="overwrite",
             configuration=self._configuration(layer, table),
+        )
+
+    def replace_table_in_parts(
+        self, layer: str, table: str, parts: Iterable[pl.DataFrame], schema: pl.Schema
+    ) -> int:
+        """Replace the table by the rows of ``parts`` (each with ``schema``) in one commit,
+        holding one part at a time (lake_parts.py); returns the rows written. A part that
+        fails to be produced commits nothing. Each part is sorted by the table's clustering
+        columns: parts arrive in bronze order, so files stay close to clustered."""
+        self._keep_change_feed(layer, table)
+        cluster_by = self.cluster_columns(layer, table)
+        return write_parts(
+            self.table_uri(layer, table),
+            self._options(),
+            (clustered(part, cluster_by) for part in parts),
+            schema,
+            mode="overwrite",
+            schema_mode="overwrite",
+            configuration=self._configuration(layer, table),
+            target_file_size=self.target_file_size_bytes,
         )
 
     def replace_values(

@@ -8,7 +8,8 @@
    so a late, older version never overwrites a newer one.
 
 This module holds the recipe; assets/silver/incremental.py runs it over only the bronze batches
-that are new since an entity's last run, or over all of bronze on a full refresh.
+that are new since an entity's last run; assets/silver/rebuild.py over all of bronze, in slices,
+on a full refresh.
 
 `rows_in = rows_valid + rows_quarantined` is reported as metadata and checked by the blocking
 ``rows_accounted_for`` check, together with "the quarantine table holds the quarantined rows"
@@ -145,13 +146,6 @@ class Cleaned:
     counts: dict[str, int]
     by_source: pl.DataFrame
     """Rows and quarantined rows per source and for the whole table (quality/quarantine.py)."""
-
-
-def clean(
-    bronze_rows: pl.LazyFrame, entity: SilverEntity, pii_masking: PiiMaskingResource
-) -> Cleaned:
-    """Mask (fail closed), validate, split and deduplicate one bronze table."""
-    return clean_validated(validate_rows(bronze_rows, entity, pii_masking), entity)
 
 
 @dataclass(frozen=True)

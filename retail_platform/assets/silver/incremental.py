@@ -16,12 +16,12 @@ asks for it (config `full_refresh: true` or the run tag `retail/full_refresh=tru
 first recorded progress, when a silver table is missing or its schema differs from the
 contract (a contract change), when the recorded bronze version can no longer be read (vacuumed),
 or when bronze was replaced whole (a snapshot). A change of validation rules needs a full
-refresh too: the batches already consumed are not validated again otherwise.
+refresh too: the batches already consumed are not validated again otherwise. The full rebuild
+reads bronze in slices, in bounded memory (rebuild.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -32,16 +32,19 @@ from retail_platform.assets.silver.cleaning import (
     SilverResults,
     Validated,
     accounting_check,
-    clean,
     clean_validated,
     is_current_schema,
     materialized,
-    merge_children,
-    merge_latest,
     require_audited,
     silver_multi_asset,
     table_rows,
     validate_rows,
+)
+from retail_platform.assets.silver.rebuild import (
+    SOURCE_COLUMNS,
+    ChildTable,
+    Refreshed,
+    rebuild,
 )
 from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts.model import TableContract
@@ -61,17 +64,6 @@ FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
 # than a quarantine predicate listing every batch and a key filter over most of bronze.
 MAX_BATCHES = 500
-# What quality/quarantine.py reads to name a row's source (partition, file or batch).
-SOURCE_COLUMNS = frozenset({"_partition_date", "_source", "_source_key", "_batch_id"})
-
-
-@dataclass(frozen=True)
-class ChildTable:
-    """A silver table derived from the entity's latest rows (order lines from orders)."""
-
-    contract: TableContract
-    parent_key: tuple[str, ...]
-    build: Callable[[pl.LazyFrame], pl.LazyFrame]
 
 
 @dataclass(frozen=True)
@@ -121,16 +113,6 @@ def plan_refresh(
     return Plan(INCREMENTAL, reason, changed.version, progress.source_version, changed.batches)
 
 
-@dataclass(frozen=True)
-class Refreshed:
-    counts: dict[str, int]
-    by_source: pl.DataFrame
-    written: dict[str, object]
-    children_written: dict[str, object] | None
-    quarantine_rows: int
-    """Quarantine rows of the batches read (the whole table on a full rebuild)."""
-
-
 def refresh_entity(
     lake: LakeResource,
     entity: SilverEntity,
@@ -140,7 +122,8 @@ def refresh_entity(
 ) -> SilverResults:
     plan = plan_refresh(lake, entity, run, children)
     if plan.mode == FULL:
-        refreshed = _rebuild(lake, entity, pii_masking, plan, children)
+        # Bounded memory: bronze read in chunks, one commit per table (rebuild.py).
+        refreshed = rebuild(lake, entity, pii_masking, plan.bronze_version, children)
     else:
         refreshed = _increment(lake, entity, pii_masking, plan, children)
     # Recorded after every commit of the run: a run that fails before this point is simply
@@ -167,33 +150,6 @@ def refresh_entity(
             entity.quarantine_limits,
         ),
     ]
-
-
-def _rebuild(
-    lake: LakeResource,
-    entity: SilverEntity,
-    pii_masking: PiiMaskingResource,
-    plan: Plan,
-    children: ChildTable | None,
-) -> Refreshed:
-    cleaned = clean(lake.scan("bronze", entity.bronze_table, plan.bronze_version), entity,
-                    pii_masking)  # fmt: skip
-    rows = entity.finish(cleaned.latest.lazy()).collect()
-    written = merge_latest(lake, entity.silver, rows, entity.version_column, rebuild=True)
-    children_written = None
-    if children is not None:
-        built = children.build(cleaned.latest.lazy()).collect()
-        children_written = merge_children(
-            lake, children.contract, built, children.parent_key, rebuild=True
-        )
-    lake.replace_table("silver", entity.quarantine.name, cleaned.quarantined)
-    return Refreshed(
-        cleaned.counts,
-        cleaned.by_source,
-        written.metadata,
-        children_written,
-        table_rows(lake, "silver", entity.quarantine.name),
-    )
 
 
 def _increment(
