@@ -55,19 +55,51 @@ TYPED_LINE = pl.Struct(
     }
 )
 
-# json_decode fails the whole column on one odd document, so only documents whose canonical
-# form (json_path_match re-serialises compactly) is a list of flat objects reach it.
+# json_decode fails the whole column on one odd document, so only documents proven to be a
+# list of flat objects reach it. The proof is cheap for what bronze writes (json.dumps with
+# sorted keys): _PLAIN_LINES below. Any other document is first canonicalised
+# (json_path_match re-serialises it compactly) and decoded only if that is a list of flat
+# objects; decoding the canonical text is what defines the result for every document.
 _JSON_STRING = r'"(?:[^"\\]|\\.)*"'
 _JSON_SCALAR = rf"(?:{_JSON_STRING}|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)"
 _JSON_MEMBER = rf"{_JSON_STRING}:{_JSON_SCALAR}"
 _JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
 _LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
+
+
+def _plain_lines_pattern() -> str:
+    """A document that decodes to the same lines raw as canonicalised, so it can skip
+    json_path_match: strict JSON (only JSON's four whitespace characters), a list of objects
+    whose keys are line fields in sorted order, each at most once (canonicalising keeps the
+    last of duplicate keys, decoding raw text the first), and plain scalars: strings without
+    escapes or control characters, integers of at most 18 digits (exact in both), decimals
+    of at most 15 digits without exponent (read to the same float in both), true, false, null.
+    """
+    ws = r"[ \t\n\r]*"
+    string = r'"[^"\\\x00-\x1f]*"'
+    # "-0" is left out: canonicalising turns it into the float -0.0.
+    integer = r"(?:0|-?[1-9][0-9]{0,17})"
+    decimal = r"-?(?:0|[1-9][0-9]{0,8})\.[0-9]{1,6}"
+    scalar = rf"(?:{string}|{decimal}|{integer}|true|false|null)"
+    members = [rf'"{field}"{ws}:{ws}{scalar}' for field in sorted(LINE_FIELDS)]
+
+    def in_order(rest: list[str]) -> str:
+        """One or more of ``rest``, in its order, separated by commas."""
+        if len(rest) == 1:
+            return rest[0]
+        tail = in_order(rest[1:])
+        return rf"(?:{rest[0]}(?:{ws},{ws}{tail})?|{tail})"
+
+    obj = rf"\{{{ws}(?:{in_order(members)}{ws})?\}}"
+    return rf"^\[{ws}(?:{obj}(?:{ws},{ws}{obj})*{ws})?\]$"
+
+
+_PLAIN_LINES = _plain_lines_pattern()
 _DECODED_LINES = "_decoded_lines"
 _LINE_REASONS = "_line_reasons"
-_LINE = "_line"
-_TYPED_PREFIX = "_typed_"
 _LINES_TEXT = "_lines_text"
 _CANONICAL_LINES = "_canonical_lines"
+_PLAIN = "_plain_lines"
 _ROW_INDEX = "_order_version_row"
 
 
@@ -191,33 +223,35 @@ def _line_rules() -> pl.Expr:
     return join_reasons([rule(broken, text) for broken, text in _line_checks()])
 
 
+def _line_is_broken() -> pl.Expr:
+    """True for a typed line (the list element, in ``list.eval``) that breaks any rule of
+    :func:`_line_checks`. Each of those rules leaves a null typed field or a value out of
+    range: a missing or unreadable field parses to null (a missing discount to 0), and the
+    range rules read the typed values."""
+    field = pl.element().struct.field
+    quantity, unit_price, discount = field("quantity"), field("unit_price"), field("discount")
+    return pl.any_horizontal(
+        *(field(name).is_null() for name in LINE_FIELDS),
+        field("line_number") <= 0,
+        quantity <= 0,
+        unit_price < 0,
+        discount < 0,
+        discount > quantity * unit_price,
+    ).fill_null(True)
+
+
 def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
     """``frame`` with ``_line_reasons``: the messages of its broken lines, null when none broke.
 
-    The rules are first evaluated as plain column predicates on the exploded lines; messages
-    are built (in ``list.eval``) only for the few rows with a broken line. Building them for
-    every line of every row was most of the silver orders' time.
+    Which rows have a broken line is judged on the typed ``lines`` (parsed once, also for
+    the output); messages are built (in ``list.eval``, from the text) only for those few
+    rows. Building them for every line of every row was most of the silver orders' time.
     """
     decoded = pl.col(_DECODED_LINES)
     indexed = frame.with_row_index(_ROW_INDEX)
-    line = pl.col(_LINE)
-    checks = _line_checks(
-        lambda field: _text_field(field, line), lambda field: pl.col(_TYPED_PREFIX + field)
-    )
-    any_broken = pl.any_horizontal(broken for broken, _ in checks).fill_null(False)
-    broken_rows = (
-        indexed.select(_ROW_INDEX, decoded.alias(_LINE))
-        # Null and empty lists have no lines to judge (their own rules report them).
-        .explode(_LINE, empty_as_null=False, keep_nulls=False)
-        # Each field is parsed once, as a column, for all the rules that read it.
-        .with_columns(
-            _typed_field(field, line).alias(_TYPED_PREFIX + field) for field in LINE_FIELDS
-        )
-        .filter(any_broken)
-        .select(_ROW_INDEX)
-        .unique()
-    )
-    reasons = indexed.join(broken_rows, on=_ROW_INDEX, how="semi").select(
+    # Null and empty lists have no lines to judge (their own rules report them).
+    has_broken_line = pl.col("lines").list.eval(_line_is_broken()).list.any()
+    reasons = indexed.filter(has_broken_line).select(
         _ROW_INDEX,
         decoded.list.eval(_line_rules()).list.drop_nulls().list.join("; ").alias(_LINE_REASONS),
     )
@@ -225,22 +259,25 @@ def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _lines_rules(
-    lines_text: pl.Expr, canonical: pl.Expr, looks_like_list: pl.Expr
+    lines_text: pl.Expr, valid_json: pl.Expr, looks_like_list: pl.Expr
 ) -> list[pl.Expr]:
     decoded = pl.col(_DECODED_LINES)
-    duplicated_numbers = decoded.list.eval(
-        parse_integer(_text_field("line_number")).drop_nulls().is_duplicated().any()
-    ).list.first()
+    # The typed line_number is parse_integer of its text: null where unreadable.
+    duplicated_numbers = (
+        pl.col("lines")
+        .list.eval(pl.element().struct.field("line_number").drop_nulls().is_duplicated().any())
+        .list.first()
+    )
     line_reasons = pl.col(_LINE_REASONS)
     return [
         missing_rule("lines", lines_text),
         value_rule(
             "lines", lines_text.is_not_null() & ~looks_like_list, "not a JSON list", lines_text
         ),
-        value_rule("lines", looks_like_list & canonical.is_null(), "not valid JSON", lines_text),
+        value_rule("lines", looks_like_list & ~valid_json, "not valid JSON", lines_text),
         value_rule(
             "lines",
-            canonical.is_not_null() & looks_like_list & decoded.is_null(),
+            valid_json & looks_like_list & decoded.is_null(),
             "not a list of flat JSON objects",
             lines_text,
         ),
@@ -248,6 +285,42 @@ def _lines_rules(
         rule(duplicated_numbers, "lines: duplicate line_number"),
         pl.when(line_reasons.str.len_chars() > 0).then(line_reasons),
     ]
+
+
+def _with_decoded_lines(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with the lines text, whether it is plain, its canonical form where it is
+    not, the decoded text lines (null unless a list of flat objects) and the typed lines."""
+    lines_text = pl.col(_LINES_TEXT)
+    plain = pl.col(_PLAIN)
+    canonical = pl.col(_CANONICAL_LINES)
+    looks_like_list = lines_text.str.starts_with("[")
+    well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
+    typed_lines = pl.col(_DECODED_LINES).list.eval(
+        pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
+    )
+    return (
+        frame.with_columns(clean_text(source("lines")).alias(_LINES_TEXT))
+        .with_columns(lines_text.str.contains(_PLAIN_LINES).fill_null(False).alias(_PLAIN))
+        # Only the other documents are canonicalised: a null is skipped at no cost.
+        .with_columns(
+            pl.when(looks_like_list & ~plain)
+            .then(lines_text)
+            .str.json_path_match("$")
+            .alias(_CANONICAL_LINES)
+        )
+        .with_columns(
+            pl.when(plain)
+            .then(lines_text)
+            .when(well_formed)
+            .then(canonical)
+            .str.json_decode(_TEXT_LINE)
+            .alias(_DECODED_LINES)
+        )
+        .with_columns(
+            line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
+            lines=typed_lines.cast(pl.List(TYPED_LINE)),
+        )
+    )
 
 
 def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
@@ -258,23 +331,10 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     then ``_bronze_<payload column>`` text and the ingestion columns as delivered. Typed
     values of a quarantined row are best effort (null where unparsable).
     """
-    frame = keep_source_columns(bronze_orders, _PAYLOAD)
     # Computed once as columns: several rules read them (the final select drops them).
-    frame = frame.with_columns(clean_text(source("lines")).alias(_LINES_TEXT)).with_columns(
-        pl.col(_LINES_TEXT).str.json_path_match("$").alias(_CANONICAL_LINES)
-    )
-    lines_text, canonical = pl.col(_LINES_TEXT), pl.col(_CANONICAL_LINES)
-    looks_like_list = lines_text.str.starts_with("[")
-    well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
-    frame = _with_line_reasons(
-        frame.with_columns(
-            pl.when(well_formed).then(canonical).str.json_decode(_TEXT_LINE).alias(_DECODED_LINES)
-        )
-    )
-
-    typed_lines = pl.col(_DECODED_LINES).list.eval(
-        pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
-    )
+    frame = _with_line_reasons(_with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)))
+    lines_text = pl.col(_LINES_TEXT)
+    valid_json = pl.col(_PLAIN) | pl.col(_CANONICAL_LINES).is_not_null()
     typed = frame.with_columns(
         order_id=clean_text(source("order_id")),
         customer_id=clean_text(source("customer_id")),
@@ -283,8 +343,6 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
         channel=clean_text(source("channel")).str.to_lowercase(),
         created_at=parse_timestamp(source("created_at")),
         updated_at=parse_timestamp(source("updated_at")),
-        line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
-        lines=typed_lines.cast(pl.List(TYPED_LINE)),
     ).with_columns(order_date=pl.col("created_at").dt.date())
     frame = apply_schema(
         typed,
@@ -295,7 +353,7 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
             for name in ("created_at", "updated_at")
         },
         leading=[ingestion_error_rule()],
-        trailing=_lines_rules(lines_text, canonical, looks_like_list),
+        trailing=_lines_rules(lines_text, valid_json, lines_text.str.starts_with("[")),
     )
     frame = frame.with_columns(
         order_total=pl.col("lines")
