@@ -25,11 +25,11 @@ from retail_platform.transforms.silver.validation import (
     join_reasons,
     keep_source_columns,
     missing_rule,
+    money_of_number,
     parse_integer,
-    parse_money,
     parse_number,
-    parse_price,
     parse_timestamp,
+    price_of_number,
     quoted,
     rule,
     source,
@@ -122,26 +122,62 @@ class OrderVersionSchema(CheckedSchema):
         return pl.col("updated_at") >= pl.col("created_at")
 
 
-def _text_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
-    """A text field of a line: the list element inside ``list.eval``, or the ``line`` column."""
-    return (pl.element() if line is None else line).struct.field(field)
+def _text_field(field: str) -> pl.Expr:
+    """A text field of the line that is the list element (inside ``list.eval``)."""
+    return pl.element().struct.field(field)
 
 
-def _typed_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
-    """Typed value of one line field (the list element's, or the ``line`` column's)."""
-    text = _text_field(field, line)
+# Fields of a line that hold the parsed number of its money field (see _typed_lines).
+_NUMBER_FIELDS = {"unit_price": "_unit_price_number", "discount": "_discount_number"}
+
+
+def _typed_field(field: str, number: pl.Expr | None = None) -> pl.Expr:
+    """Typed value of one field of the line that is the list element (in ``list.eval``);
+    ``number``: the parsed number of a money field, where it is already computed."""
+    text = _text_field(field)
     if field in ("line_number", "quantity"):
         return parse_integer(text)
     if field == "product_id":
         return clean_text(text)
+    if number is None:
+        number = parse_number(text)
     if field == "discount":
         # A line without a discount has none; a present but unparsable one stays null.
         return (
-            pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(parse_money(text))
+            pl.when(clean_text(text).is_null())
+            .then(pl.lit(0, MONEY))
+            .otherwise(money_of_number(number))
         )
     if field == "unit_price":
-        return parse_price(text)
-    return parse_money(text)
+        return price_of_number(number)
+    return money_of_number(number)
+
+
+def _typed_lines(decoded: pl.Expr) -> pl.Expr:
+    """The typed lines of decoded text lines.
+
+    Two passes: the money fields' numbers are parsed first, as fields of each line, then
+    the typed values read them. Inside ``list.eval`` an expression used twice is computed
+    twice, and parsing decimals is the costly part.
+    """
+    with_numbers = decoded.list.eval(
+        pl.element().struct.with_fields(
+            **{name: parse_number(pl.field(field)) for field, name in _NUMBER_FIELDS.items()}
+        )
+    )
+    typed = with_numbers.list.eval(
+        pl.struct(
+            *(
+                (
+                    _typed_field(field, _text_field(_NUMBER_FIELDS[field]))
+                    if field in _NUMBER_FIELDS
+                    else _typed_field(field)
+                ).alias(field)
+                for field in LINE_FIELDS
+            )
+        )
+    )
+    return typed.cast(pl.List(TYPED_LINE))
 
 
 def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl.Expr:
@@ -293,9 +329,7 @@ def _with_decoded_lines(frame: pl.LazyFrame) -> pl.LazyFrame:
     canonical = pl.col(_CANONICAL_LINES)
     looks_like_list = lines_text.str.starts_with("[")
     well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
-    typed_lines = pl.col(_DECODED_LINES).list.eval(
-        pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
-    )
+    typed_lines = _typed_lines(pl.col(_DECODED_LINES))
     return (
         frame.with_columns(clean_text(source("lines")).alias(_LINES_TEXT))
         .with_columns(lines_text.str.contains(_PLAIN_LINES).fill_null(False).alias(_PLAIN))
@@ -316,7 +350,7 @@ def _with_decoded_lines(frame: pl.LazyFrame) -> pl.LazyFrame:
         )
         .with_columns(
             line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
-            lines=typed_lines.cast(pl.List(TYPED_LINE)),
+            lines=typed_lines,
         )
     )
 

@@ -140,7 +140,11 @@ def parse_money(expr: pl.Expr) -> pl.Expr:
 
     Null when the text is not a number or does not fit Decimal(18, 2).
     """
-    number = parse_number(expr)
+    return money_of_number(parse_number(expr))
+
+
+def money_of_number(number: pl.Expr) -> pl.Expr:
+    """:func:`parse_money` of a :func:`parse_number` value (e.g. one already computed)."""
     return (
         pl.when(number.abs() < pl.lit(_MONEY_LIMIT, dtype=_WIDE_DECIMAL))
         .then(number.round(2, mode="half_away_from_zero"))
@@ -153,7 +157,11 @@ def parse_price(expr: pl.Expr) -> pl.Expr:
     the line is rounded to cents, so it is never rounded itself.
 
     Null when the text is not a number, has more than 4 decimals, or does not fit."""
-    number = parse_number(expr)
+    return price_of_number(parse_number(expr))
+
+
+def price_of_number(number: pl.Expr) -> pl.Expr:
+    """:func:`parse_price` of a :func:`parse_number` value (e.g. one already computed)."""
     fits = number.abs() < pl.lit(_PRICE_LIMIT, dtype=_WIDE_DECIMAL)
     return pl.when(fits & (number == number.round(4))).then(number).cast(PRICE)
 
