@@ -276,22 +276,31 @@ def _line_is_broken() -> pl.Expr:
     ).fill_null(True)
 
 
-def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _with_line_reasons(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``_line_reasons``: the messages of its broken lines, null when none broke.
 
     Which rows have a broken line is judged on the typed ``lines`` (parsed once, also for
     the output); messages are built (in ``list.eval``, from the text) only for those few
     rows. Building them for every line of every row was most of the silver orders' time.
+    The messages are joined back on the row number alone (joining the whole frame would
+    copy every column).
     """
     decoded = pl.col(_DECODED_LINES)
-    indexed = frame.with_row_index(_ROW_INDEX)
+    indexed = frame.lazy().with_row_index(_ROW_INDEX)
     # Null and empty lists have no lines to judge (their own rules report them).
     has_broken_line = pl.col("lines").list.eval(_line_is_broken()).list.any()
     reasons = indexed.filter(has_broken_line).select(
         _ROW_INDEX,
         decoded.list.eval(_line_rules()).list.drop_nulls().list.join("; ").alias(_LINE_REASONS),
     )
-    return indexed.join(reasons, on=_ROW_INDEX, how="left", maintain_order="left").drop(_ROW_INDEX)
+    line_reasons = (
+        indexed.select(_ROW_INDEX)
+        .join(reasons, on=_ROW_INDEX, how="left", maintain_order="left")
+        .select(_LINE_REASONS)
+        .collect()
+        .get_column(_LINE_REASONS)
+    )
+    return frame.with_columns(line_reasons)
 
 
 def _lines_rules(
@@ -364,7 +373,9 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     values of a quarantined row are best effort (null where unparsable).
     """
     # Computed once as columns: several rules read them (the final select drops them).
-    frame = _with_line_reasons(_with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)))
+    # Collected here: validation (apply_schema) collects anyway.
+    decoded = _with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)).collect()
+    frame = _with_line_reasons(decoded).lazy()
     lines_text = pl.col(_LINES_TEXT)
     valid_json = pl.col(_PLAIN) | pl.col(_CANONICAL_LINES).is_not_null()
     typed = frame.with_columns(
