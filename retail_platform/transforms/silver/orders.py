@@ -14,8 +14,18 @@ import dataframely as dy
 import polars as pl
 
 from retail_platform.contracts import bronze, silver
-from retail_platform.contracts.model import MONEY, PRICE
+from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.line_documents import (
+    CANONICAL_LINES,
+    DECODED_LINES,
+    LINE_FIELDS,
+    LINES_TEXT,
+    PLAIN,
+    text_field,
+    typed_field,
+    with_decoded_lines,
+)
 from retail_platform.transforms.silver.payments import CURRENCY
 from retail_platform.transforms.silver.rules import CheckedSchema, OneOf, apply_schema
 from retail_platform.transforms.silver.validation import (
@@ -25,11 +35,8 @@ from retail_platform.transforms.silver.validation import (
     join_reasons,
     keep_source_columns,
     missing_rule,
-    money_of_number,
-    parse_integer,
     parse_number,
     parse_timestamp,
-    price_of_number,
     quoted,
     rule,
     source,
@@ -42,64 +49,7 @@ ORDER_STATUSES = ("placed", "paid", "shipped", "cancelled", "returned")
 CHANNELS = ("web", "app", "store")
 _PAYLOAD = [name for name in bronze.ORDERS.column_names if not name.startswith("_")]
 
-LINE_FIELDS = ("line_number", "product_id", "quantity", "unit_price", "discount")
-# Lines are first decoded with every field as text, so 'two' survives to be reported.
-_TEXT_LINE = pl.List(pl.Struct({field: pl.String for field in LINE_FIELDS}))
-TYPED_LINE = pl.Struct(
-    {
-        "line_number": pl.Int32,
-        "product_id": pl.String,
-        "quantity": pl.Int32,
-        "unit_price": PRICE,
-        "discount": MONEY,
-    }
-)
-
-# json_decode fails the whole column on one odd document, so only documents proven to be a
-# list of flat objects reach it. The proof is cheap for what bronze writes (json.dumps with
-# sorted keys): _PLAIN_LINES below. Any other document is first canonicalised
-# (json_path_match re-serialises it compactly) and decoded only if that is a list of flat
-# objects; decoding the canonical text is what defines the result for every document.
-_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
-_JSON_SCALAR = rf"(?:{_JSON_STRING}|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)"
-_JSON_MEMBER = rf"{_JSON_STRING}:{_JSON_SCALAR}"
-_JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
-_LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
-
-
-def _plain_lines_pattern() -> str:
-    """A document that decodes to the same lines raw as canonicalised, so it can skip
-    json_path_match: strict JSON (only JSON's four whitespace characters), a list of objects
-    whose keys are line fields in sorted order, each at most once (canonicalising keeps the
-    last of duplicate keys, decoding raw text the first), and plain scalars: strings without
-    escapes or control characters, integers of at most 18 digits (exact in both), decimals
-    of at most 15 digits without exponent (read to the same float in both), true, false, null.
-    """
-    ws = r"[ \t\n\r]*"
-    string = r'"[^"\\\x00-\x1f]*"'
-    # "-0" is left out: canonicalising turns it into the float -0.0.
-    integer = r"(?:0|-?[1-9][0-9]{0,17})"
-    decimal = r"-?(?:0|[1-9][0-9]{0,8})\.[0-9]{1,6}"
-    scalar = rf"(?:{string}|{decimal}|{integer}|true|false|null)"
-    members = [rf'"{field}"{ws}:{ws}{scalar}' for field in sorted(LINE_FIELDS)]
-
-    def in_order(rest: list[str]) -> str:
-        """One or more of ``rest``, in its order, separated by commas."""
-        if len(rest) == 1:
-            return rest[0]
-        tail = in_order(rest[1:])
-        return rf"(?:{rest[0]}(?:{ws},{ws}{tail})?|{tail})"
-
-    obj = rf"\{{{ws}(?:{in_order(members)}{ws})?\}}"
-    return rf"^\[{ws}(?:{obj}(?:{ws},{ws}{obj})*{ws})?\]$"
-
-
-_PLAIN_LINES = _plain_lines_pattern()
-_DECODED_LINES = "_decoded_lines"
 _LINE_REASONS = "_line_reasons"
-_LINES_TEXT = "_lines_text"
-_CANONICAL_LINES = "_canonical_lines"
-_PLAIN = "_plain_lines"
 _ROW_INDEX = "_order_version_row"
 
 
@@ -122,64 +72,6 @@ class OrderVersionSchema(CheckedSchema):
         return pl.col("updated_at") >= pl.col("created_at")
 
 
-def _text_field(field: str) -> pl.Expr:
-    """A text field of the line that is the list element (inside ``list.eval``)."""
-    return pl.element().struct.field(field)
-
-
-# Fields of a line that hold the parsed number of its money field (see _typed_lines).
-_NUMBER_FIELDS = {"unit_price": "_unit_price_number", "discount": "_discount_number"}
-
-
-def _typed_field(field: str, number: pl.Expr | None = None) -> pl.Expr:
-    """Typed value of one field of the line that is the list element (in ``list.eval``);
-    ``number``: the parsed number of a money field, where it is already computed."""
-    text = _text_field(field)
-    if field in ("line_number", "quantity"):
-        return parse_integer(text)
-    if field == "product_id":
-        return clean_text(text)
-    if number is None:
-        number = parse_number(text)
-    if field == "discount":
-        # A line without a discount has none; a present but unparsable one stays null.
-        return (
-            pl.when(clean_text(text).is_null())
-            .then(pl.lit(0, MONEY))
-            .otherwise(money_of_number(number))
-        )
-    if field == "unit_price":
-        return price_of_number(number)
-    return money_of_number(number)
-
-
-def _typed_lines(decoded: pl.Expr) -> pl.Expr:
-    """The typed lines of decoded text lines.
-
-    Two passes: the money fields' numbers are parsed first, as fields of each line, then
-    the typed values read them. Inside ``list.eval`` an expression used twice is computed
-    twice, and parsing decimals is the costly part.
-    """
-    with_numbers = decoded.list.eval(
-        pl.element().struct.with_fields(
-            **{name: parse_number(pl.field(field)) for field, name in _NUMBER_FIELDS.items()}
-        )
-    )
-    typed = with_numbers.list.eval(
-        pl.struct(
-            *(
-                (
-                    _typed_field(field, _text_field(_NUMBER_FIELDS[field]))
-                    if field in _NUMBER_FIELDS
-                    else _typed_field(field)
-                ).alias(field)
-                for field in LINE_FIELDS
-            )
-        )
-    )
-    return typed.cast(pl.List(TYPED_LINE))
-
-
 def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl.Expr:
     """quantity x unit_price - discount from the delivered values, rounded half away from zero
     to cents once, here."""
@@ -187,8 +79,8 @@ def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl
 
 
 def _line_checks(
-    text_of: Callable[[str], pl.Expr] = _text_field,
-    typed_of: Callable[[str], pl.Expr] = _typed_field,
+    text_of: Callable[[str], pl.Expr] = text_field,
+    typed_of: Callable[[str], pl.Expr] = typed_field,
 ) -> list[tuple[pl.Expr, pl.Expr]]:
     """(broken, message) of every rule of one line, from its fields' text and typed values
     (by default the list element's, for ``list.eval``).
@@ -285,7 +177,7 @@ def _with_line_reasons(frame: pl.DataFrame) -> pl.DataFrame:
     The messages are joined back on the row number alone (joining the whole frame would
     copy every column).
     """
-    decoded = pl.col(_DECODED_LINES)
+    decoded = pl.col(DECODED_LINES)
     indexed = frame.lazy().with_row_index(_ROW_INDEX)
     # Null and empty lists have no lines to judge (their own rules report them).
     has_broken_line = pl.col("lines").list.eval(_line_is_broken()).list.any()
@@ -306,7 +198,7 @@ def _with_line_reasons(frame: pl.DataFrame) -> pl.DataFrame:
 def _lines_rules(
     lines_text: pl.Expr, valid_json: pl.Expr, looks_like_list: pl.Expr
 ) -> list[pl.Expr]:
-    decoded = pl.col(_DECODED_LINES)
+    decoded = pl.col(DECODED_LINES)
     # The typed line_number is parse_integer of its text: null where unreadable. Counting
     # distinct values is much cheaper than is_duplicated per list.
     numbers = pl.col("lines").list.eval(pl.element().struct.field("line_number").drop_nulls())
@@ -330,40 +222,6 @@ def _lines_rules(
     ]
 
 
-def _with_decoded_lines(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` with the lines text, whether it is plain, its canonical form where it is
-    not, the decoded text lines (null unless a list of flat objects) and the typed lines."""
-    lines_text = pl.col(_LINES_TEXT)
-    plain = pl.col(_PLAIN)
-    canonical = pl.col(_CANONICAL_LINES)
-    looks_like_list = lines_text.str.starts_with("[")
-    well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
-    typed_lines = _typed_lines(pl.col(_DECODED_LINES))
-    return (
-        frame.with_columns(clean_text(source("lines")).alias(_LINES_TEXT))
-        .with_columns(lines_text.str.contains(_PLAIN_LINES).fill_null(False).alias(_PLAIN))
-        # Only the other documents are canonicalised: a null is skipped at no cost.
-        .with_columns(
-            pl.when(looks_like_list & ~plain)
-            .then(lines_text)
-            .str.json_path_match("$")
-            .alias(_CANONICAL_LINES)
-        )
-        .with_columns(
-            pl.when(plain)
-            .then(lines_text)
-            .when(well_formed)
-            .then(canonical)
-            .str.json_decode(_TEXT_LINE)
-            .alias(_DECODED_LINES)
-        )
-        .with_columns(
-            line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
-            lines=typed_lines,
-        )
-    )
-
-
 def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     """Type and validate every bronze order version; no row is dropped.
 
@@ -374,10 +232,10 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     """
     # Computed once as columns: several rules read them (the final select drops them).
     # Collected here: validation (apply_schema) collects anyway.
-    decoded = _with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)).collect()
+    decoded = with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)).collect()
     frame = _with_line_reasons(decoded).lazy()
-    lines_text = pl.col(_LINES_TEXT)
-    valid_json = pl.col(_PLAIN) | pl.col(_CANONICAL_LINES).is_not_null()
+    lines_text = pl.col(LINES_TEXT)
+    valid_json = pl.col(PLAIN) | pl.col(CANONICAL_LINES).is_not_null()
     typed = frame.with_columns(
         order_id=clean_text(source("order_id")),
         customer_id=clean_text(source("customer_id")),
