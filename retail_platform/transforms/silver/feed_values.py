@@ -96,18 +96,24 @@ def _read_series(values: pl.Series, layout: str) -> pl.Series:
     return values.to_frame("text").select(_read(pl.col("text"), layout).cast(TIMESTAMP)).to_series()
 
 
-def listed_datetime(text: pl.Expr, layouts: Sequence[str]) -> tuple[pl.Expr, pl.Expr]:
-    """(value, message) for a list of formats, decided per file (see the module docstring)."""
+def listed_datetime(
+    text: pl.Expr, layouts: Sequence[str], file: pl.Expr | None = None
+) -> tuple[pl.Expr, pl.Expr]:
+    """(value, message) for a list of formats, decided per file (see the module docstring).
+
+    ``file``: the file of each row to decide on (by default ``_source_key``); null for rows
+    that are not read this way (``text`` null too), which then cost little."""
+    file = pl.col(FILE) if file is None else file
     values = [_read(text, layout) for layout in layouts]
-    whole_file = [(value.is_not_null() | text.is_null()).all().over(FILE) for value in values]
+    whole_file = [(value.is_not_null() | text.is_null()).all().over(file) for value in values]
     chosen = pl.coalesce(*values)  # no format reads the whole file: each row its first
     for value, reads_all in reversed(list(zip(values, whole_file, strict=True))):
         chosen = pl.when(reads_all).then(value).otherwise(chosen)
     ambiguities = []
     for i, j in combinations(range(len(layouts)), 2):
         differ = values[i] != values[j]
-        ambiguous = whole_file[i] & whole_file[j] & differ.any().over(FILE)
-        sample = text.filter(differ).first().over(FILE)
+        ambiguous = whole_file[i] & whole_file[j] & differ.any().over(file)
+        sample = text.filter(differ).first().over(file)
         # Built for the ambiguous files' rows only (a null makes the message null).
         ambiguities.append(
             pl.concat_str(

@@ -20,6 +20,7 @@ from retail_platform.contracts.model import MONEY
 from retail_platform.feeds.profiles import FeedProfiles
 from retail_platform.transforms.conform import conform
 from retail_platform.transforms.silver.feed_values import (
+    FILE,
     auto_datetime,
     listed_datetime,
     price,
@@ -107,7 +108,11 @@ def _invoice_datetime(text: pl.Expr, profiles: FeedProfiles) -> tuple[pl.Expr, p
         if formats == "auto":
             value, message = auto_datetime(group_text, parsed=pl.col(_INVOICE_AT))
         else:
-            value, message = listed_datetime(group_text, formats)  # type: ignore[arg-type]
+            value, message = listed_datetime(
+                group_text,
+                formats,  # type: ignore[arg-type]
+                file=pl.when(is_group).then(pl.col(FILE)),
+            )
         values.append(value)
         messages.append(message)
     return pl.coalesce(values), pl.coalesce(messages)
