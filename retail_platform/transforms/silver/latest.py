@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+_TIED = "_tied"
+
 
 def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str) -> pl.LazyFrame:
     """Exactly one row per ``key``: the one with the highest ``version_column``.
@@ -19,7 +21,7 @@ def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str
     Exact duplicates collapse. Ties on the version (same key and version, different content)
     are broken deterministically, independent of input row order: the row that sorts highest
     on the remaining non-nested columns in schema order (nulls last) wins. A null version
-    loses to any non-null one.
+    loses to any non-null one. Rows come out in no particular order.
     """
     schema = frame.collect_schema()
     key_columns = list(key)
@@ -28,12 +30,19 @@ def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str
         for name, dtype in schema.items()
         if name != version_column and name not in key_columns and not dtype.is_nested()
     ]
-    # Only rows holding their key's highest version can win: the wide sort below (every
-    # column is a tie-breaker) then runs on about one row per key instead of every version.
+    # Only rows holding their key's highest version can win; those of one key then share
+    # their version (the highest, or null when the key has no other).
     highest = pl.col(version_column).max().over(key_columns)
     candidates = frame.filter((pl.col(version_column) == highest) | highest.is_null())
-    ordered = candidates.sort([version_column, *tie_breakers], descending=True, nulls_last=True)
-    return ordered.unique(subset=key_columns, keep="first", maintain_order=True)
+    tied = pl.len().over(key_columns) > 1
+    candidates = candidates.with_columns(tied.alias(_TIED))
+    # The wide sort (every column is a tie-breaker) runs only where key and version repeat.
+    untied = candidates.filter(~pl.col(_TIED))
+    resolved = candidates.filter(pl.col(_TIED))
+    if tie_breakers:
+        resolved = resolved.sort(tie_breakers, descending=True, nulls_last=True)
+    resolved = resolved.unique(subset=key_columns, keep="first", maintain_order=True)
+    return pl.concat([untied, resolved], how="vertical").drop(_TIED)
 
 
 def not_older_than_current(

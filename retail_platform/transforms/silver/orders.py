@@ -14,8 +14,18 @@ import dataframely as dy
 import polars as pl
 
 from retail_platform.contracts import bronze, silver
-from retail_platform.contracts.model import MONEY, PRICE
+from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.conform import conform
+from retail_platform.transforms.silver.line_documents import (
+    CANONICAL_LINES,
+    DECODED_LINES,
+    LINE_FIELDS,
+    LINES_TEXT,
+    PLAIN,
+    text_field,
+    typed_field,
+    with_decoded_lines,
+)
 from retail_platform.transforms.silver.payments import CURRENCY
 from retail_platform.transforms.silver.rules import CheckedSchema, OneOf, apply_schema
 from retail_platform.transforms.silver.validation import (
@@ -25,10 +35,7 @@ from retail_platform.transforms.silver.validation import (
     join_reasons,
     keep_source_columns,
     missing_rule,
-    parse_integer,
-    parse_money,
     parse_number,
-    parse_price,
     parse_timestamp,
     quoted,
     rule,
@@ -42,32 +49,7 @@ ORDER_STATUSES = ("placed", "paid", "shipped", "cancelled", "returned")
 CHANNELS = ("web", "app", "store")
 _PAYLOAD = [name for name in bronze.ORDERS.column_names if not name.startswith("_")]
 
-LINE_FIELDS = ("line_number", "product_id", "quantity", "unit_price", "discount")
-# Lines are first decoded with every field as text, so 'two' survives to be reported.
-_TEXT_LINE = pl.List(pl.Struct({field: pl.String for field in LINE_FIELDS}))
-TYPED_LINE = pl.Struct(
-    {
-        "line_number": pl.Int32,
-        "product_id": pl.String,
-        "quantity": pl.Int32,
-        "unit_price": PRICE,
-        "discount": MONEY,
-    }
-)
-
-# json_decode fails the whole column on one odd document, so only documents whose canonical
-# form (json_path_match re-serialises compactly) is a list of flat objects reach it.
-_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
-_JSON_SCALAR = rf"(?:{_JSON_STRING}|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)"
-_JSON_MEMBER = rf"{_JSON_STRING}:{_JSON_SCALAR}"
-_JSON_FLAT_OBJECT = rf"\{{(?:{_JSON_MEMBER}(?:,{_JSON_MEMBER})*)?\}}"
-_LIST_OF_FLAT_OBJECTS = rf"^\[(?:{_JSON_FLAT_OBJECT}(?:,{_JSON_FLAT_OBJECT})*)?\]$"
-_DECODED_LINES = "_decoded_lines"
 _LINE_REASONS = "_line_reasons"
-_LINE = "_line"
-_TYPED_PREFIX = "_typed_"
-_LINES_TEXT = "_lines_text"
-_CANONICAL_LINES = "_canonical_lines"
 _ROW_INDEX = "_order_version_row"
 
 
@@ -90,28 +72,6 @@ class OrderVersionSchema(CheckedSchema):
         return pl.col("updated_at") >= pl.col("created_at")
 
 
-def _text_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
-    """A text field of a line: the list element inside ``list.eval``, or the ``line`` column."""
-    return (pl.element() if line is None else line).struct.field(field)
-
-
-def _typed_field(field: str, line: pl.Expr | None = None) -> pl.Expr:
-    """Typed value of one line field (the list element's, or the ``line`` column's)."""
-    text = _text_field(field, line)
-    if field in ("line_number", "quantity"):
-        return parse_integer(text)
-    if field == "product_id":
-        return clean_text(text)
-    if field == "discount":
-        # A line without a discount has none; a present but unparsable one stays null.
-        return (
-            pl.when(clean_text(text).is_null()).then(pl.lit(0, MONEY)).otherwise(parse_money(text))
-        )
-    if field == "unit_price":
-        return parse_price(text)
-    return parse_money(text)
-
-
 def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl.Expr:
     """quantity x unit_price - discount from the delivered values, rounded half away from zero
     to cents once, here."""
@@ -119,8 +79,8 @@ def line_amount(quantity: pl.Expr, unit_price: pl.Expr, discount: pl.Expr) -> pl
 
 
 def _line_checks(
-    text_of: Callable[[str], pl.Expr] = _text_field,
-    typed_of: Callable[[str], pl.Expr] = _typed_field,
+    text_of: Callable[[str], pl.Expr] = text_field,
+    typed_of: Callable[[str], pl.Expr] = typed_field,
 ) -> list[tuple[pl.Expr, pl.Expr]]:
     """(broken, message) of every rule of one line, from its fields' text and typed values
     (by default the list element's, for ``list.eval``).
@@ -191,56 +151,68 @@ def _line_rules() -> pl.Expr:
     return join_reasons([rule(broken, text) for broken, text in _line_checks()])
 
 
-def _with_line_reasons(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _line_is_broken() -> pl.Expr:
+    """True for a typed line (the list element, in ``list.eval``) that breaks any rule of
+    :func:`_line_checks`. Each of those rules leaves a null typed field or a value out of
+    range: a missing or unreadable field parses to null (a missing discount to 0), and the
+    range rules read the typed values."""
+    field = pl.element().struct.field
+    quantity, unit_price, discount = field("quantity"), field("unit_price"), field("discount")
+    return pl.any_horizontal(
+        *(field(name).is_null() for name in LINE_FIELDS),
+        field("line_number") <= 0,
+        quantity <= 0,
+        unit_price < 0,
+        discount < 0,
+        discount > quantity * unit_price,
+    ).fill_null(True)
+
+
+def _with_line_reasons(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``_line_reasons``: the messages of its broken lines, null when none broke.
 
-    The rules are first evaluated as plain column predicates on the exploded lines; messages
-    are built (in ``list.eval``) only for the few rows with a broken line. Building them for
-    every line of every row was most of the silver orders' time.
+    Which rows have a broken line is judged on the typed ``lines`` (parsed once, also for
+    the output); messages are built (in ``list.eval``, from the text) only for those few
+    rows. Building them for every line of every row was most of the silver orders' time.
+    The messages are joined back on the row number alone (joining the whole frame would
+    copy every column).
     """
-    decoded = pl.col(_DECODED_LINES)
-    indexed = frame.with_row_index(_ROW_INDEX)
-    line = pl.col(_LINE)
-    checks = _line_checks(
-        lambda field: _text_field(field, line), lambda field: pl.col(_TYPED_PREFIX + field)
-    )
-    any_broken = pl.any_horizontal(broken for broken, _ in checks).fill_null(False)
-    broken_rows = (
-        indexed.select(_ROW_INDEX, decoded.alias(_LINE))
-        # Null and empty lists have no lines to judge (their own rules report them).
-        .explode(_LINE, empty_as_null=False, keep_nulls=False)
-        # Each field is parsed once, as a column, for all the rules that read it.
-        .with_columns(
-            _typed_field(field, line).alias(_TYPED_PREFIX + field) for field in LINE_FIELDS
-        )
-        .filter(any_broken)
-        .select(_ROW_INDEX)
-        .unique()
-    )
-    reasons = indexed.join(broken_rows, on=_ROW_INDEX, how="semi").select(
+    decoded = pl.col(DECODED_LINES)
+    indexed = frame.lazy().with_row_index(_ROW_INDEX)
+    # Null and empty lists have no lines to judge (their own rules report them).
+    has_broken_line = pl.col("lines").list.eval(_line_is_broken()).list.any()
+    reasons = indexed.filter(has_broken_line).select(
         _ROW_INDEX,
         decoded.list.eval(_line_rules()).list.drop_nulls().list.join("; ").alias(_LINE_REASONS),
     )
-    return indexed.join(reasons, on=_ROW_INDEX, how="left", maintain_order="left").drop(_ROW_INDEX)
+    line_reasons = (
+        indexed.select(_ROW_INDEX)
+        .join(reasons, on=_ROW_INDEX, how="left", maintain_order="left")
+        .select(_LINE_REASONS)
+        .collect()
+        .get_column(_LINE_REASONS)
+    )
+    return frame.with_columns(line_reasons)
 
 
 def _lines_rules(
-    lines_text: pl.Expr, canonical: pl.Expr, looks_like_list: pl.Expr
+    lines_text: pl.Expr, valid_json: pl.Expr, looks_like_list: pl.Expr
 ) -> list[pl.Expr]:
-    decoded = pl.col(_DECODED_LINES)
-    duplicated_numbers = decoded.list.eval(
-        parse_integer(_text_field("line_number")).drop_nulls().is_duplicated().any()
-    ).list.first()
+    decoded = pl.col(DECODED_LINES)
+    # The typed line_number is parse_integer of its text: null where unreadable. Counting
+    # distinct values is much cheaper than is_duplicated per list.
+    numbers = pl.col("lines").list.eval(pl.element().struct.field("line_number").drop_nulls())
+    duplicated_numbers = numbers.list.n_unique() < numbers.list.len()
     line_reasons = pl.col(_LINE_REASONS)
     return [
         missing_rule("lines", lines_text),
         value_rule(
             "lines", lines_text.is_not_null() & ~looks_like_list, "not a JSON list", lines_text
         ),
-        value_rule("lines", looks_like_list & canonical.is_null(), "not valid JSON", lines_text),
+        value_rule("lines", looks_like_list & ~valid_json, "not valid JSON", lines_text),
         value_rule(
             "lines",
-            canonical.is_not_null() & looks_like_list & decoded.is_null(),
+            valid_json & looks_like_list & decoded.is_null(),
             "not a list of flat JSON objects",
             lines_text,
         ),
@@ -258,23 +230,12 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
     then ``_bronze_<payload column>`` text and the ingestion columns as delivered. Typed
     values of a quarantined row are best effort (null where unparsable).
     """
-    frame = keep_source_columns(bronze_orders, _PAYLOAD)
     # Computed once as columns: several rules read them (the final select drops them).
-    frame = frame.with_columns(clean_text(source("lines")).alias(_LINES_TEXT)).with_columns(
-        pl.col(_LINES_TEXT).str.json_path_match("$").alias(_CANONICAL_LINES)
-    )
-    lines_text, canonical = pl.col(_LINES_TEXT), pl.col(_CANONICAL_LINES)
-    looks_like_list = lines_text.str.starts_with("[")
-    well_formed = looks_like_list & canonical.str.contains(_LIST_OF_FLAT_OBJECTS)
-    frame = _with_line_reasons(
-        frame.with_columns(
-            pl.when(well_formed).then(canonical).str.json_decode(_TEXT_LINE).alias(_DECODED_LINES)
-        )
-    )
-
-    typed_lines = pl.col(_DECODED_LINES).list.eval(
-        pl.struct(*(_typed_field(field).alias(field) for field in LINE_FIELDS))
-    )
+    # Collected here: validation (apply_schema) collects anyway.
+    decoded = with_decoded_lines(keep_source_columns(bronze_orders, _PAYLOAD)).collect()
+    frame = _with_line_reasons(decoded).lazy()
+    lines_text = pl.col(LINES_TEXT)
+    valid_json = pl.col(PLAIN) | pl.col(CANONICAL_LINES).is_not_null()
     typed = frame.with_columns(
         order_id=clean_text(source("order_id")),
         customer_id=clean_text(source("customer_id")),
@@ -283,8 +244,6 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
         channel=clean_text(source("channel")).str.to_lowercase(),
         created_at=parse_timestamp(source("created_at")),
         updated_at=parse_timestamp(source("updated_at")),
-        line_count=pl.col(_DECODED_LINES).list.len().cast(pl.Int32),
-        lines=typed_lines.cast(pl.List(TYPED_LINE)),
     ).with_columns(order_date=pl.col("created_at").dt.date())
     frame = apply_schema(
         typed,
@@ -295,18 +254,19 @@ def validate_order_versions(bronze_orders: pl.LazyFrame) -> pl.LazyFrame:
             for name in ("created_at", "updated_at")
         },
         leading=[ingestion_error_rule()],
-        trailing=_lines_rules(lines_text, canonical, looks_like_list),
+        trailing=_lines_rules(lines_text, valid_json, lines_text.str.starts_with("[")),
     )
     frame = frame.with_columns(
+        # Summed inside list.eval: list.sum on decimals is several times slower.
         order_total=pl.col("lines")
         .list.eval(
             line_amount(
                 pl.element().struct.field("quantity"),
                 pl.element().struct.field("unit_price"),
                 pl.element().struct.field("discount"),
-            )
+            ).sum()
         )
-        .list.sum()
+        .list.first()
         .cast(MONEY)
     )
     leading = [*silver.ORDERS.column_names, "lines", REASON]

@@ -19,7 +19,13 @@ from retail_platform.contracts import bronze, silver
 from retail_platform.contracts.model import MONEY
 from retail_platform.feeds.profiles import FeedProfiles
 from retail_platform.transforms.conform import conform
-from retail_platform.transforms.silver.feed_values import auto_datetime, listed_datetime, price
+from retail_platform.transforms.silver.feed_values import (
+    FILE,
+    auto_datetime,
+    listed_datetime,
+    price,
+    price_number,
+)
 from retail_platform.transforms.silver.keys import PARTNER_SALES_KEY
 from retail_platform.transforms.silver.rules import (
     NOT_NEGATIVE,
@@ -46,6 +52,8 @@ INVOICE_NUMBER = Matches(
 NOT_ZERO = Satisfies("zero", lambda quantity: quantity != 0)
 _SALES_PAYLOAD = [name for name in bronze.PARTNER_SALES.column_names if not name.startswith("_")]
 _PREFIX = "_cancellation_prefix"
+_INVOICE_AT = "invoice_at"
+_PRICE_NUMBER = "_price_number"
 
 
 class PartnerSaleSchema(CheckedSchema):
@@ -77,20 +85,37 @@ def _per_partner(values: Mapping[str, object], default: object) -> pl.Expr:
 
 
 def _invoice_datetime(text: pl.Expr, profiles: FeedProfiles) -> tuple[pl.Expr, pl.Expr]:
-    """(value, message), each partner's dates read with its profile's formats."""
+    """(value, message), each partner's dates read with its profile's formats.
 
-    def read(formats: object) -> tuple[pl.Expr, pl.Expr]:
-        return auto_datetime(text) if formats == "auto" else listed_datetime(text, formats)  # type: ignore[arg-type]
-
-    value, message = read(profiles.default.date_formats)
-    for partner_id, profile in profiles.partners.items():
-        if profile.date_formats == profiles.default.date_formats:
-            continue
-        own_value, own_message = read(profile.date_formats)
-        is_partner = pl.col("partner_id") == partner_id
-        value = pl.when(is_partner).then(own_value).otherwise(value)
-        message = pl.when(is_partner).then(own_message).otherwise(message)
-    return value, message
+    Each distinct date-format setting reads only the rows of the partners that use it (the
+    others are null to it, at no cost); a file holds one partner's rows. The message reads
+    the value from the ``invoice_at`` column, computed first.
+    """
+    partner = pl.col("partner_id")
+    own = {
+        partner_id: profile.date_formats
+        for partner_id, profile in profiles.partners.items()
+        if profile.date_formats != profiles.default.date_formats
+    }
+    # A partner without a profile of its own (or a null partner_id) reads the default way.
+    groups = [
+        (~partner.is_in(list(own)).fill_null(False), profiles.default.date_formats),
+        *((partner == partner_id, formats) for partner_id, formats in own.items()),
+    ]
+    values, messages = [], []
+    for is_group, formats in groups:
+        group_text = pl.when(is_group).then(text)
+        if formats == "auto":
+            value, message = auto_datetime(group_text, parsed=pl.col(_INVOICE_AT))
+        else:
+            value, message = listed_datetime(
+                group_text,
+                formats,  # type: ignore[arg-type]
+                file=pl.when(is_group).then(pl.col(FILE)),
+            )
+        values.append(value)
+        messages.append(message)
+    return pl.coalesce(values), pl.coalesce(messages)
 
 
 def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -> pl.LazyFrame:
@@ -118,8 +143,14 @@ def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -
             profiles.default.decimal_separator == ",",
         ).alias("_comma_decimal"),
     )
+    # A column: the price's value, message and line amount all read it.
+    frame = frame.with_columns(
+        price_number(source("unit_price"), pl.col("_comma_decimal")).alias(_PRICE_NUMBER)
+    )
     quantity = parse_integer(source("quantity"))
-    unit_price, price_message = price(source("unit_price"), pl.col("_comma_decimal"))
+    unit_price, price_message = price(
+        source("unit_price"), pl.col("_comma_decimal"), pl.col(_PRICE_NUMBER)
+    )
     invoice_at, date_message = _invoice_datetime(clean_text(source("invoice_date")), profiles)
     # Read as incremental runs read the key (keys.py): the same row, the same silver key.
     invoice_no = PARTNER_SALES_KEY["invoice_no"](source("invoice_no"))
@@ -139,17 +170,18 @@ def validate_partner_sales(bronze_sales: pl.LazyFrame, profiles: FeedProfiles) -
         # Once per line, from the delivered price: sums of these are sums of cents.
         line_amount=(quantity * unit_price).round(2, mode="half_away_from_zero").cast(MONEY),
         invoice_at=invoice_at,
-        invoice_date=invoice_at.dt.date(),
         partner_customer_id=clean_text(source("partner_customer_id")),
         country=clean_text(source("country")),
         is_cancellation=is_cancellation,
         ingested_at=pl.col("_ingested_at"),
-    )
+    ).with_columns(invoice_date=pl.col(_INVOICE_AT).dt.date())
     validated = apply_schema(
         typed,
         PartnerSaleSchema,
         unparsed={
-            "quantity": unparsed_rule("quantity", source("quantity"), quantity, "an integer"),
+            "quantity": unparsed_rule(
+                "quantity", source("quantity"), pl.col("quantity"), "an integer"
+            ),
             "unit_price": price_message,
             "invoice_at": date_message,
         },

@@ -127,7 +127,8 @@ def apply_schema(
         *(message.alias(_UNPARSED_PREFIX + name) for name, message in unparsed.items()),
         *(message.alias(f"{_EXTRA_PREFIX}{index}") for index, message in enumerate(extras)),
     ).collect()
-    failures = schema.filter(evaluated.select(schema.column_names())).failure.details()
+    # Lazy: only the failing rows are collected (an eager filter also copies the valid ones).
+    failures = schema.filter(evaluated.lazy().select(schema.column_names())).failure.details()
     messages = failures.select(ROW, *_rule_messages(schema, failures.columns))
     with_messages = evaluated.join(messages, on=ROW, how="left")
 

@@ -7,6 +7,7 @@ import polars as pl
 from retail_platform.transforms.silver.latest import (
     DELETE_FLAG,
     child_merge_source,
+    latest_versions,
     not_older_than_current,
 )
 
@@ -75,3 +76,26 @@ def test_without_a_child_table_the_new_children_are_all_inserts() -> None:
     )
 
     assert source.collect().rows() == [("O1", 1, "P1", False)]
+
+
+def test_latest_versions_breaks_ties_only_among_rows_of_one_key_and_version() -> None:
+    frame = pl.LazyFrame(
+        {
+            "k": ["a", "a", "b", "b", "b", "c", "c", "d"],
+            "v": [1, 2, 5, 5, 4, None, None, 3],
+            "x": ["z", "m", "p", "q", "zz", "n", None, "o"],
+            "y": [1, 2, 9, 1, 1, 1, 2, 1],
+        }
+    )
+
+    def winners(rows: pl.LazyFrame) -> list[tuple[object, ...]]:
+        return latest_versions(rows, ["k"], "v").sort("k").collect().rows()
+
+    expected = [
+        ("a", 2, "m", 2),  # the higher version, whatever its content
+        ("b", 5, "q", 1),  # version 5 twice: 'q' > 'p' decides before y
+        ("c", None, "n", 1),  # only null versions: a null x sorts last
+        ("d", 3, "o", 1),
+    ]
+    assert winners(frame) == expected
+    assert winners(frame.reverse()) == expected

@@ -308,3 +308,108 @@ def test_a_price_keeps_its_delivered_decimals_and_the_line_is_rounded_once() -> 
         latest_versions(valid_rows(result.lazy()), ["order_id"], "updated_at")
     )
     assert lines_out.collect().get_column("line_amount").to_list() == [Decimal("43.90")]
+
+
+# Bronze writes lines with sorted keys (json.dumps(sort_keys=True)): such plain documents are
+# decoded as they are; any other document is canonicalised first (json_path_match).
+def sorted_line(after: str = "", **values: str) -> str:
+    """One line with sorted keys, values as JSON text; ``after`` is appended to the object."""
+    fields = {"discount": "0", "line_number": "1", "product_id": '"P1"', "quantity": "2"}
+    members = ", ".join(f'"{key}": {value}' for key, value in {**fields, **values}.items())
+    return "[{" + members + after + "}]"
+
+
+def test_plain_document_with_sorted_keys_is_decoded_as_delivered() -> None:
+    lines = (
+        '[{"discount": 0.5,\n\t"line_number": 1, "product_id": "P1", "quantity": 2, '
+        '"unit_price": "19.99"}, {"line_number":2,"product_id":"P2","quantity":1,'
+        '"unit_price":5.00}]'
+    )
+
+    row = validate(order(lines=lines)).row(0, named=True)
+
+    assert row["_quarantine_reason"] is None
+    assert row["lines"] == [
+        {
+            "line_number": 1,
+            "product_id": "P1",
+            "quantity": 2,
+            "unit_price": Decimal("19.99"),
+            "discount": Decimal("0.50"),
+        },
+        {
+            "line_number": 2,
+            "product_id": "P2",
+            "quantity": 1,
+            "unit_price": Decimal("5.00"),
+            "discount": Decimal("0.00"),
+        },
+    ]
+    # 2 x 19.99 - 0.50 + 1 x 5.00 - 0.00 = 39.48 + 5.00
+    assert row["order_total"] == Decimal("44.48")
+
+
+@pytest.mark.parametrize(
+    ("lines", "line_number", "product_id"),
+    [
+        # A repeated key: the canonical form keeps the last value (raw decoding, the first).
+        (
+            '[{"discount": 0, "line_number": 1, "line_number": 2, "product_id": "P1", '
+            '"quantity": 2, "unit_price": 5}]',
+            2,
+            "P1",
+        ),
+        # An escape in a string.
+        (sorted_line(product_id='"P\\u0031"', unit_price="5"), 1, "P1"),
+        # A number with an exponent.
+        (sorted_line(unit_price="5e0"), 1, "P1"),
+        # A key that is not a line field.
+        (sorted_line(unit_price="5", zzz='"x"'), 1, "P1"),
+    ],
+)
+def test_document_that_is_not_plain_is_canonicalised_then_decoded(
+    lines: str, line_number: int, product_id: str
+) -> None:
+    row = validate(order(lines=lines)).row(0, named=True)
+
+    assert row["_quarantine_reason"] is None
+    assert row["lines"] == [
+        {
+            "line_number": line_number,
+            "product_id": product_id,
+            "quantity": 2,
+            "unit_price": Decimal("5.0000"),
+            "discount": Decimal("0.00"),
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "reason"),
+    [
+        # A form feed between values is not JSON whitespace: decoding it raw would fail the
+        # whole column.
+        (sorted_line(unit_price="5", after="\f"), "lines: not valid JSON"),
+        # A raw tab inside a string is not JSON.
+        (sorted_line(product_id='"P\t1"', unit_price="5"), "lines: not valid JSON"),
+        # Canonicalised, -0 becomes the float -0.0 (read raw, it would be '0').
+        (sorted_line(quantity="-0", unit_price="5"), "lines[1].quantity: not positive: '-0'"),
+        # The last of two unit prices counts.
+        (
+            sorted_line(unit_price="5.1234", after=', "unit_price": 5.12345'),
+            "lines[1].unit_price: more than 4 decimals: '5.12345'",
+        ),
+        # More than 15 digits: the canonical float's text.
+        (
+            sorted_line(unit_price="0.1234567890123456"),
+            "lines[1].unit_price: more than 4 decimals: '0.1234567890123456'",
+        ),
+    ],
+)
+def test_document_that_is_not_plain_is_quarantined_by_the_canonical_reading(
+    lines: str, reason: str
+) -> None:
+    result = validate(order(), order(order_id="O2", lines=lines))
+
+    assert result["_quarantine_reason"][0] is None
+    assert result["_quarantine_reason"][1].startswith(reason)

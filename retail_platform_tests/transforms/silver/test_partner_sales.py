@@ -181,6 +181,38 @@ def test_listed_formats_decide_per_file_and_an_ambiguous_file_fails_naming_it() 
     assert validated["invoice_date"].to_list()[2:] == [date(1997, 4, 25), date(1997, 4, 3)]
 
 
+def test_partners_in_one_batch_each_read_dates_their_own_way() -> None:
+    # One batch, three files: a default (auto, month-first UCI) partner, a day-first one,
+    # and rows without a partner (read the default way).
+    feeds = profiles(EU1={"date_formats": ["%d/%m/%Y %H:%M"]})
+    rows = [
+        sale(partner_id="PTN01", invoice_no="1", invoice_date="03/04/1997 10:00"),
+        sale(partner_id="PTN01", invoice_no="2", invoice_date="1997-12-24"),
+        sale(partner_id="EU1", invoice_no="3", invoice_date="03/04/1997 10:00"),
+        sale(partner_id="EU1", invoice_no="4", invoice_date="1997-12-24"),
+        sale(partner_id=None, invoice_no="5", invoice_date="03/04/1997 10:00"),
+    ]
+    keys = ["s3://d/p.csv", "s3://d/p.csv", "s3://d/eu.csv", "s3://d/eu.csv", "s3://d/n.csv"]
+    frame = bronze_frame(bronze.PARTNER_SALES, *rows).with_columns(pl.Series("_source_key", keys))
+
+    validated = validate_partner_sales(frame, feeds).collect().sort("invoice_no")
+
+    assert validated["invoice_date"].to_list() == [
+        date(1997, 3, 4),
+        date(1997, 12, 24),
+        date(1997, 4, 3),
+        None,
+        date(1997, 3, 4),
+    ]
+    assert reasons(validated) == [
+        None,
+        None,
+        None,
+        "invoice_date: not a date in the formats %d/%m/%Y %H:%M: '1997-12-24'",
+        "partner_id: missing",
+    ]
+
+
 def test_a_value_no_listed_format_reads_is_quarantined_naming_the_formats() -> None:
     feeds = profiles(EU1={"date_formats": ["%d.%m.%Y %H:%M"]})
 

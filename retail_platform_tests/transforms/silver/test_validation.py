@@ -40,6 +40,31 @@ def test_parse_timestamp(text: str | None, expected: datetime | None) -> None:
     assert parse(parse_timestamp(pl.col("value")), [text]) == [expected]
 
 
+def test_parse_timestamp_reads_the_plain_utc_form_and_others_in_one_column() -> None:
+    # The plain form (what the sources write) has its own fast reading; every other value
+    # in the same column, or a plain-looking one it cannot read, goes the general way.
+    ten = datetime(2026, 10, 31, 10, 0, tzinfo=UTC)
+    values = [
+        "2026-10-31T10:00:00Z",
+        " 2026-10-31T10:00:00Z",
+        "2026-10-31T10:00:00z",
+        "2026-02-29T10:00:00Z",  # 2026 is not a leap year
+        "2026-10-31T12:00:00+02:00",
+        "2026-10-31T10:00:07Z",
+        None,
+    ]
+
+    assert parse(parse_timestamp(pl.col("value")), values) == [
+        ten,
+        ten,
+        ten,
+        None,
+        ten,
+        datetime(2026, 10, 31, 10, 0, 7, tzinfo=UTC),
+        None,
+    ]
+
+
 def test_parse_money_rounds_half_up_to_cents_exactly() -> None:
     values = ["1.005", "2.675", "19.99", "1e2", "0.004", "abc", "1e20", None]
 
