@@ -62,6 +62,7 @@ from retail_platform.sql_text import plain_identifier, typed_literal
 
 if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location should not pay
     from deltalake import DeltaTable
+    from deltalake.table import TableMerger
 
 PARTITION_COLUMN = "_partition_date"
 AUDIT_FOLDER = "_audit"
@@ -301,12 +302,8 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        self._keep_change_feed(layer, table)
-        matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
-        table_handle = self._table(layer, table)
-        keep_target_file_size(table_handle, self.target_file_size_bytes)
         (
-            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
+            self._merge(layer, table, frame, key)
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
@@ -325,13 +322,9 @@ class LakeResource(dg.ConfigurableResource):
         if not self.exists(layer, table):
             self._create(layer, table, kept)
             return {"inserted": kept.height, "updated": 0, "deleted": 0}
-        self._keep_change_feed(layer, table)
-        matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
         flag = f"s.{plain_identifier(delete_flag)}"
-        table_handle = self._table(layer, table)
-        keep_target_file_size(table_handle, self.target_file_size_bytes)
         metrics = (
-            table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
+            self._merge(layer, table, frame, key)
             .when_matched_delete(predicate=flag)
             .when_matched_update_all(except_cols=[delete_flag])
             .when_not_matched_insert_all(predicate=f"NOT {flag}", except_cols=[delete_flag])
@@ -342,6 +335,16 @@ class LakeResource(dg.ConfigurableResource):
             "updated": int(metrics["num_target_rows_updated"]),
             "deleted": int(metrics["num_target_rows_deleted"]),
         }
+
+    def _merge(
+        self, layer: str, table: str, frame: pl.DataFrame, key: Sequence[str]
+    ) -> TableMerger:
+        """A merge of `frame` (alias s) into the existing table (alias t) matching on `key`."""
+        self._keep_change_feed(layer, table)
+        matches = " AND ".join(f"t.{plain_identifier(c)} = s.{plain_identifier(c)}" for c in key)
+        table_handle = self._table(layer, table)
+        keep_target_file_size(table_handle, self.target_file_size_bytes)
+        return table_handle.merge(frame.to_arrow(), matches, **MERGE_OPTIONS)
 
     def _create(self, layer: str, table: str, frame: pl.DataFrame) -> None:
         self._write(
