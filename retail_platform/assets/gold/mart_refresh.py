@@ -96,7 +96,9 @@ def _touched(plan: GoldPlan) -> _Touched:
     facts = plan.scan("fact_order_lines")
     wide = _customers_too_wide(plan, keys, customers, facts)
     if not wide:
-        facts = facts.filter(pl.col("customer_key").is_in(keys.get_column("customer_key")))
+        facts = facts.filter(
+            pl.col("customer_key").is_in(keys.get_column("customer_key").implode())
+        )
     rows = facts.select(_LINE_CHANGES).head(0) if wide else facts.select(_LINE_CHANGES)
     return _Touched(
         changes.lazy(), customers.lazy(), customer_changes.lazy(), rows.collect().lazy(), wide
