@@ -12,6 +12,11 @@ Both read the change data feed of the order facts since the version they consume
   other cohorts are cut or padded with zero rows from their published rows (the whole table
   is rewritten then: it is cohorts x months, small, and no fact is read for those cohorts).
 
+Both read the facts' changes, dim_customer's keys and the current facts of the customers the
+changes name once (`_touched`). A slice reads every fact of those customers, so past
+`rebuild_above_share` of the customers named (the facts over `guard_min_rows` rows) both marts
+build whole instead (`_customers_too_wide`, reason in the metadata).
+
 dim_customer and dim_date are inputs for their versions only: a customer key always means the
 same customer (customer_id and version; a version removed from dim_customer moves its facts to
 another key, which the facts' change feed shows) and dim_date spans every fact date, so a
