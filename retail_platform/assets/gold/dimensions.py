@@ -11,10 +11,12 @@ audits and commits (transforms/gold/dimension_slices.py computes the slices):
 - dim_product / dim_partner: the rows of the changed natural keys (`product_id`, `partner_id`);
   a key gone from silver has no row, so the commit deletes it. The unknown member is never in a
   slice and stays.
-- dim_date: the span of the fact dates (silver orders, payments, partner sales). Dates changing
-  inside the span change nothing (an empty slice, no commit); a span that widens adds the new
-  days; when a row leaves a boundary day the span's bounds are read again (a min/max of one
-  column per input) and days that fell out are deleted. Slice column `date_key`.
+- dim_date: the span of the fact dates (silver orders, payments, partner sales), read as the
+  full build reads it (a min/max of one date column per input), not from their change feeds:
+  that costs less than reading three feeds and the plan's checks on them (SF1, a year:
+  0.01 s against 0.07 s), and the slice is what is cheap here. Dates changing inside the span
+  change nothing (an empty slice, no commit); a span that widens adds the new days, one that
+  narrows deletes the days that fell out. Slice column `date_key`.
 
 A full build (first run, contract change, `full_refresh`, unreadable change feed) rebuilds the
 whole table from the inputs, as before incremental gold.
@@ -36,15 +38,13 @@ from retail_platform.assets.gold.increment import (
     GoldSlice,
     plan_gold,
 )
-from retail_platform.contracts import gold, silver
+from retail_platform.contracts import gold
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.customers import build_dim_customer
 from retail_platform.transforms.gold.dimension_slices import (
     DateSpan,
-    all_change_dates,
     changed_keys,
-    date_span_after,
     dates_span,
     dim_customer_slice,
     dim_date_slice,
@@ -64,13 +64,8 @@ CUSTOMER_INPUTS = (GoldInput("silver", "customers"), GoldInput("silver", "orders
 ORDER_CHANGE_COLUMNS = ["order_id", "customer_id", "order_date", "status"]
 # The facts' date columns: the calendar spans every one of them.
 FACT_DATES = {"orders": "order_date", "payments": "payment_date", "partner_sales": "invoice_date"}
-# Their primary keys: a row's last change in the feed tells whether its date is still there.
-FACT_KEYS = {
-    "orders": silver.ORDERS.primary_key,
-    "payments": silver.PAYMENTS.primary_key,
-    "partner_sales": silver.PARTNER_SALES.primary_key,
-}
-DATE_INPUTS = tuple(GoldInput("silver", table) for table in FACT_DATES)
+# Read whole (their date bounds), never as changes (module docstring).
+DATE_INPUTS = tuple(GoldInput("silver", table, read_whole=True) for table in FACT_DATES)
 
 
 def _ids(values: pl.LazyFrame, column: str) -> list[str]:
@@ -181,16 +176,10 @@ def publish_dim_date(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, DateS
     current = _published_span(lake)
     if plan.mode == UNCHANGED:
         return plan.unchanged("date_key"), current
-    changed = all_change_dates(
-        (plan.changes(table, [*FACT_KEYS[table], column]), column, FACT_KEYS[table])
-        for table, column in FACT_DATES.items()
-    ).collect()
-    span = date_span_after(current, changed)
-    if span is None:  # a boundary day may have emptied: read the bounds of the inputs again
-        bounds = dates_span(_fact_dates(plan)).collect(engine="streaming").row(0)
-        if bounds[0] is None:
-            raise ValueError("dim_date: silver orders, payments and partner sales are all empty")
-        span = DateSpan(bounds[0], bounds[1])
+    bounds = dates_span(_fact_dates(plan)).collect(engine="streaming").row(0)
+    if bounds[0] is None:
+        raise ValueError("dim_date: silver orders, payments and partner sales are all empty")
+    span = DateSpan(bounds[0], bounds[1])
     piece = dim_date_slice(current, span)
     return plan.slice(piece.rows.collect(), "date_key", piece.date_keys), span
 

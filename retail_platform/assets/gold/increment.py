@@ -91,6 +91,9 @@ class GoldInput:
     whole_column: str | None = None
     """A column whose every value the whole gold table depends on (the reporting currency of
     the rates): a changed value rebuilds the gold table in full."""
+    read_whole: bool = False
+    """The gold table reads this input at its planned version only (e.g. a min/max of one
+    column), never its changes: the plan then checks neither its change feed nor its size."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,8 @@ def plan_gold(
         assert position is not None
         if position > now[item]:
             return plan(FULL, f"{name} is at version {now[item]}, behind consumed {position}")
+        if item.read_whole:
+            continue
         if not item.small and lake.replaced_whole_after(item.layer, item.table, position):
             return plan(FULL, f"{name} was replaced whole since version {position}")
         if lake.changes(item.layer, item.table, position, position) is None:
@@ -252,7 +257,7 @@ def plan_gold(
                 return plan(FULL, f"{name}.{item.whole_column} changed: {moved_values}")
     incremental = plan(INCREMENTAL, "")
     for item in moved:
-        if not item.small:
+        if not item.small and not item.read_whole:
             wide = _changes_too_wide(incremental, item, since[item] or 0, now[item])
             if wide:
                 return plan(FULL, f"{item.layer}.{item.table}: {wide}")

@@ -15,13 +15,14 @@ full build, because every dimension row depends only on its own key's inputs:
   publishing it deletes the row.
 - The unknown members are never in a slice (their natural key is excluded), so they stay.
 
-dim_date is a calendar over a span: see ``date_span_after`` and ``dim_date_slice``.
+dim_date is a calendar over a span (``dates_span`` of the inputs' dates): see
+``dim_date_slice``.
 All functions are pure (LazyFrame in and out, or plain values); the assets do the I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -150,40 +151,6 @@ class DateSpan:
         return {self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)}
 
 
-def change_dates(changes: pl.LazyFrame, column: str, key: Sequence[str]) -> pl.LazyFrame:
-    """``date`` and ``removed`` of a change feed with ``_commit_version``, deduplicated: what
-    ``date_span_after`` needs.
-
-    ``removed``: the date of every row as it was before a change (a delete or a pre-image).
-    Not removed: the date of each ``key`` (the input's primary key) as it is now, i.e. of its
-    last commit's insert or post-image; a row added and removed again within the feed's range
-    is not there now and must not widen the calendar.
-    """
-    kind = pl.col("_change_type")
-    removed = changes.filter(kind.is_in(REMOVED)).select(date=pl.col(column), removed=pl.lit(True))
-    last_commit = pl.col("_commit_version") == pl.col("_commit_version").max().over(key)
-    present = changes.filter(last_commit & ~kind.is_in(REMOVED)).select(
-        date=pl.col(column), removed=pl.lit(False)
-    )
-    return pl.concat([removed, present]).drop_nulls("date").unique()
-
-
-def date_span_after(current: DateSpan, changed: pl.DataFrame) -> DateSpan | None:
-    """The span after the changes (``change_dates`` rows of every input), or None when the
-    changes cannot tell: a row left a boundary day, which may now be empty (then the caller
-    reads the min and max dates of the inputs again, one column each).
-
-    Dates added inside the span change nothing; added outside, they widen it.
-    """
-    removed = changed.filter(pl.col("removed")).get_column("date")
-    if removed.is_in([current.first, current.last]).any():
-        return None
-    added = changed.filter(~pl.col("removed")).get_column("date")
-    if added.is_empty():
-        return current
-    return DateSpan(min(current.first, added.min()), max(current.last, added.max()))  # type: ignore[type-var]
-
-
 def dates_span(dates: pl.LazyFrame) -> pl.LazyFrame:
     """One row ``first``, ``last`` of a frame's ``date`` column (nulls when it is empty)."""
     return dates.select(first=pl.col("date").min(), last=pl.col("date").max())
@@ -219,13 +186,3 @@ def dim_date_slice(old: DateSpan, new: DateSpan) -> DateSlice:
             pl.col("date_key").is_in([_key(day) for day in entering])
         )
     return DateSlice(rows=rows, date_keys=keys)
-
-
-def all_change_dates(
-    feeds: Iterable[tuple[pl.LazyFrame | None, str, Sequence[str]]],
-) -> pl.LazyFrame:
-    """``change_dates`` of several (change feed, date column, key) triples, None feeds skipped."""
-    frames = [change_dates(feed, column, key) for feed, column, key in feeds if feed is not None]
-    if not frames:
-        return pl.LazyFrame(schema={"date": pl.Date, "removed": pl.Boolean})
-    return pl.concat(frames).unique()

@@ -150,7 +150,7 @@ def _moved_first_days(touched: pl.LazyFrame) -> pl.LazyFrame:
     ).drop_nulls()
 
 
-def _active_range(fact_order_lines: pl.LazyFrame, fact_payments: pl.LazyFrame) -> pl.LazyFrame:
+def active_range(fact_order_lines: pl.LazyFrame, fact_payments: pl.LazyFrame) -> pl.LazyFrame:
     """One row (first, last): the first and last day with an order or a payment, as
     build_kpi_daily spans it (a streaming min/max over two date_key columns)."""
     return pl.concat(
@@ -167,9 +167,13 @@ def kpi_affected_dates(
     dim_date: pl.LazyFrame,
     previous_kpi: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
+    span: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """date_key (unique, sorted) of every kpi_daily row that differs from ``previous_kpi``
-    (the published kpi_daily, built from the facts as they were before the changes):
+    (the published kpi_daily, built from the facts as they were before the changes).
+    ``span``: the (first, last) row of ``active_range`` when the caller has it already
+    (it reads whole date columns otherwise); ``fact_order_lines`` may then be narrowed to the
+    rows of the customers the changes name (only their rows are read here):
 
     - the dates of changed order and payment rows, before and after the change;
     - the old and the new first day of each customer whose first day moved (a day where a
@@ -180,7 +184,7 @@ def kpi_affected_dates(
     changed = pl.concat([changed_lines.select("date_key"), changed_payments.select("date_key")])
     touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
     moved = _moved_first_days(touched)
-    now = _active_range(fact_order_lines, fact_payments)
+    now = span if span is not None else active_range(fact_order_lines, fact_payments)
     before = previous_kpi.select(
         was_first=pl.col("date_key").min(), was_last=pl.col("date_key").max()
     )
@@ -211,8 +215,10 @@ def kpi_daily_for_dates(
     fact_payments: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     dim_date: pl.LazyFrame,
+    span: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
-    """The rows build_kpi_daily gives for ``dates`` (none for a date outside the KPI range).
+    """The rows build_kpi_daily gives for ``dates`` (none for a date outside the KPI range;
+    ``span`` as in ``kpi_affected_dates``).
 
     Facts and payments are read for these dates only; a customer's first day comes from a
     scan of that customer's facts (new on the first day, returning later).
@@ -221,7 +227,9 @@ def kpi_daily_for_dates(
     calendar_days = (
         dim_date.filter(wanted)
         .select("date_key", "date")
-        .join(_active_range(fact_order_lines, fact_payments), how="cross")
+        .join(
+            span if span is not None else active_range(fact_order_lines, fact_payments), how="cross"
+        )
         .filter(pl.col("date_key").is_between(pl.col("first"), pl.col("last")))
         .drop("first", "last")
     )

@@ -26,7 +26,7 @@ from retail_platform.transforms.gold.marts_incremental import (
 from retail_platform.transforms.gold.retention import retention_grid
 
 
-def _last_month(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+def last_month_of(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
     """One row, last_month: the month of the last non-cancelled order of a known customer
     (build_fact_customer_retention's last month; a streaming scan of two columns)."""
     return (
@@ -52,9 +52,12 @@ def retention_affected_cohorts(
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
+    last: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """cohort_month, recompute, size_change: the cohorts whose rows differ from
-    ``previous_retention`` (the published table).
+    ``previous_retention`` (the published table). ``last``: ``last_month_of`` the facts when
+    the caller has it already; ``fact_order_lines`` may then be narrowed to the rows of the
+    customers the changes name (only their rows are read here).
 
     recompute = True: the old and the new cohort of every customer a changed fact row names;
     size_change = customers who moved into the cohort minus those who left it.
@@ -81,7 +84,7 @@ def retention_affected_cohorts(
         .with_columns(recompute=pl.lit(True))
     )
     last_moved = (
-        _last_month(fact_order_lines, dim_customer)
+        (last if last is not None else last_month_of(fact_order_lines, dim_customer))
         .join(previous_retention.select(was_last=pl.col("activity_month").max()), how="cross")
         .select(moved=pl.col("last_month").ne_missing(pl.col("was_last")))
     )
@@ -127,16 +130,18 @@ def retention_for_cohorts(
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
+    last: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The rows build_fact_customer_retention gives for ``cohorts``
-    (``retention_affected_cohorts``), every row up to the current last month.
+    (``retention_affected_cohorts``), every row up to the current last month (``last``, as
+    in ``retention_affected_cohorts``).
 
     Recomputed cohorts: size = published size + size_change; the cells of ``months``
     (``retention_affected_months``) from the facts of those months (the customers ordering
     then, placed in their cohort by a scan of their first day); every other cell as published.
     Extended cohorts: the published rows, cut or padded with zeros.
     """
-    last_month = _last_month(fact_order_lines, dim_customer)
+    last_month = last if last is not None else last_month_of(fact_order_lines, dim_customer)
     recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
     wanted = list(recompute.get_column("cohort_month"))
     extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))

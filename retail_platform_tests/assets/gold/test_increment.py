@@ -129,6 +129,22 @@ def test_a_whole_rewrite_of_a_large_input_rebuilds_of_a_small_one_does_not(
     assert _plan(lake) == (FULL, "silver.src was replaced whole since version 0")
 
 
+def test_an_input_read_whole_is_planned_without_its_change_feed(lake: LakeResource) -> None:
+    """An input the gold table reads whole (dim_date: its date bounds) needs no readable
+    feed and no size guard: a whole rewrite that changes most rows (which would rebuild for a
+    `SOURCE` read as changes) still plans a slice."""
+    whole = GoldInput("silver", "src", read_whole=True)
+    plan = plan_gold(lake, CONTRACT, [whole, RATES], GoldRun("r1"))
+    piece = plan.full(plan.scan("src").drop(FLAG, strict=False).collect())
+    commit_slice(lake, "gold", "toy", piece)
+    record_slice_progress(lake, "gold", "toy", piece, "r1")
+    lake.replace_table("silver", "src", pl.DataFrame({"d": [5, 6], "v": [5, 6]}))
+    guarded = GoldRun("r2", rebuild_share=0.5, guard_min_rows=0)
+
+    assert plan_gold(lake, CONTRACT, [whole, RATES], guarded).mode == INCREMENTAL
+    assert plan_gold(lake, CONTRACT, [SOURCE, RATES], guarded).mode == FULL
+
+
 def test_a_new_reporting_currency_in_the_rates_rebuilds_every_fact(tmp_path: Path) -> None:
     """New rates in the same currency change some dates; another reporting currency changes
     every amount, including dates no rate covers (they must fail the audit, not keep USD)."""

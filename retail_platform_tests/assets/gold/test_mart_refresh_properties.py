@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from retail_platform.assets.gold.increment import FULL, GoldRun, GoldSlice
+from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldRun, GoldSlice
 from retail_platform.assets.gold.mart_refresh import (
     refresh_fact_customer_retention,
     refresh_kpi_daily,
@@ -31,6 +31,7 @@ from retail_platform_tests.transforms.gold.marts_history import (
     Table,
     apply_commit,
     commits,
+    line,
     lines_table,
     payments_table,
 )
@@ -60,10 +61,15 @@ def _publish(lake: LakeResource, table: str, piece: GoldSlice) -> None:
         lake.record_progress("gold", table, progress)
 
 
-def _refresh_and_compare(lake: LakeResource) -> tuple[str, str]:
-    kpi = refresh_kpi_daily(lake, RUN)
+def _refresh_and_compare(lake: LakeResource, run: GoldRun = RUN) -> tuple[str, str]:
+    kpi, retention = _refresh_and_compare_slices(lake, run)
+    return kpi.mode, retention.mode
+
+
+def _refresh_and_compare_slices(lake: LakeResource, run: GoldRun) -> tuple[GoldSlice, GoldSlice]:
+    kpi = refresh_kpi_daily(lake, run)
     _publish(lake, "kpi_daily", kpi)
-    retention = refresh_fact_customer_retention(lake, RUN)
+    retention = refresh_fact_customer_retention(lake, run)
     _publish(lake, "fact_customer_retention", retention)
     facts, customers = lake.scan("gold", "fact_order_lines"), lake.scan("gold", "dim_customer")
     payments, calendar = lake.scan("gold", "fact_payments"), lake.scan("gold", "dim_date")
@@ -77,7 +83,7 @@ def _refresh_and_compare(lake: LakeResource) -> tuple[str, str]:
         .collect(),
         build_fact_customer_retention(facts, customers).collect(),
     )
-    return kpi.mode, retention.mode
+    return kpi, retention
 
 
 @settings(
@@ -123,3 +129,33 @@ def test_refreshed_marts_equal_a_full_build_of_the_same_facts(
                 else:
                     assert FULL not in modes
                 rewritten = False
+
+
+def test_changes_naming_most_customers_build_the_marts_whole() -> None:
+    """The marts' cost guard: a slice reads every fact of each customer the changes name, so
+    past `rebuild_share` of the customers (2 of C1..C3 here, 67% > 50%) both marts build
+    whole and say why; 1 of 3 (33%) is sliced. Both equal a full build either way."""
+    guarded = GoldRun("guarded-run", rebuild_share=0.5, guard_min_rows=0)
+    facts, payments = lines_table(), payments_table()
+    for key, customer in ((1, 11), (2, 21), (3, 31)):
+        facts.upsert(line(key, f"O{key}", 20261001, customer, "paid", "10.00"), 1)
+    with tempfile.TemporaryDirectory() as root:
+        lake = LakeResource(root=root)
+        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
+        lake.replace_table("gold", "dim_date", CALENDAR.collect())
+        _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
+        _write_facts(lake, "fact_payments", payments, 1, whole=True)
+        assert _refresh_and_compare(lake, guarded) == (FULL, FULL)  # nothing recorded yet
+
+        facts.upsert(line(4, "O4", 20261002, 12, "paid", "5.00"), 2)  # C1
+        facts.upsert(line(5, "O5", 20261002, 22, "paid", "7.00"), 2)  # C2
+        _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
+        kpi, retention = _refresh_and_compare_slices(lake, guarded)
+        assert (kpi.mode, retention.mode) == (FULL, FULL)
+        expected = "customers named by gold.fact_order_lines changes: the changes touch 2 of 3"
+        assert kpi.reason.startswith(expected), kpi.reason
+        assert retention.reason.startswith(expected), retention.reason
+
+        facts.upsert(line(6, "O6", 20261003, 31, "paid", "3.00"), 3)  # C3 only
+        _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
+        assert _refresh_and_compare(lake, guarded) == (INCREMENTAL, INCREMENTAL)

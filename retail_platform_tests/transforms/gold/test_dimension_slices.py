@@ -9,9 +9,7 @@ from retail_platform.contracts import gold, silver
 from retail_platform.transforms.gold.customers import OPEN_END, build_dim_customer
 from retail_platform.transforms.gold.dimension_slices import (
     DateSpan,
-    all_change_dates,
     changed_keys,
-    date_span_after,
     dim_customer_slice,
     dim_date_slice,
     dim_partner_slice,
@@ -174,56 +172,6 @@ def test_dim_partner_slice_never_carries_the_unknown_partner() -> None:
 
 
 SPAN = DateSpan(date(2026, 3, 1), date(2026, 3, 10))
-
-
-def dated(*rows: tuple[str, date, str, int]) -> pl.LazyFrame:
-    """A change feed of orders: (order_id, order_date, _change_type, _commit_version) rows."""
-    return pl.LazyFrame(
-        rows,
-        schema={"order_id": pl.String, "order_date": pl.Date, "_change_type": pl.String,
-                "_commit_version": pl.Int64},
-        orient="row",
-    )  # fmt: skip
-
-
-def changes(*rows: tuple[str, date, str, int]) -> pl.DataFrame:
-    feeds = [(dated(*rows), "order_date", ["order_id"]), (None, "payment_date", ["payment_id"])]
-    return all_change_dates(feeds).collect()
-
-
-def test_dates_inside_the_span_keep_it_and_dates_outside_widen_it() -> None:
-    inside = changes(("O1", date(2026, 3, 5), "insert", 3), ("O2", date(2026, 3, 2), "delete", 3))
-    assert date_span_after(SPAN, inside) == SPAN
-
-    later = changes(
-        ("O1", date(2026, 3, 4), "update_preimage", 3),
-        ("O1", date(2026, 3, 12), "update_postimage", 3),
-        ("O2", date(2026, 2, 27), "insert", 4),
-    )
-    assert date_span_after(SPAN, later) == DateSpan(date(2026, 2, 27), date(2026, 3, 12))
-
-
-def test_a_row_added_and_removed_again_since_the_last_run_does_not_widen_the_span() -> None:
-    # O3 was placed on 2026-02-20 at version 3, re-dated to 2026-03-05 at 4; O4 came and went.
-    gone = changes(
-        ("O3", date(2026, 2, 20), "insert", 3),
-        ("O3", date(2026, 2, 20), "update_preimage", 4),
-        ("O3", date(2026, 3, 5), "update_postimage", 4),
-        ("O4", date(2026, 3, 20), "insert", 3),
-        ("O4", date(2026, 3, 20), "delete", 5),
-    )
-    assert date_span_after(SPAN, gone) == SPAN
-
-
-def test_a_row_leaving_a_boundary_day_asks_for_the_span_to_be_read_again() -> None:
-    assert date_span_after(SPAN, changes(("O1", date(2026, 3, 10), "delete", 3))) is None
-    left = changes(
-        ("O1", date(2026, 3, 1), "update_preimage", 3),
-        ("O1", date(2026, 3, 2), "update_postimage", 3),
-    )
-    assert date_span_after(SPAN, left) is None
-    # Arriving on a boundary day changes nothing.
-    assert date_span_after(SPAN, changes(("O1", date(2026, 3, 1), "insert", 3))) == SPAN
 
 
 def test_dim_date_slice_adds_the_entering_days_and_deletes_the_leaving_ones() -> None:
