@@ -90,7 +90,9 @@ def read_changes(
     changes: the feed was off at `since_version` or is off now, that version was vacuumed or
     lies ahead of the table, or the range crosses a schema change the feed cannot span.
 
-    Only the changes are read (their size is the size of the new data, not of the history).
+    Only the changes are read (their size is the size of the new data, not of the history),
+    and only the net ones (`net_changes`): a slice replaced with rows equal to the old ones
+    changes nothing downstream.
     """
     import pyarrow as pa
     from deltalake import DeltaTable
@@ -114,18 +116,69 @@ def read_changes(
                 pl.lit(None, pl.String).alias(CHANGE_TYPE),
                 pl.lit(None, pl.Int64).alias(COMMIT_VERSION),
             )
-        # Only the wanted columns are read from the data and change files.
-        read = None if wanted is None else [*wanted, CHANGE_TYPE, COMMIT_VERSION]
-        reader = current.load_cdf(
-            starting_version=since_version + 1, ending_version=until, columns=read
-        )
+        # Every column is read: an image cancels only against one equal in every column.
+        reader = current.load_cdf(starting_version=since_version + 1, ending_version=until)
         # Straight from the Arrow stream: pa.table() would import pandas (about 1 s, once).
         frame = pl.DataFrame(reader)
-        frame = frame.with_columns(pl.col(COMMIT_VERSION).cast(pl.Int64)).drop(
-            COMMIT_TIMESTAMP, strict=False
+        frame = net_changes(
+            frame.with_columns(pl.col(COMMIT_VERSION).cast(pl.Int64)).drop(
+                COMMIT_TIMESTAMP, strict=False
+            )
         )
         if wanted is not None:
             frame = frame.select(*wanted, CHANGE_TYPE, COMMIT_VERSION)
     except (DeltaError, OSError, pa.ArrowException, pl.exceptions.PolarsError):
         return None  # unreadable as changes: the caller plans a full rebuild
     return frame
+
+
+def net_changes(changes: pl.DataFrame) -> pl.DataFrame:
+    """The change rows without the images that cancel out over the range.
+
+    An overwrite of a slice deletes every row of the slice and inserts the new rows, most of
+    them equal to the old ones; a merge updates matched rows even when nothing in them differs.
+    Counted per row image (every column but the change type and version): images gained minus
+    images lost. What is left is each image's net count, as rows lost (at the first version
+    and with the change type that lost it) or gained (at the last version and type that gained
+    it), so a reader of images before and after the range sees the same rows as from the raw
+    feed.
+    """
+    data = [name for name in changes.columns if name not in (CHANGE_TYPE, COMMIT_VERSION)]
+    if changes.is_empty() or not data:
+        return changes
+    lost = pl.col(CHANGE_TYPE).is_in(BEFORE)
+    counted = (
+        changes.with_columns(_sign=pl.when(lost).then(-1).otherwise(1))
+        .group_by(data, maintain_order=True)
+        .agg(
+            _net=pl.col("_sign").sum(),
+            _first_lost=pl.col(COMMIT_VERSION).filter(pl.col("_sign") < 0).min(),
+            _last_gained=pl.col(COMMIT_VERSION).filter(pl.col("_sign") > 0).max(),
+            _lost_as=pl.col(CHANGE_TYPE)
+            .filter(pl.col("_sign") < 0)
+            .sort_by(pl.col(COMMIT_VERSION).filter(pl.col("_sign") < 0))
+            .first(),
+            _gained_as=pl.col(CHANGE_TYPE)
+            .filter(pl.col("_sign") > 0)
+            .sort_by(pl.col(COMMIT_VERSION).filter(pl.col("_sign") > 0))
+            .last(),
+        )
+        .filter(pl.col("_net") != 0)
+    )
+    removed = pl.col("_net") < 0
+    images = counted.select(
+        *data,
+        pl.when(removed)
+        .then(pl.col("_lost_as"))
+        .otherwise(pl.col("_gained_as"))
+        .alias(CHANGE_TYPE),
+        pl.when(removed)
+        .then(pl.col("_first_lost"))
+        .otherwise(pl.col("_last_gained"))
+        .cast(changes.schema[COMMIT_VERSION])
+        .alias(COMMIT_VERSION),
+    )
+    repeats = counted.get_column("_net").abs()
+    if (repeats > 1).any():  # equal rows held more than once: one image per copy
+        images = images.gather(pl.int_range(images.height, eager=True).repeat_by(repeats).explode())
+    return images

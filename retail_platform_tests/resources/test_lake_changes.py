@@ -8,7 +8,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from retail_platform.resources.lake import LakeResource
-from retail_platform.resources.lake_changes import CHANGE_FEED
+from retail_platform.resources.lake_changes import CHANGE_FEED, net_changes
 
 FLAG = "_delete"
 
@@ -136,3 +136,61 @@ def test_replace_values_quotes_string_values_safely(lake: LakeResource) -> None:
     lake.replace_values("gold", "d", pl.DataFrame({"id": ["a'b"], "v": [10]}), "id", ["a'b"])
 
     assert lake.scan("gold", "d").sort("id").collect().rows() == [("a'b", 10), ("c", 2)]
+
+
+def test_images_that_cancel_over_the_range_are_left_out() -> None:
+    # Worked by hand. O1: deleted and re-inserted equal (an overwrite of its slice) -> nothing.
+    # O2: a real update -> both images. O3: inserted at 5, deleted at 6 -> nothing.
+    # O4: D lost at 5, E gained at 5 and lost at 6, F gained at 6 -> D lost (5), F gained (6).
+    # O5: held twice, both copies deleted -> two lost images.
+    feed = pl.DataFrame(
+        {
+            "order_id": ["O1", "O1", "O2", "O2", "O3", "O3", "O4", "O4", "O4", "O4", "O5", "O5"],
+            "value": ["A", "A", "B", "B2", "C", "C", "D", "E", "E", "F", "G", "G"],
+            "_change_type": [
+                "delete",
+                "insert",
+                "update_preimage",
+                "update_postimage",
+                "insert",
+                "delete",
+                "delete",
+                "insert",
+                "delete",
+                "insert",
+                "delete",
+                "delete",
+            ],
+            "_commit_version": [5, 5, 5, 5, 5, 6, 5, 5, 6, 6, 7, 7],
+        }
+    )
+
+    got = net_changes(feed)
+
+    assert sorted(got.rows()) == [
+        ("O2", "B", "update_preimage", 5),
+        ("O2", "B2", "update_postimage", 5),
+        ("O4", "D", "delete", 5),
+        ("O4", "F", "insert", 6),
+        ("O5", "G", "delete", 7),
+        ("O5", "G", "delete", 7),
+    ]
+
+
+def test_a_slice_replaced_with_equal_rows_shows_only_the_rows_that_differ(
+    lake: LakeResource,
+) -> None:
+    first = pl.DataFrame(
+        {"day": [date(2026, 10, 1), date(2026, 10, 1), date(2026, 10, 2)], "amount": [1, 2, 3]}
+    )
+    lake.replace_table("gold", "facts", first)  # version 0
+    again = pl.DataFrame({"day": [date(2026, 10, 1), date(2026, 10, 1)], "amount": [1, 5]})
+    lake.replace_values("gold", "facts", again, "day", [date(2026, 10, 1)])  # version 1
+
+    changes = lake.changes("gold", "facts", 0)
+
+    assert changes is not None
+    assert sorted(changes.select("amount", "_change_type").collect().rows()) == [
+        (2, "delete"),
+        (5, "insert"),
+    ]
