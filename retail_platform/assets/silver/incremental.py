@@ -251,9 +251,20 @@ def _merge_affected(
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
-    if source.height:
+    if source.height and vanished.is_empty() and not _any_present(current, candidate, key):
+        # Only new keys (a day of new payments or invoices): an append writes one small
+        # file, where a merge would read the target files its keys' min/max range spans.
+        lake.append("silver", contract.name, candidate)
+        counts["inserted"] = candidate.height
+    elif source.height:
         counts = lake.merge_rows("silver", contract.name, source, key, DELETE_FLAG)
     return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}, vanished
+
+
+def _any_present(current: pl.LazyFrame, candidate: pl.DataFrame, key: list[str]) -> bool:
+    """Whether silver holds any of the candidate's keys (reads the key columns only)."""
+    found = current.select(key).join(candidate.lazy().select(key), on=key, how="semi")
+    return found.head(1).collect().height > 0
 
 
 def _merge_affected_children(
