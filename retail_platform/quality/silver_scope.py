@@ -80,6 +80,8 @@ def rows_of_keys(frame: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) ->
     """The rows of ``frame`` whose key is one of ``keys``: an ``is_in`` filter per column the
     Parquet reader prunes by file and row-group statistics, then an exact semi join."""
     columns = list(key)
+    if keys.is_empty():  # nothing changed: no scan at all (head(0) keeps the schema)
+        return frame.head(0)
     narrowed = frame.filter(
         *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in columns)
     )

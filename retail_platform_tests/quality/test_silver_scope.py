@@ -109,3 +109,11 @@ def test_a_rebuilt_table_is_checked_whole(lake: LakeResource) -> None:
 
     run = run_check(lake, LINES, PRIMARY_KEY)
     assert (run.passed, run.metadata["order_lines_checked"]) == (False, WHOLE)
+
+
+def test_a_table_unchanged_since_the_passed_check_passes_on_no_keys(lake: LakeResource) -> None:
+    assert run_check(lake, LINES, HAS_ORDER).passed
+
+    run = run_check(lake, LINES, HAS_ORDER)
+    assert (run.passed, run.metadata["order_lines_checked"]) == (True, CHANGED)
+    assert run.metadata["order_lines_changed_since_version"] == run.metadata["order_lines_version"]
