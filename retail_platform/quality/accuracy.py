@@ -19,6 +19,7 @@ from retail_platform.automation.policies import check_condition
 from retail_platform.quality.audit_reuse import audited_pass
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.rules import amount_mismatches, totals_mismatches
+from retail_platform.quality.silver_scope import record_passed, scope_of, scoped
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.currency import to_reporting, with_fx_rate
 from retail_platform.transforms.gold.facts import ZERO_NET_STATUSES
@@ -70,8 +71,15 @@ def line_amounts_outcome(lines: pl.LazyFrame) -> RuleOutcome:
     description="Accuracy: line_amount = quantity x unit_price - discount, within a cent.",
     blocking=True,
 )
-def silver_line_amounts_add_up(lake: LakeResource) -> dg.AssetCheckResult:
-    return line_amounts_outcome(lake.scan(SILVER, "order_lines")).check_result()
+def silver_line_amounts_add_up(
+    context: dg.AssetCheckExecutionContext, lake: LakeResource
+) -> dg.AssetCheckResult:
+    """Over the lines changed since the check last passed, or all (quality/silver_scope.py)."""
+    scope = scope_of(lake, "order_lines", "line_amounts_add_up")
+    outcome = line_amounts_outcome(scope.rows(lake, ["order_id", "line_number"]))
+    if outcome.passed:
+        record_passed(lake, "line_amounts_add_up", [scope], context.run.run_id)
+    return scoped(outcome, scope).check_result()
 
 
 def fact_amounts_outcome(facts: pl.LazyFrame) -> RuleOutcome:

@@ -12,7 +12,7 @@ Blocking checks stop downstream assets in the same run from building on bad data
 silver check stops gold, a failed gold check stops the warehouse load.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import dagster as dg
 import polars as pl
@@ -30,6 +30,7 @@ from retail_platform.quality.rules import (
     null_keys,
     orphans,
 )
+from retail_platform.quality.silver_scope import record_passed, rows_of_keys, scope_of, scoped
 from retail_platform.resources.lake import LakeResource
 
 SILVER_TABLES: tuple[TableContract, ...] = (
@@ -52,6 +53,7 @@ GOLD_BY_NAME = {contract.name: contract for contract in gold.GOLD_TABLES}
 PRIMARY_KEY = "primary_key_unique_and_present"
 REQUIRED_COLUMNS = "required_columns_present"
 FOREIGN_KEYS = "foreign_keys_resolve"
+TABLE_CHECKS = "table_checks"
 
 
 def markdown(frame: pl.DataFrame) -> dg.MetadataValue:
@@ -154,7 +156,12 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
             ),
         ],
     )
-    def _checks(lake: LakeResource) -> Iterable[dg.AssetCheckResult]:
+    def _checks(
+        context: dg.AssetCheckExecutionContext, lake: LakeResource
+    ) -> Iterable[dg.AssetCheckResult]:
+        if layer == "silver":
+            yield from _silver_table_checks(context.run.run_id, lake, contract)
+            return
         frame = lake.scan(layer, contract.name)
         rules = {
             PRIMARY_KEY: lambda: primary_key_outcome(frame, key),
@@ -174,6 +181,24 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
                 yield rule().check_result(asset_key)
 
     return _checks
+
+
+def _silver_table_checks(
+    run_id: str, lake: LakeResource, contract: TableContract
+) -> Iterator[dg.AssetCheckResult]:
+    """Both rules over the keys changed since they last passed, or the whole table
+    (quality/silver_scope.py); the passed version is recorded when both pass."""
+    asset_key, key = dg.AssetKey(["silver", contract.name]), list(contract.primary_key)
+    scope = scope_of(lake, contract.name, TABLE_CHECKS)
+    frame = scope.rows(lake, key)
+    outcomes = [
+        primary_key_outcome(frame, key),
+        required_columns_outcome(frame, key, required_columns(contract)),
+    ]
+    if all(outcome.passed for outcome in outcomes):
+        record_passed(lake, TABLE_CHECKS, [scope], run_id)
+    for outcome in outcomes:
+        yield scoped(outcome, scope).check_result(asset_key)
 
 
 def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
@@ -216,9 +241,25 @@ def lines_have_orders_outcome(lines: pl.LazyFrame, orders: pl.LazyFrame) -> Rule
     blocking=True,
     additional_deps=[dg.AssetKey(["silver", "orders"])],
 )
-def every_line_has_its_order(lake: LakeResource) -> dg.AssetCheckResult:
-    lines = lake.scan("silver", "order_lines")
-    return lines_have_orders_outcome(lines, lake.scan("silver", "orders")).check_result()
+def every_line_has_its_order(
+    context: dg.AssetCheckExecutionContext, lake: LakeResource
+) -> dg.AssetCheckResult:
+    """Over the order ids of lines changed and of orders deleted since the check last passed
+    (quality/silver_scope.py), or over the whole tables."""
+    check = "every_line_has_its_order"
+    lines_scope = scope_of(lake, "order_lines", check)
+    orders_scope = scope_of(lake, "orders", check, owner="order_lines")
+    lines, orders = lines_scope.current(lake), orders_scope.current(lake)
+    if lines_scope.changes is not None and orders_scope.changes is not None:
+        ids = pl.concat(
+            [lines_scope.changed_keys(["order_id"]), orders_scope.deleted_keys(["order_id"])]
+        ).unique()
+        lines = rows_of_keys(lines, ids, ["order_id"])
+        orders = rows_of_keys(orders, ids, ["order_id"])
+    outcome = lines_have_orders_outcome(lines, orders)
+    if outcome.passed:
+        record_passed(lake, check, [lines_scope, orders_scope], context.run.run_id)
+    return scoped(scoped(outcome, lines_scope), orders_scope).check_result()
 
 
 def build_asset_checks() -> list[dg.AssetChecksDefinition]:

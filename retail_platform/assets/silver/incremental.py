@@ -247,13 +247,34 @@ def _merge_affected(
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
-    current = lake.scan("silver", contract.name)
+    current = _of_keys(lake.scan("silver", contract.name), keys, key)
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
-    if source.height:
+    if source.height and vanished.is_empty() and not _any_present(current, candidate, key):
+        # Only new keys (a day of new payments or invoices): an append writes one small
+        # file, where a merge would read the target files its keys' min/max range spans.
+        lake.append("silver", contract.name, candidate)
+        counts["inserted"] = candidate.height
+    elif source.height:
         counts = lake.merge_rows("silver", contract.name, source, key, DELETE_FLAG)
     return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}, vanished
+
+
+def _of_keys(current: pl.LazyFrame, keys: pl.DataFrame, key: list[str]) -> pl.LazyFrame:
+    """``current`` narrowed to rows whose key columns each hold a value of ``keys``: a filter
+    the reader applies while scanning (skipping row groups by their statistics), so the joins
+    that follow never read the whole table. A superset of the rows of ``keys``."""
+    return current.filter(
+        *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in key)
+    )
+
+
+def _any_present(current: pl.LazyFrame, candidate: pl.DataFrame, key: list[str]) -> bool:
+    """Whether silver holds any of the candidate's keys (reads their key columns only)."""
+    narrowed = _of_keys(current, candidate, key).select(key)
+    found = narrowed.join(candidate.lazy().select(key), on=key, how="semi")
+    return found.head(1).collect().height > 0
 
 
 def _merge_affected_children(
@@ -262,7 +283,8 @@ def _merge_affected_children(
     """The children of the recomputed parents replace theirs; deleted parents lose theirs."""
     contract, parent_key = children.contract, list(children.parent_key)
     require_audited(contract, built, lake)
-    current = lake.scan("silver", contract.name)
+    parents = pl.concat([built.select(parent_key), vanished.select(parent_key)])
+    current = _of_keys(lake.scan("silver", contract.name), parents, parent_key)
     names = built.columns
     replaced = child_merge_source(built.lazy(), current, parent_key, list(contract.primary_key))
     orphaned = children_of(current, vanished.lazy(), parent_key).select(*names, DELETE_FLAG)

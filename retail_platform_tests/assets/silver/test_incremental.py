@@ -279,6 +279,26 @@ def test_a_backfill_of_an_older_day_after_a_newer_one_keeps_the_newer_version(
     assert rows(lake, "orders").select("order_id", "status").rows() == [("O1", "shipped")]
 
 
+def test_a_day_of_new_orders_only_is_appended_and_a_late_version_merged(
+    lake: LakeResource,
+) -> None:
+    before = lake.version("silver", "orders")
+    _deliver_day(lake, 2, DAY2, _version("O3"))
+
+    results = refresh_entity(lake, ORDERS, PII, SilverRun("run-2"), ORDER_LINES)
+
+    # O3 is new to silver: one append, no merge reading silver's files.
+    assert lake.commits_after("silver", "orders", before) == [(before + 1, "WRITE")]
+    assert _metadata(results, "orders")["rows_inserted"] == 1
+    assert rows(lake, "orders").get_column("order_id").to_list() == ["O1", "O3"]
+    # The next day brings a later version of O1, a row silver holds: a merge.
+    _deliver_day(lake, 3, DAY2 + timedelta(days=1), _version("O1", status="shipped"))
+    refresh_entity(lake, ORDERS, PII, SilverRun("run-3"), ORDER_LINES)
+    assert lake.commits_after("silver", "orders", before + 1) == [(before + 2, "MERGE")]
+    assert rows(lake, "orders").select("order_id", "status").rows() == [
+        ("O1", "shipped"), ("O3", "paid")]  # fmt: skip
+
+
 def test_a_run_with_nothing_new_commits_nothing(lake: LakeResource) -> None:
     versions = {table: lake.version("silver", table) for table in TABLES}
 
