@@ -9,26 +9,12 @@ id, not ordered in time), so no sort order would narrow those rewrites.
 from __future__ import annotations
 
 from retail_platform.contracts import gold, silver
-from retail_platform.contracts.model import TableContract
-
-SILVER_CLUSTERED: tuple[TableContract, ...] = (
-    silver.ORDERS,
-    silver.ORDER_LINES,
-    silver.PAYMENTS,
-    silver.CUSTOMERS,
-    silver.PRODUCTS,
-    silver.REVIEWS,
-    silver.PARTNERS,
-    silver.PARTNER_SALES,
-    silver.INVENTORY,
-    silver.FX_RATES,
-)
 
 
 def declared_clustering() -> dict[str, list[str]]:
     """`{"silver/orders": ["order_id"], "gold/kpi_daily": ["date_key"], ...}`: the tables
     whose contract declares clustering columns."""
-    tables = [("silver", contract) for contract in SILVER_CLUSTERED]
+    tables = [("silver", contract) for contract in silver.SILVER_TABLES]
     tables += [("gold", contract) for contract in gold.GOLD_TABLES]
     return {
         f"{layer}/{contract.name}": list(contract.cluster_by)

@@ -301,6 +301,21 @@ def quarantine_of(bronze_table: TableContract) -> TableContract:
     )
 
 
+# Every silver table with its own contract (quarantine tables are derived per table).
+SILVER_TABLES: tuple[TableContract, ...] = (
+    ORDERS,
+    ORDER_LINES,
+    PAYMENTS,
+    CUSTOMERS,
+    PRODUCTS,
+    REVIEWS,
+    PARTNERS,
+    PARTNER_SALES,
+    INVENTORY,
+    FX_RATES,
+)
+
+
 def _masked_customer_columns() -> tuple[Column, ...]:
     """bronze customers after the PII policy: raw PII dropped, tokenised or generalised."""
     masked = {column.name: column for column in CUSTOMERS.columns}

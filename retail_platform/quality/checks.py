@@ -33,18 +33,7 @@ from retail_platform.quality.rules import (
 from retail_platform.quality.silver_scope import record_passed, rows_of_keys, scope_of, scoped
 from retail_platform.resources.lake import LakeResource
 
-SILVER_TABLES: tuple[TableContract, ...] = (
-    silver.ORDERS,
-    silver.ORDER_LINES,
-    silver.PAYMENTS,
-    silver.CUSTOMERS,
-    silver.PRODUCTS,
-    silver.REVIEWS,
-    silver.PARTNERS,
-    silver.PARTNER_SALES,
-    silver.INVENTORY,
-    silver.FX_RATES,
-)
+SILVER_TABLES: tuple[TableContract, ...] = silver.SILVER_TABLES
 KEYED_TABLES: tuple[tuple[str, TableContract], ...] = (
     *(("silver", contract) for contract in SILVER_TABLES),
     *(("gold", contract) for contract in gold.GOLD_TABLES),

@@ -1,11 +1,11 @@
 """The clustering declarations the lake sorts writes by (contracts/layout.py)."""
 
 from retail_platform.contracts import bronze, gold, silver
-from retail_platform.contracts.layout import SILVER_CLUSTERED, declared_clustering
+from retail_platform.contracts.layout import declared_clustering
 
 
 def test_every_clustering_column_is_a_column_of_its_table() -> None:
-    for contract in (*SILVER_CLUSTERED, *gold.GOLD_TABLES):
+    for contract in (*silver.SILVER_TABLES, *gold.GOLD_TABLES):
         assert set(contract.cluster_by) <= set(contract.column_names), contract.name
 
 
