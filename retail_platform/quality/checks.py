@@ -30,8 +30,9 @@ from retail_platform.quality.rules import (
     null_keys,
     orphans,
 )
-from retail_platform.quality.silver_scope import record_passed, rows_of_keys, scope_of, scoped
+from retail_platform.quality.silver_scope import record_passed, scope_of, scoped
 from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.silver.keys import rows_with_keys
 
 SILVER_TABLES: tuple[TableContract, ...] = silver.SILVER_TABLES
 KEYED_TABLES: tuple[tuple[str, TableContract], ...] = (
@@ -243,8 +244,8 @@ def every_line_has_its_order(
         ids = pl.concat(
             [lines_scope.changed_keys(["order_id"]), orders_scope.deleted_keys(["order_id"])]
         ).unique()
-        lines = rows_of_keys(lines, ids, ["order_id"])
-        orders = rows_of_keys(orders, ids, ["order_id"])
+        lines = rows_with_keys(lines, ids, ["order_id"])
+        orders = rows_with_keys(orders, ids, ["order_id"])
     outcome = lines_have_orders_outcome(lines, orders)
     if outcome.passed:
         record_passed(lake, check, [lines_scope, orders_scope], context.run.run_id)

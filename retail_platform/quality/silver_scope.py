@@ -28,6 +28,7 @@ from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_changes import AFTER, BEFORE, CHANGE_TYPE
 from retail_platform.resources.lake_progress import Progress
+from retail_platform.transforms.silver.keys import rows_with_keys
 
 SILVER = "silver"
 CHECKS_LAYER = "silver_checks"
@@ -65,7 +66,7 @@ class Scope:
         current = self.current(lake)
         if self.changes is None:
             return current
-        of_keys = rows_of_keys(current, self.changed_keys(key), key)
+        of_keys = rows_with_keys(current, self.changed_keys(key), key)
         names = current.collect_schema().names()
         written = self.changes.filter(pl.col(CHANGE_TYPE).is_in(list(AFTER)))
         null_keyed = written.filter(pl.any_horizontal(pl.col(key).is_null())).select(names)
@@ -74,20 +75,6 @@ class Scope:
     def deleted_keys(self, key: Sequence[str]) -> pl.DataFrame:
         """Keys removed since ``since`` (delete images, e.g. an order no longer valid)."""
         return self.changed_keys(key, images=("delete",))
-
-
-def rows_of_keys(frame: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) -> pl.LazyFrame:
-    """The rows of ``frame`` whose key is one of ``keys``: an ``is_in`` filter per column the
-    Parquet reader prunes by file and row-group statistics, then an exact semi join."""
-    columns = list(key)
-    if keys.is_empty():  # nothing changed: no scan at all (head(0) keeps the schema)
-        return frame.head(0)
-    narrowed = frame.filter(
-        *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in columns)
-    )
-    if len(columns) == 1:
-        return narrowed
-    return narrowed.join(keys.lazy(), on=columns, how="semi")
 
 
 def scope_of(lake: LakeResource, table: str, check: str, owner: str | None = None) -> Scope:

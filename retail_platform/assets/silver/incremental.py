@@ -58,6 +58,7 @@ from retail_platform.transforms.silver.incremental import (
     merge_source,
     rows_of_keys,
 )
+from retail_platform.transforms.silver.keys import rows_with_keys
 from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
@@ -247,7 +248,7 @@ def _merge_affected(
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
-    current = _of_keys(lake.scan("silver", contract.name), keys, key)
+    current = rows_with_keys(lake.scan("silver", contract.name), keys, key)
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
@@ -261,18 +262,9 @@ def _merge_affected(
     return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}, vanished
 
 
-def _of_keys(current: pl.LazyFrame, keys: pl.DataFrame, key: list[str]) -> pl.LazyFrame:
-    """``current`` narrowed to rows whose key columns each hold a value of ``keys``: a filter
-    the reader applies while scanning (skipping row groups by their statistics), so the joins
-    that follow never read the whole table. A superset of the rows of ``keys``."""
-    return current.filter(
-        *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in key)
-    )
-
-
 def _any_present(current: pl.LazyFrame, candidate: pl.DataFrame, key: list[str]) -> bool:
     """Whether silver holds any of the candidate's keys (reads their key columns only)."""
-    narrowed = _of_keys(current, candidate, key).select(key)
+    narrowed = rows_with_keys(current, candidate, key).select(key)
     found = narrowed.join(candidate.lazy().select(key), on=key, how="semi")
     return found.head(1).collect().height > 0
 
@@ -284,7 +276,7 @@ def _merge_affected_children(
     contract, parent_key = children.contract, list(children.parent_key)
     require_audited(contract, built, lake)
     parents = pl.concat([built.select(parent_key), vanished.select(parent_key)])
-    current = _of_keys(lake.scan("silver", contract.name), parents, parent_key)
+    current = rows_with_keys(lake.scan("silver", contract.name), parents, parent_key)
     names = built.columns
     replaced = child_merge_source(built.lazy(), current, parent_key, list(contract.primary_key))
     orphaned = children_of(current, vanished.lazy(), parent_key).select(*names, DELETE_FLAG)

@@ -13,7 +13,7 @@ validations (and dataframely) are imported inside a run (assets/silver/deferred.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
 
@@ -44,3 +44,19 @@ def read_key(column: str, readers: Mapping[str, KeyReader] | None = None) -> pl.
     """The silver value of key ``column`` read from the bronze column of the same name."""
     reader = (readers or {}).get(column, clean_text)
     return reader(pl.col(column))
+
+
+def rows_with_keys(frame: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) -> pl.LazyFrame:
+    """The rows of silver ``frame`` whose key is one of ``keys`` (values compared as stored;
+    bronze keys are read first: transforms/silver/incremental.py ``rows_of_keys``): an
+    ``is_in`` filter per column the Parquet reader prunes by file and row-group statistics,
+    then an exact semi join for a composite key."""
+    columns = list(key)
+    if keys.is_empty():  # nothing changed: no scan at all (head(0) keeps the schema)
+        return frame.head(0)
+    narrowed = frame.filter(
+        *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in columns)
+    )
+    if len(columns) == 1:
+        return narrowed
+    return narrowed.join(keys.lazy(), on=columns, how="semi")
