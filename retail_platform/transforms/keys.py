@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from datetime import date
 
 import polars as pl
 
@@ -52,6 +53,11 @@ def stable_key(*columns: str) -> pl.Expr:
     return joined.map_batches(_hash_series, return_dtype=pl.Int64, is_elementwise=True).alias(
         "_".join(columns) + "_key"
     )
+
+
+def date_key_of(day: date) -> int:
+    """``date_key`` of one Python date, e.g. 2026-10-31 -> 20261031 (slice values, predicates)."""
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def date_key(column: str | pl.Expr) -> pl.Expr:

@@ -50,6 +50,7 @@ from retail_platform.transforms.gold.facts import (
     build_fact_partner_sales,
     build_fact_payments,
 )
+from retail_platform.transforms.keys import date_key_of
 
 DATE_KEY = "date_key"
 # Facts convert with these rates: another reporting currency rebuilds every fact.
@@ -72,7 +73,7 @@ PARTNER_SALE_INPUTS = (
 
 
 def _date_keys(dates: list[date]) -> list[int]:
-    return [day.year * 10_000 + day.month * 100 + day.day for day in dates]
+    return [date_key_of(day) for day in dates]
 
 
 def _collect_dates(frame: pl.LazyFrame, column: str) -> list[date]:

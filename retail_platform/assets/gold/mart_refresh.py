@@ -58,6 +58,7 @@ from retail_platform.transforms.gold.retention_incremental import (
     retention_affected_months,
     retention_for_cohorts,
 )
+from retail_platform.transforms.keys import date_key_of
 
 ORDER_FACTS = GoldInput("gold", "fact_order_lines")
 # Small: even a whole rewrite of these dimensions is read as changes (see the docstring).
@@ -130,10 +131,6 @@ def _customers_too_wide(
     return f"customers named by gold.fact_order_lines changes: {wide}" if wide else ""
 
 
-def _key(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
-
-
 def _last_month(
     facts: pl.LazyFrame, customers: pl.LazyFrame, published: pl.LazyFrame
 ) -> pl.LazyFrame:
@@ -142,7 +139,7 @@ def _last_month(
     date column only when no fact is left from that month on (the last month went back)."""
     was_last = published.select(pl.col("activity_month").max()).collect().item()
     if isinstance(was_last, date):
-        found = last_month_of(facts.filter(pl.col("date_key") >= _key(was_last)), customers)
+        found = last_month_of(facts.filter(pl.col("date_key") >= date_key_of(was_last)), customers)
         last = found.collect()
         if last.item() is not None:
             return last.lazy()

@@ -35,6 +35,7 @@ from retail_platform.transforms.gold.dimensions import (
     build_dim_partner,
     build_dim_product,
 )
+from retail_platform.transforms.keys import date_key_of
 
 # The change types of a Delta change data feed that describe a row as it was before.
 REMOVED = ("delete", "update_preimage")
@@ -165,10 +166,6 @@ class DateSlice:
     date_keys: list[int]
 
 
-def _key(day: date) -> int:
-    return day.year * 10000 + day.month * 100 + day.day
-
-
 def dim_date_slice(old: DateSpan, new: DateSpan) -> DateSlice:
     """The slice turning the calendar over ``old`` into the calendar over ``new``.
 
@@ -178,11 +175,11 @@ def dim_date_slice(old: DateSpan, new: DateSpan) -> DateSlice:
     """
     before, after = old.days(), new.days()
     entering = sorted(after - before)
-    keys = sorted(_key(day) for day in before ^ after)
+    keys = sorted(date_key_of(day) for day in before ^ after)
     if not entering:
         rows = build_dim_date(new.first, new.first).filter(pl.lit(False))
     else:
         rows = build_dim_date(entering[0], entering[-1]).filter(
-            pl.col("date_key").is_in([_key(day) for day in entering])
+            pl.col("date_key").is_in([date_key_of(day) for day in entering])
         )
     return DateSlice(rows=rows, date_keys=keys)
