@@ -48,10 +48,7 @@ from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.transforms.silver.keys import KeyReader
 from retail_platform.transforms.silver.latest import (
-    DELETE_FLAG,
-    child_merge_source,
     latest_versions,
-    not_older_than_current,
 )
 from retail_platform.transforms.silver.validation import REASON, quarantine_rows
 
@@ -191,71 +188,6 @@ def clean_validated(checked: Validated, entity: SilverEntity) -> Cleaned:
         },
         by_source=quarantine_by_source(validated.lazy()),
     )
-
-
-@dataclass(frozen=True)
-class Written:
-    winners: pl.DataFrame
-    """The rows that were merged (at least as new as what silver held)."""
-    metadata: dict[str, object]
-
-
-def merge_latest(
-    lake: LakeResource,
-    contract: TableContract,
-    frame: pl.DataFrame,
-    version_column: str,
-    *,
-    rebuild: bool = False,
-) -> Written:
-    """Merge ``frame`` (one row per key) into silver, skipping versions older than silver's.
-
-    A missing table, one written under another schema (the contract changed), or ``rebuild``
-    replaces the table by ``frame``, which is complete because silver reads all of bronze.
-    """
-    key = list(contract.primary_key)
-    require_audited(contract, frame, lake)
-    current = None if rebuild else _current(lake, "silver", contract.name, frame.schema)
-    if current is None:
-        lake.replace_table("silver", contract.name, frame)
-        return Written(frame, {"rows_merged": frame.height, "rebuilt": True})
-    winners = not_older_than_current(frame.lazy(), current, key, version_column).collect()
-    source = winners.with_columns(pl.lit(False).alias(DELETE_FLAG))
-    counts = lake.merge_rows("silver", contract.name, source, key, DELETE_FLAG)
-    return Written(
-        winners,
-        {
-            "rows_merged": winners.height,
-            "rows_inserted": counts["inserted"],
-            "rows_updated": counts["updated"],
-            "older_versions_skipped": frame.height - winners.height,
-            "rebuilt": False,
-        },
-    )
-
-
-def merge_children(
-    lake: LakeResource,
-    contract: TableContract,
-    children: pl.DataFrame,
-    parent_key: Sequence[str],
-    *,
-    rebuild: bool = False,
-) -> dict[str, object]:
-    """Replace the children of the merged parents (new ones in, vanished ones out); with
-    ``rebuild``, replace the whole table by ``children``."""
-    require_audited(contract, children, lake)
-    current = None if rebuild else _current(lake, "silver", contract.name, children.schema)
-    if current is None:
-        lake.replace_table("silver", contract.name, children)
-        return {"rows_merged": children.height, "rebuilt": True}
-    source = child_merge_source(
-        children.lazy(), current, parent_key, list(contract.primary_key)
-    ).collect()
-    counts = lake.merge_rows(
-        "silver", contract.name, source, list(contract.primary_key), DELETE_FLAG
-    )
-    return {f"rows_{name}": value for name, value in counts.items()} | {"rebuilt": False}
 
 
 def require_audited(contract: TableContract, candidate: pl.DataFrame, lake: LakeResource) -> None:

@@ -189,11 +189,11 @@ def _increment(
         )
     affected = clean_validated(of_keys, entity)
     candidate = entity.finish(affected.latest.lazy()).collect()
-    written, vanished = _merge_affected(lake, entity.silver, candidate, affected_keys)
+    written, vanished = merge_affected(lake, entity.silver, candidate, affected_keys)
     children_written = None
     if children is not None:
         built = children.build(affected.latest.lazy()).collect()
-        children_written = _merge_affected_children(lake, children, built, vanished)
+        children_written = merge_affected_children(lake, children, built, vanished)
     quarantine_rows = 0
     if batches:
         name = entity.quarantine.name
@@ -240,7 +240,7 @@ def _other_versions(
     return Validated(rows.height, rows)
 
 
-def _merge_affected(
+def merge_affected(
     lake: LakeResource, contract: TableContract, candidate: pl.DataFrame, keys: pl.DataFrame
 ) -> tuple[dict[str, object], pl.DataFrame]:
     """Merge the recomputed rows of the affected keys; delete the keys left without one.
@@ -269,7 +269,7 @@ def _any_present(current: pl.LazyFrame, candidate: pl.DataFrame, key: list[str])
     return found.head(1).collect().height > 0
 
 
-def _merge_affected_children(
+def merge_affected_children(
     lake: LakeResource, children: ChildTable, built: pl.DataFrame, vanished: pl.DataFrame
 ) -> dict[str, object]:
     """The children of the recomputed parents replace theirs; deleted parents lose theirs."""

@@ -1,9 +1,8 @@
-"""The latest version of each business key: within a batch, and against what silver holds.
+"""The latest version of each business key, and the merge sources silver is written with.
 
-Silver tables are written with a Delta merge keyed on the business key. Before merging, a batch
-is reduced to one row per key (:func:`latest_versions`) and to the rows that are not older than
-the version silver already holds (:func:`not_older_than_current`), so a late-arriving old
-version can never overwrite a newer one.
+Silver tables are written with a Delta merge keyed on the business key. A key is recomputed from
+all its bronze versions (assets/silver/incremental.py), reduced to one row per key
+(:func:`latest_versions`), so a late-arriving old version can never overwrite a newer one.
 """
 
 from __future__ import annotations
@@ -43,30 +42,6 @@ def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str
         resolved = resolved.sort(tie_breakers, descending=True, nulls_last=True)
     resolved = resolved.unique(subset=key_columns, keep="first", maintain_order=True)
     return pl.concat([untied, resolved], how="vertical").drop(_TIED)
-
-
-def not_older_than_current(
-    incoming: pl.LazyFrame,
-    current: pl.LazyFrame | None,
-    key: Sequence[str],
-    version_column: str,
-) -> pl.LazyFrame:
-    """The ``incoming`` rows (one per key) whose version is at least the ``current`` one.
-
-    A key that ``current`` lacks always passes; an equal version passes too (re-running a
-    batch rewrites the same rows). ``current`` is None when the table does not exist yet.
-    """
-    if current is None:
-        return incoming
-    key_columns = list(key)
-    held = current.select(*key_columns, pl.col(version_column).alias("_held_version"))
-    return (
-        incoming.join(held, on=key_columns, how="left", nulls_equal=True)
-        .filter(
-            pl.col("_held_version").is_null() | (pl.col(version_column) >= pl.col("_held_version"))
-        )
-        .drop("_held_version")
-    )
 
 
 DELETE_FLAG = "_delete"

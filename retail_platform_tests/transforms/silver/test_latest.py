@@ -1,4 +1,4 @@
-"""Merge preparation: late (older) versions never win, vanished child rows are deleted."""
+"""Merge preparation: one latest version per key, vanished child rows are deleted."""
 
 from datetime import UTC, datetime
 
@@ -8,7 +8,6 @@ from retail_platform.transforms.silver.latest import (
     DELETE_FLAG,
     child_merge_source,
     latest_versions,
-    not_older_than_current,
 )
 
 MON, TUE, WED = (datetime(2026, 10, day, tzinfo=UTC) for day in (5, 6, 7))
@@ -19,33 +18,6 @@ def versions(*rows: tuple[str, datetime, str]) -> pl.LazyFrame:
         rows, schema={"order_id": pl.String, "updated_at": pl.Datetime("us", "UTC"),
                       "status": pl.String}, orient="row"
     )  # fmt: skip
-
-
-def test_a_late_older_version_does_not_replace_the_newer_one_silver_holds() -> None:
-    held = versions(("O1", TUE, "shipped"), ("O2", MON, "paid"))
-    incoming = versions(
-        ("O1", MON, "paid"),  # arrives late: older than Tuesday's version in silver
-        ("O2", WED, "shipped"),  # a real update
-        ("O3", MON, "placed"),  # new
-    )
-
-    winners = not_older_than_current(incoming, held, ["order_id"], "updated_at").collect()
-
-    assert winners.sort("order_id").rows() == [("O2", WED, "shipped"), ("O3", MON, "placed")]
-
-
-def test_the_same_version_again_passes_so_a_rerun_rewrites_it() -> None:
-    held = versions(("O1", TUE, "shipped"))
-
-    winners = not_older_than_current(held, held, ["order_id"], "updated_at").collect()
-
-    assert winners.rows() == [("O1", TUE, "shipped")]
-
-
-def test_without_a_silver_table_everything_passes() -> None:
-    incoming = versions(("O1", MON, "paid"))
-
-    assert not_older_than_current(incoming, None, ["order_id"], "updated_at").collect().height == 1
 
 
 def lines(*rows: tuple[str, int, str]) -> pl.LazyFrame:
