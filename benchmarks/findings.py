@@ -85,8 +85,17 @@ def _rewritten_whole(results: dict[str, Any]) -> str:
 
 
 def _peak_layer(results: dict[str, Any]) -> str:
-    layers = results.get("full_build", {}).get("layers", {})
-    return max(layers, key=lambda name: layers[name]["peak_rss_bytes"], default="?")
+    """Where the pipeline's peak was: "the full build's gold layer", ..."""
+    runs = {"full build": results.get("full_build")}
+    incremental = results.get("incremental") or {}
+    if incremental.get("status") == "ok":
+        runs["incremental run"] = incremental["result"]
+    peaks = {
+        f"the {run}'s {layer} layer": values["peak_rss_bytes"]
+        for run, found in runs.items()
+        for layer, values in (found or {}).get("layers", {}).items()
+    }
+    return max(peaks, key=lambda name: peaks[name], default="?")
 
 
 def top_steps(results: dict[str, Any], count: int = 8) -> list[tuple[str, float, float]]:
@@ -179,8 +188,8 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
     peak = pipeline_peak_bytes(results)
     if peak:
         found.append(
-            f"**Memory** - the full build peaks at {peak / GIB:.2f} GiB here, in its "
-            f"{_peak_layer(results)} layer. Silver rebuilds in slices of bronze (100,000 rows) "
+            f"**Memory** - the pipeline peaks at {peak / GIB:.2f} GiB here, in "
+            f"{_peak_layer(results)}. Silver rebuilds in slices of bronze (100,000 rows) "
             "with only a (key, version, slice) state kept and each table replaced in one "
             "streamed commit (`assets/silver/rebuild.py`), so its peak no longer follows the "
             "history. A full gold build still holds a whole fact table and its inputs (the "

@@ -104,8 +104,13 @@ def incremental_share(results: dict[str, Any]) -> float | None:
 
 
 def pipeline_peak_bytes(results: dict[str, Any]) -> int:
-    layers = results.get("full_build", {}).get("layers", {})
-    return max((layer["peak_rss_bytes"] for layer in layers.values()), default=0)
+    """The highest peak of any layer of the full build or of the incremental run (the target
+    is the whole pipeline's memory, both ways)."""
+    peaks = [0]
+    for run in (results.get("full_build"), _ok(results.get("incremental"))):
+        layers = (run or {}).get("layers", {})
+        peaks += [layer["peak_rss_bytes"] for layer in layers.values()]
+    return max(peaks)
 
 
 def local_generator_seconds(results: dict[str, Any]) -> float | None:
@@ -162,7 +167,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
         ),
         _ratio_target(
             "whole pipeline vs I/O floor",
-            "<= 2x at SF1",
+            "<= 2x the floor",
             io_floor_multiple(results),
             lambda v: v <= 2,
             "{:.1f}x the floor",
