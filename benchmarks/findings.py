@@ -98,6 +98,16 @@ def _peak_layer(results: dict[str, Any]) -> str:
     return max(peaks, key=lambda name: peaks[name], default="?")
 
 
+def step_peaks(results: dict[str, Any]) -> dict[str, int]:
+    """The worker's RSS peak while each step of the full build's lake layers ran (runs
+    recorded before the bench sampled per step: none)."""
+    peaks: dict[str, int] = {}
+    for name, layer in results.get("full_build", {}).get("layers", {}).items():
+        if name in LAKE_LAYERS:
+            peaks |= layer.get("detail", {}).get("step_peak_rss_bytes", {})
+    return peaks
+
+
 def top_steps(results: dict[str, Any], count: int = 8) -> list[tuple[str, float, float]]:
     """(step, seconds, share of the lake layers' time) of the slowest steps."""
     total = results.get("full_build", {}).get("lake_total", {}).get("seconds") or 0.0

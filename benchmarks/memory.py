@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -68,6 +69,9 @@ class PeakRssSampler:
         self.root_pid = root_pid if root_pid is not None else os.getpid()
         self.interval_seconds = interval_seconds
         self._peak = 0
+        # (epoch seconds, bytes) of every sample since the last reset: what `peak_between`
+        # reads to attribute the peak to the steps that ran (50 ms samples: small).
+        self._samples: list[tuple[float, int]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -81,7 +85,13 @@ class PeakRssSampler:
     def reset(self) -> None:
         with self._lock:
             self._peak = 0
+            self._samples = []
         self._sample()
+
+    def peak_between(self, start: float, end: float) -> int:
+        """The highest sample taken between two epoch times (0 when none was)."""
+        with self._lock:
+            return max((rss for moment, rss in self._samples if start <= moment <= end), default=0)
 
     def start(self) -> PeakRssSampler:
         self._stop.clear()
@@ -115,3 +125,4 @@ class PeakRssSampler:
         current = tree_rss_bytes(self.root_pid)
         with self._lock:
             self._peak = max(self._peak, current)
+            self._samples.append((time.time(), current))

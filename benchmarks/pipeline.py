@@ -132,7 +132,11 @@ def materialize(
             ]
             if failed:
                 raise RuntimeError(f"blocking asset checks failed: {failed}")
-            measurement.detail.setdefault("steps", {}).update(step_seconds(instance, result.run_id))
+            spans = step_spans(instance, result.run_id)
+            steps = {step: round(end - start, 3) for step, (start, end) in spans.items()}
+            peaks = {step: sampler.peak_between(*span) for step, span in spans.items()}
+            measurement.detail.setdefault("steps", {}).update(steps)
+            measurement.detail.setdefault("step_peak_rss_bytes", {}).update(peaks)
             for event in result.get_asset_materialization_events():
                 count = event.materialization.metadata.get("dagster/row_count")
                 label = event.materialization.asset_key.to_user_string()
@@ -143,10 +147,10 @@ def materialize(
     return measurement
 
 
-def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
-    """Wall time of each step (asset or multi-asset) of a run, from its event log."""
+def step_spans(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) epoch times of each step (asset or multi-asset) of a run, from its log."""
     started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
+    spans: dict[str, tuple[float, float]] = {}
     of_type = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
     for entry in instance.all_logs(run_id, of_type=of_type):
         step, event = entry.step_key, entry.dagster_event
@@ -155,5 +159,5 @@ def step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
         if event.event_type == dg.DagsterEventType.STEP_START:
             started[step] = entry.timestamp
         elif step in started:
-            seconds[step] = round(entry.timestamp - started[step], 3)
-    return seconds
+            spans[step] = (started[step], entry.timestamp)
+    return spans

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from benchmarks.findings import hot_spots, top_steps
+from benchmarks.findings import hot_spots, step_peaks, top_steps
 from benchmarks.incremental_report import incremental_section
 from benchmarks.summary import (
     GIB,
@@ -108,7 +108,9 @@ make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
   fail them.
 - **Memory and isolation.** Every phase runs in a fresh worker process. A sampler thread sums
   the RSS of the worker and all its descendants (Spark's JVM, Dagster's step processes) from
-  `/proc` every 50 ms; the peak per phase is reported.
+  `/proc` every 50 ms; the peak per phase is reported, and per step of the pipeline the peak
+  of the samples taken while it ran (a layer runs its steps one after the other in one
+  process, so memory a step leaves allocated counts in the next one's figure too).
 """
 
 
@@ -266,9 +268,14 @@ def _dagster_share(parts: dict[str, Any]) -> str:
 
 
 def _profile(results: dict[str, Any]) -> list[str]:
-    lines = ["| step | seconds | share of the whole run |", "| --- | --- | --- |"]
+    peaks = step_peaks(results)
+    lines = [
+        "| step | seconds | share of the whole run | process RSS peak while it ran |",
+        "| --- | --- | --- | --- |",
+    ]
     for step, seconds, share in top_steps(results):
-        lines.append(f"| `{step}` | {seconds:.1f} | {share:.0%} |")
+        peak = f"{peaks[step] / 1024**3:.2f} GiB" if peaks.get(step) else "-"
+        lines.append(f"| `{step}` | {seconds:.1f} | {share:.0%} | {peak} |")
     return lines
 
 

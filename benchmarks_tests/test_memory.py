@@ -42,3 +42,21 @@ def test_reset_forgets_the_previous_peak() -> None:
     sampler.reset()
 
     assert sampler.peak_bytes < high
+
+
+def test_peak_between_reads_only_the_samples_of_that_span() -> None:
+    with PeakRssSampler(interval_seconds=0.01) as sampler:
+        time.sleep(0.05)
+        before_block = time.time()
+        block = bytearray(150 * MIB)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page: resident
+        time.sleep(0.1)
+        after_block = time.time()
+        del block
+        time.sleep(0.1)
+        end = time.time()
+        small = sampler.peak_between(after_block + 0.05, end)
+        large = sampler.peak_between(before_block, after_block)
+
+    assert large >= small + 140 * MIB
+    assert sampler.peak_between(end + 10, end + 20) == 0
