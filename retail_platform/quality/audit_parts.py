@@ -30,10 +30,10 @@ from retail_platform.quality.checks import (
     required_columns,
     required_columns_outcome,
 )
-from retail_platform.quality.fx_coverage import FACTS as CONVERTED_FACTS
-from retail_platform.quality.fx_coverage import fx_coverage_outcome, reporting_currency
+from retail_platform.quality.fx_coverage import FACTS, fx_coverage_outcome, reporting_currency
 from retail_platform.quality.outcome import SAMPLE_SIZE, RuleOutcome
 from retail_platform.quality.unknown_members import (
+    DEFAULT_MAX_UNKNOWN_SHARE,
     UNKNOWN_MEMBER_KEYS,
     unknown_member_counts,
     unknown_member_sample,
@@ -41,8 +41,50 @@ from retail_platform.quality.unknown_members import (
 )
 from retail_platform.resources.lake import LakeResource
 
-PARTED = CONVERTED_FACTS
-"""The gold tables whose full build comes in parts (the facts)."""
+PARTED = FACTS
+"""The gold tables whose full build comes in parts (the facts, all converted with fx rates)."""
+
+
+class KeysSeen:
+    """The primary key over every part: each part's key columns are kept (key-sized state),
+    and their uniqueness decided once, after the last part (`outcome`)."""
+
+    def __init__(self, key: list[str], schema: pl.Schema) -> None:
+        self.key = key
+        self._schema = {name: schema[name] for name in key}
+        self._seen: list[pl.DataFrame] = []
+
+    def add(self, rows: pl.DataFrame) -> None:
+        self._seen.append(rows.select(self.key))
+
+    def outcome(self) -> RuleOutcome:
+        """Null and duplicated keys over all parts; sample: the duplicated keys."""
+        keys = pl.concat(self._seen) if self._seen else pl.DataFrame(schema=self._schema)
+        return primary_key_outcome(keys.lazy(), self.key)
+
+
+class UnknownShare:
+    """The unknown-member share of the whole table: rows and rows on an unknown member summed
+    over the parts (and a sample of the first such rows), decided after the last part."""
+
+    def __init__(self, primary_key: list[str], key_columns: tuple[str, ...]) -> None:
+        self.primary_key = primary_key
+        self.key_columns = key_columns
+        self.rows = 0
+        self.unknown = 0
+        self._samples: list[pl.DataFrame] = []
+
+    def add(self, rows: pl.DataFrame) -> None:
+        frame = rows.lazy()
+        self.rows += rows.height
+        self.unknown += unknown_member_counts(frame, self.key_columns)[1]
+        if sum(sample.height for sample in self._samples) < SAMPLE_SIZE:
+            self._samples.append(unknown_member_sample(frame, self.primary_key, self.key_columns))
+
+    def outcome(self, max_share: float = DEFAULT_MAX_UNKNOWN_SHARE) -> RuleOutcome:
+        samples = [sample for sample in self._samples if sample.height]
+        sample = pl.concat(samples) if samples else pl.DataFrame()
+        return unknown_share_of(self.rows, self.unknown, sample, max_share)
 
 
 class PartsAudit:
@@ -57,19 +99,19 @@ class PartsAudit:
         self.contract = GOLD_BY_NAME[table]
         self.key = list(self.contract.primary_key)
         self.rows = 0
-        self.parts = 0
-        self._keys: list[pl.DataFrame] = []
-        self._unknown = 0
-        self._unknown_sample: list[pl.DataFrame] = []
-        self._currency = reporting_currency(lake) if table in CONVERTED_FACTS else None
+        self._keys = KeysSeen(self.key, self.contract.polars_schema)
+        columns = UNKNOWN_MEMBER_KEYS.get(table)
+        self._unknown = UnknownShare(self.key, columns) if columns else None
+        self._currency = reporting_currency(lake)
         self._part_checks: list[RuleOutcome] = []
 
     def part(self, rows: pl.DataFrame, date_keys: Collection[int], name: str) -> list[RuleOutcome]:
         """The per-part rules on `rows` (the fact rows of `date_keys`); `name` (e.g. 'part 2
         of 5 (...)') is added to a failed outcome's counts. Records the part's keys and counts."""
-        self.parts += 1
         self.rows += rows.height
-        self._keys.append(rows.select(self.key))
+        self._keys.add(rows)
+        if self._unknown is not None:
+            self._unknown.add(rows)
         frame = rows.lazy()
         outcomes = [
             required_columns_outcome(frame, self.key, required_columns(self.contract)),
@@ -82,32 +124,17 @@ class PartsAudit:
             outcomes.append(fact_amounts_outcome(frame))
             silver = silver_lines_of_dates(self.lake, date_keys)
             outcomes.append(fact_reconciles_outcome(frame, silver))
-        if self.table in CONVERTED_FACTS:
-            outcomes.append(fx_coverage_outcome(frame, self._currency))
-        if self.table in UNKNOWN_MEMBER_KEYS:
-            columns = UNKNOWN_MEMBER_KEYS[self.table]
-            self._unknown += unknown_member_counts(frame, columns)[1]
-            if sum(sample.height for sample in self._unknown_sample) < SAMPLE_SIZE:
-                sample = unknown_member_sample(frame, self.contract.primary_key, columns)
-                self._unknown_sample.append(sample)
+        outcomes.append(fx_coverage_outcome(frame, self._currency))
         self._part_checks = outcomes
         return [_named(outcome, name) for outcome in outcomes]
 
     def whole(self) -> list[RuleOutcome]:
         """Every rule of the whole table, in `audit_gold`'s order: the primary key over all
         parts, the (passed) per-part rules, the unknown-member share over all parts."""
-        keys = pl.concat(self._keys) if self._keys else pl.DataFrame(schema=self._key_schema())
-        self._keys = []  # the state is not needed past this point
-        outcomes = [primary_key_outcome(keys.lazy(), self.key), *self._part_checks]
-        if self.table in UNKNOWN_MEMBER_KEYS:
-            samples = [sample for sample in self._unknown_sample if sample.height]
-            sample = pl.concat(samples) if samples else pl.DataFrame()
-            outcomes.append(unknown_share_of(self.rows, self._unknown, sample))
+        outcomes = [self._keys.outcome(), *self._part_checks]
+        if self._unknown is not None:
+            outcomes.append(self._unknown.outcome())
         return outcomes
-
-    def _key_schema(self) -> dict[str, pl.DataType]:
-        schema = self.contract.polars_schema
-        return {name: schema[name] for name in self.key}
 
 
 def _named(outcome: RuleOutcome, part: str) -> RuleOutcome:
