@@ -12,6 +12,7 @@ from retail_platform.assets.gold.increment import FULL, GoldParts, GoldSlice
 from retail_platform.contracts import gold
 from retail_platform.quality.audit import audit_gold
 from retail_platform.quality.audit_parts import KeysSeen, UnknownShare
+from retail_platform.quality.audit_reuse import audited_pass
 from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.resources.lake import PUBLISHED, REJECTED, LakeResource
 from retail_platform_tests.quality.test_audit_slice import FLAG, payments_lake, payments_rows
@@ -52,6 +53,23 @@ def test_a_build_in_parts_publishes_with_the_whole_audits_checks(tmp_path: Path)
     assert (metadata["rows_recomputed"], metadata["dagster/row_count"]) == (2, 2)
     assert (metadata["first_date"], metadata["last_date"]) == ("2026-10-01", "2026-10-02")
     assert _payment_ids(lake) == ["A1", "A2"]
+    # The blocking checks answer from this audit (quality/audit_reuse.py).
+    assert audited_pass(lake, "fact_payments", PRIMARY_KEY) is not None
+    assert audited_pass(lake, "fact_payments", "foreign_keys_resolve", ["dim_date"]) is not None
+
+
+def test_a_full_build_of_an_empty_source_is_one_empty_part(tmp_path: Path) -> None:
+    lake = payments_lake(tmp_path)
+    gone = payments_rows(("A1", date(2026, 10, 1)), ("A2", date(2026, 10, 2)))
+    lake.merge_rows("silver", "payments", gone.with_columns(pl.lit(True).alias(FLAG)),
+                    ["payment_id"], FLAG)  # fmt: skip
+
+    result = _materialize(lake, part_rows=1)
+
+    assert result.success
+    assert _metadata(result)["refresh_scope"] == "whole table in 1 part(s)"
+    assert _payment_ids(lake) == []
+    assert lake.audit_log("gold", "fact_payments")[-1].status == PUBLISHED
 
 
 def test_a_bad_row_in_the_second_part_commits_nothing_and_is_recorded(tmp_path: Path) -> None:
