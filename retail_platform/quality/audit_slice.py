@@ -77,12 +77,12 @@ def day_of(date_key: int) -> date:
 
 
 def silver_lines_of_dates(lake: LakeResource, date_keys: Collection[object]) -> pl.LazyFrame:
-    """Silver's revenue lines of the given date keys only (the filter reaches the scan)."""
+    """Silver's revenue lines of the given date keys only (the filter reaches the scan; only
+    those lines' orders are joined, never a hash table of every order)."""
     days = [day_of(int(key)) for key in date_keys]  # type: ignore[call-overload]
     lines = lake.scan("silver", "order_lines").filter(pl.col("order_date").is_in(days))
-    return silver_revenue_lines(
-        lines, lake.scan("silver", "orders"), lake.scan("silver", "fx_rates")
-    )
+    orders = lake.scan("silver", "orders").join(lines.select("order_id"), on="order_id", how="semi")
+    return silver_revenue_lines(lines, orders, lake.scan("silver", "fx_rates"))
 
 
 def audit_gold_slice(

@@ -7,19 +7,29 @@ gold asset goes through it. A failed audit raises `AuditFailedError` (the step f
 is committed, readers keep the previous audited version) and is recorded in the table's audit
 log; a passed one is committed and recorded with its Delta version.
 
+A full build of a fact comes in parts (`GoldSlice.parts`): each part is audited as it is
+produced and streamed into the one commit that replaces the table (LakeResource.
+replace_table_in_parts); the rules over the whole (primary key across parts, unknown-member
+share) are decided after the last part, before the stream ends (quality/audit_parts.py). A
+failed part or whole-table rule is recorded as a rejection and raised inside the stream: the
+write commits nothing.
+
 `audited_version` is what the warehouse loader asks before it loads a gold table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
 import polars as pl
 
 from retail_platform.assets.gold.increment import GoldSlice
+from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.quality.accuracy import RECONCILED_WITH
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
+from retail_platform.quality.audit_parts import PartsAudit
 from retail_platform.quality.audit_slice import RECONCILED, audit_gold_slice
 from retail_platform.quality.checks import GOLD_BY_NAME
 from retail_platform.quality.outcome import RuleOutcome
@@ -69,6 +79,9 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
     ) -> None:
         audited = layer == AUDITED_LAYER and table in GOLD_RULES and piece.commits
+        if audited and piece.parts is not None:
+            self._publish_parts(context, layer, table, piece)
+            return
         inputs = _input_versions(self.lake, table) if audited else ""  # before the audit
         if audited:
             if piece.whole:
@@ -79,11 +92,35 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 column, values = piece.column or "", piece.values
                 outcomes = audit_gold_slice(table, piece.rows.lazy(), column, values, self.lake)
             self._refuse_failed(context, layer, table, outcomes, piece.rows.height, inputs)
-        commit_slice(self.lake, layer, table, piece)
+        written = commit_slice(self.lake, layer, table, piece)
         if audited:
-            self._record_published(context, layer, table, outcomes, piece.rows.height, inputs)
+            self._record_published(context, layer, table, outcomes, written, inputs)
         record_slice_progress(self.lake, layer, table, piece, context.run_id)
-        context.add_output_metadata(slice_metadata(self.lake, layer, table, piece))
+        context.add_output_metadata(slice_metadata(self.lake, layer, table, piece, written))
+
+    def _publish_parts(
+        self, context: dg.OutputContext, layer: str, table: str, piece: GoldSlice
+    ) -> None:
+        """A whole table in parts: each part audited, then streamed; one commit (module
+        docstring). Progress and the passed audit are recorded after the commit."""
+        parts = piece.parts
+        assert parts is not None
+        inputs = _input_versions(self.lake, table)  # before the audit
+        audit = PartsAudit(table, self.lake)
+        outcomes: list[RuleOutcome] = []
+
+        def audited() -> Iterator[pl.DataFrame]:
+            for index, (values, rows) in enumerate(parts):
+                checked = audit.part(rows, values, parts.describe(index))
+                self._refuse_failed(context, layer, table, checked, audit.rows, inputs)
+                yield rows
+            outcomes.extend(audit.whole())
+            self._refuse_failed(context, layer, table, outcomes, audit.rows, inputs)
+
+        written = self.lake.replace_table_in_parts(layer, table, audited(), parts.schema)
+        self._record_published(context, layer, table, outcomes, written, inputs)
+        record_slice_progress(self.lake, layer, table, piece, context.run_id)
+        context.add_output_metadata(slice_metadata(self.lake, layer, table, piece, written))
 
     def _refuse_failed(
         self,
@@ -142,15 +179,21 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         context.add_output_metadata({"audit": f"passed: {checks}", "audited_version": version})
 
 
-def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -> None:
-    """One commit: the whole table, or the rows of the slice's values; nothing for an empty
-    slice. The caller audits first (AuditedDeltaIOManager) and records progress after."""
+def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -> int:
+    """One commit: the whole table (at once or streamed from its parts, unaudited: the IO
+    manager audits parts itself), or the rows of the slice's values; nothing for an empty
+    slice. Returns the rows written. The caller audits first (AuditedDeltaIOManager) and
+    records progress after."""
+    if piece.parts is not None:
+        parts = piece.parts
+        return lake.replace_table_in_parts(layer, table, (r for _, r in parts), parts.schema)
     if piece.whole:
         lake.replace_table(layer, table, piece.rows)
     elif piece.values:
         if not lake.exists(layer, table):
             raise ValueError(f"{layer}.{table} does not exist: a first build is a whole one")
         lake.replace_values(layer, table, piece.rows, piece.column or "", piece.values)
+    return piece.rows.height if piece.commits else 0
 
 
 def record_slice_progress(
@@ -162,9 +205,13 @@ def record_slice_progress(
 
 
 def slice_metadata(
-    lake: LakeResource, layer: str, table: str, piece: GoldSlice
+    lake: LakeResource, layer: str, table: str, piece: GoldSlice, written: int | None = None
 ) -> dict[str, object]:
-    metadata: dict[str, object] = dict(piece.metadata())
+    metadata: dict[str, object] = dict(piece.metadata(written))
+    if piece.parts is not None and lake.exists(layer, table):
+        # A build in parts reaches the asset without its rows: its UI figures come from
+        # the committed table (a streaming aggregation over a few columns).
+        metadata |= gold_ui_metadata(table, lake.scan(layer, table))
     if lake.exists(layer, table):
         rows = lake.scan(layer, table).select(pl.len()).collect(engine="streaming")
         metadata |= {

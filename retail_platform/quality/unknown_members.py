@@ -56,13 +56,28 @@ def unknown_share_outcome(
     """The pre-commit audit's form of the check, on the candidate fact itself: the share of rows
     with any key on the unknown member stays at or below ``max_share``. Sample: those rows' keys."""
     rows, unknown = unknown_member_counts(fact, key_columns)
-    share = unknown / rows if rows else 0.0
-    sample = (
+    sample = unknown_member_sample(fact, primary_key, key_columns)
+    return unknown_share_of(rows, unknown, sample, max_share)
+
+
+def unknown_member_sample(
+    fact: pl.LazyFrame, primary_key: Sequence[str], key_columns: Sequence[str]
+) -> pl.DataFrame:
+    """Keys of up to SAMPLE_SIZE rows with a key on the unknown member."""
+    return (
         fact.filter(_pointing(key_columns))
         .select(*primary_key, *(c for c in key_columns if c not in primary_key))
         .head(SAMPLE_SIZE)
         .collect()
     )
+
+
+def unknown_share_of(
+    rows: int, unknown: int, sample: pl.DataFrame, max_share: float = DEFAULT_MAX_UNKNOWN_SHARE
+) -> RuleOutcome:
+    """The outcome for `unknown` of `rows` rows on an unknown member (counts summed over the
+    parts of a whole build, quality/audit_parts.py, or of one frame)."""
+    share = unknown / rows if rows else 0.0
     return RuleOutcome(
         CHECK,
         share <= max_share,

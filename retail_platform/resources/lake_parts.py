@@ -6,12 +6,18 @@ the table, and a reader (or a process killed mid-write) sees the table before or
 commit, never half of it. When producing a part fails (an audit of that part, a parse error),
 nothing is committed and the producer's own exception is raised, not delta-rs' wrapper of it.
 
+delta-rs pulls the stream from one of its async runtime's threads, where any other Delta call
+(a scan, a version, an audit record: what building and auditing a gold part does) panics
+("Cannot start a runtime from within a runtime"). So the parts are produced on a thread of
+their own, one at a time, while the writer waits for each.
+
 `LakeResource.replace_table_in_parts` is the only caller (it knows where tables live).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -36,7 +42,7 @@ def write_parts(
     def batches() -> Iterator[pa.RecordBatch]:
         nonlocal written
         try:
-            for part in parts:
+            for part in _produced_apart(parts):
                 if part.schema != schema:
                     raise ValueError(
                         f"{uri}: a part has schema {dict(part.schema)}, expected {dict(schema)}"
@@ -56,3 +62,11 @@ def write_parts(
             raise raised[0] from None
         raise
     return written
+
+
+def _produced_apart(parts: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """``parts``, each produced on a thread outside delta-rs' runtime (module docstring)."""
+    iterator = iter(parts)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-parts") as producer:
+        while (part := producer.submit(next, iterator, None).result()) is not None:
+            yield part

@@ -15,26 +15,36 @@ A fact row depends on its source row and on lookups, so the dates to recompute a
 
 The rows of those dates are then built by the same transforms as a full build, from the inputs
 at the planned versions, read with the dates as a scan filter (never the whole history).
+
+A full build is the same slice over every date, cut into parts (`GoldParts`): runs of whole
+days holding about `part_rows` source rows each (one read of the source's date column), each
+part built from the source filtered to its days. The IO manager audits and writes one part at a
+time into one commit (quality/publish.py), so a full build's memory is one part's, whatever
+the history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
 from retail_platform.assets.gold.increment import (
     FULL,
+    PART_ROWS,
     UNCHANGED,
     ChangesUnreadableError,
     GoldInput,
+    GoldParts,
     GoldPlan,
     GoldRun,
     GoldSlice,
     plan_gold,
 )
 from retail_platform.contracts import gold
+from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.affected import (
     changed_customer_windows,
@@ -124,32 +134,87 @@ def partner_sale_dates(plan: GoldPlan) -> list[date]:
     return _collect_dates(union_dates(parts, "invoice_date"), "invoice_date")
 
 
+Build = Callable[[Callable[[str], pl.LazyFrame]], pl.LazyFrame]
+
+
+@dataclass(frozen=True)
+class FactSource:
+    """The fact's contract, its source table and the source's date column (-> date_key)."""
+
+    contract: TableContract
+    table: str
+    date_column: str
+
+
+def day_runs(dates: pl.DataFrame, rows: int) -> list[list[date]]:
+    """Consecutive days (`dates`: one row per day, sorted, with its row count `len`) cut into
+    runs of about `rows` rows: a run closes before the day that would take it over `rows`
+    (a day larger than `rows` is a run of its own). At least one run (empty for no days)."""
+    runs: list[list[date]] = [[]]
+    size = 0
+    for day, count in dates.iter_rows():
+        if runs[-1] and size + count > rows:
+            runs.append([])
+            size = 0
+        runs[-1].append(day)
+        size += count
+    return runs
+
+
+def _full(plan: GoldPlan, build: Build, source: FactSource) -> GoldSlice:
+    """The whole fact in parts of whole days (module docstring); nothing collected here."""
+    column = source.date_column
+    part_rows = plan.run.part_rows if plan.run is not None else PART_ROWS
+    counts = (
+        plan.scan(source.table)
+        .group_by(column)
+        .len()
+        .drop_nulls(column)
+        .sort(column)
+        .collect(engine="streaming")
+    )
+    runs = day_runs(counts, part_rows)
+
+    def part(index: int) -> pl.DataFrame:
+        days = runs[index]
+        within = pl.col(column).is_between(days[0], days[-1]) if days else pl.lit(False)
+        if index == 0:  # a row without a date is the whole build's too (its audit fails it)
+            within = within | pl.col(column).is_null()
+
+        def read(table: str) -> pl.LazyFrame:
+            frame = plan.scan(table)
+            return frame.filter(within) if table == source.table else frame
+
+        return build(read).collect(engine="streaming")
+
+    values = tuple(tuple(_date_keys(days)) for days in runs)
+    parts = GoldParts(DATE_KEY, values, part, source.contract.polars_schema)
+    return plan.full_in_parts(parts)
+
+
 def _refresh(
-    plan: GoldPlan,
-    affected: Callable[[GoldPlan], list[date]],
-    build: Callable[[Callable[[str], pl.LazyFrame]], pl.LazyFrame],
-    source: str,
-    date_column: str,
+    plan: GoldPlan, affected: Callable[[GoldPlan], list[date]], build: Build, source: FactSource
 ) -> GoldSlice:
-    """Full build, nothing, or the rows of the affected dates (`build` gets the input reader:
-    the whole inputs, or the source table restricted to those dates)."""
+    """Full build (in parts), nothing, or the rows of the affected dates (`build` gets the
+    input reader: the inputs with the source table restricted to some dates)."""
     if plan.mode == FULL:
-        return plan.full(build(plan.scan).collect(engine="streaming"))
+        return _full(plan, build, source)
     if plan.mode == UNCHANGED:
         return plan.unchanged(DATE_KEY)
     try:
         dates = affected(plan)
     except ChangesUnreadableError as error:  # the plan saw both ends, not every file between
-        return _refresh(plan.rebuilt(f"{error}: rebuilt in full"), affected, build, source,
-                        date_column)  # fmt: skip
+        return _refresh(plan.rebuilt(f"{error}: rebuilt in full"), affected, build, source)
 
     wide = _dates_too_wide(plan, len(dates))
     if wide:
-        return _refresh(plan.rebuilt(wide), affected, build, source, date_column)
+        return _refresh(plan.rebuilt(wide), affected, build, source)
 
     def read(table: str) -> pl.LazyFrame:
         frame = plan.scan(table)
-        return frame.filter(pl.col(date_column).is_in(dates)) if table == source else frame
+        if table == source.table:
+            return frame.filter(pl.col(source.date_column).is_in(dates))
+        return frame
 
     rows = build(read).collect(engine="streaming") if dates else pl.DataFrame()
     return plan.slice(rows, DATE_KEY, _date_keys(dates))
@@ -177,7 +242,8 @@ def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:
             lines, orders, read("dim_customer"), read("fx_rates"), read("products")
         )
 
-    return _refresh(plan, order_line_dates, build, "order_lines", "order_date")
+    source = FactSource(gold.FACT_ORDER_LINES, "order_lines", "order_date")
+    return _refresh(plan, order_line_dates, build, source)
 
 
 def refresh_fact_payments(lake: LakeResource, run: GoldRun) -> GoldSlice:
@@ -186,7 +252,8 @@ def refresh_fact_payments(lake: LakeResource, run: GoldRun) -> GoldSlice:
     def build(read: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
         return build_fact_payments(read("payments"), read("fx_rates"))
 
-    return _refresh(plan, payment_dates, build, "payments", "payment_date")
+    source = FactSource(gold.FACT_PAYMENTS, "payments", "payment_date")
+    return _refresh(plan, payment_dates, build, source)
 
 
 def refresh_fact_partner_sales(lake: LakeResource, run: GoldRun) -> GoldSlice:
@@ -197,4 +264,5 @@ def refresh_fact_partner_sales(lake: LakeResource, run: GoldRun) -> GoldSlice:
             read("partner_sales"), read("products"), read("fx_rates"), read("partners")
         )
 
-    return _refresh(plan, partner_sale_dates, build, "partner_sales", "invoice_date")
+    source = FactSource(gold.FACT_PARTNER_SALES, "partner_sales", "invoice_date")
+    return _refresh(plan, partner_sale_dates, build, source)

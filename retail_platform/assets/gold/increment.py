@@ -21,7 +21,7 @@ run reads the same changes again (recomputing a slice is idempotent).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -41,6 +41,9 @@ GOLD = "gold"
 REBUILD_ABOVE_SHARE = 0.5
 # Below this many rows a table is cheap to rebuild or slice either way: no guard.
 GUARD_MIN_ROWS = 10_000
+# A full build of a fact is built, audited and written in parts of about this many source rows
+# (a run of whole days): its memory is one part's, not the history's (assets/gold/fact_refresh.py).
+PART_ROWS = 500_000
 
 
 class GoldRefreshConfig(dg.Config):
@@ -55,6 +58,13 @@ class GoldRefreshConfig(dg.Config):
         description="Build the whole table instead of a slice when the changes touch more "
         "than this share of an input's rows or of the table's slices (1.0: always slice).",
     )
+    part_rows: int = Field(
+        default=PART_ROWS,
+        ge=1,
+        description="A full build of a fact is built, audited and written in parts of whole "
+        "days holding about this many source rows each (one commit for all parts): the "
+        "build's memory is one part's. A day larger than this is a part of its own.",
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class GoldRun:
     rebuild_share: float | None = None
     """Plan a full build when a slice would cover more than this share (None: never)."""
     guard_min_rows: int = GUARD_MIN_ROWS
+    part_rows: int = PART_ROWS
+    """A full fact build's parts hold about this many source rows (GoldRefreshConfig)."""
 
 
 def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> GoldRun:
@@ -76,6 +88,7 @@ def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> Go
         context.run.run_id,
         full_refresh=config.full_refresh or tagged,
         rebuild_share=config.rebuild_above_share,
+        part_rows=config.part_rows,
     )
 
 
@@ -108,9 +121,40 @@ class Position:
 
 
 @dataclass(frozen=True)
+class GoldParts:
+    """A whole table as a sequence of parts, produced one at a time: part i holds the rows
+    whose `column` is one of `values[i]` (a run of days' date keys), and all parts together
+    hold every row of the table (`build(i)` makes part i; the first part also takes any row
+    without a value). Nothing holds more than one part: the IO manager audits each part as it
+    comes and streams it into one commit (quality/publish.py)."""
+
+    column: str
+    values: tuple[tuple[int, ...], ...]
+    build: Callable[[int], pl.DataFrame] = field(repr=False, compare=False)
+    schema: pl.Schema = field(repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __iter__(self) -> Iterator[tuple[tuple[int, ...], pl.DataFrame]]:
+        """(values, rows) of each part in turn."""
+        for index, values in enumerate(self.values):
+            yield values, self.build(index)
+
+    def describe(self, index: int) -> str:
+        """'part 2 of 5 (date_key 20260101..20260131)', for a failure naming its part."""
+        values = self.values[index]
+        span = f"{values[0]}..{values[-1]}" if values else "no values"
+        return f"part {index + 1} of {len(self.values)} ({self.column} {span})"
+
+
+@dataclass(frozen=True)
 class GoldSlice:
     """Rows to publish: those of the whole table (`column` None), or the rows whose `column`
-    is one of `values` (each row must carry one). `consumed` is recorded as progress."""
+    is one of `values` (each row must carry one). `consumed` is recorded as progress.
+
+    A whole table built in parts (`parts`, a full fact build) carries no `rows` (empty):
+    its parts are produced while the IO manager writes them."""
 
     rows: pl.DataFrame
     column: str | None
@@ -118,6 +162,7 @@ class GoldSlice:
     consumed: tuple[Position, ...]
     mode: str
     reason: str
+    parts: GoldParts | None = None
 
     @property
     def whole(self) -> bool:
@@ -131,13 +176,17 @@ class GoldSlice:
     def progress(self, table_run_id: str) -> list[Progress]:
         return [Progress(p.layer, p.table, p.now, self.mode, table_run_id) for p in self.consumed]
 
-    def metadata(self) -> dict[str, object]:
+    def metadata(self, rows: int | None = None) -> dict[str, object]:
+        """What the refresh did; `rows`: the rows written, when the slice does not hold them
+        (a build in parts)."""
         scope = "whole table" if self.whole else f"{len(self.values)} {self.column} value(s)"
+        if self.parts is not None:
+            scope += f" in {len(self.parts)} part(s)"
         return {
             "refresh_mode": self.mode,
             "refresh_reason": self.reason,
             "refresh_scope": scope,
-            "rows_recomputed": self.rows.height,
+            "rows_recomputed": self.rows.height if rows is None else rows,
             "input_versions": ", ".join(f"{p.layer}.{p.table}={p.now}" for p in self.consumed),
         }
 
@@ -206,6 +255,11 @@ class GoldPlan:
 
     def full(self, rows: pl.DataFrame) -> GoldSlice:
         return GoldSlice(rows, None, frozenset(), self.positions, FULL, self.reason)
+
+    def full_in_parts(self, parts: GoldParts) -> GoldSlice:
+        """The whole table, built part by part while it is written (GoldParts)."""
+        rows = pl.DataFrame(schema=parts.schema)
+        return GoldSlice(rows, None, frozenset(), self.positions, FULL, self.reason, parts)
 
     def unchanged(self, column: str) -> GoldSlice:
         """Nothing to publish (no commit, no audit); the positions are still recorded."""

@@ -67,11 +67,11 @@ def slice_output(
 ) -> dg.Output[GoldSlice]:
     """A table's GoldSlice (the IO manager audits and publishes it and reports its refresh
     mode) with the column lineage; UI metadata only for a whole build: a slice's totals are
-    not the table's."""
+    not the table's (a build in parts gets them from the IO manager, after its commit)."""
     lineage = column_lineage(contract)
     if lineage is not None:
         metadata["dagster/column_lineage"] = lineage
-    if piece.whole:
+    if piece.whole and piece.parts is None:
         metadata = {**gold_ui_metadata(contract.name, piece.rows), **metadata}
     return dg.Output(piece, metadata=metadata)
 

@@ -10,6 +10,8 @@ must hold exactly the rows of a full build from the final silver and dim_custome
 from __future__ import annotations
 
 import tempfile
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from retail_platform.assets.gold.fact_refresh import (
+    day_runs,
     refresh_fact_order_lines,
     refresh_fact_partner_sales,
     refresh_fact_payments,
@@ -41,10 +44,11 @@ REFRESHES = {
 
 def _gold_run(lake: LakeResource, run_id: str) -> dict[str, str]:
     """Refresh and publish every fact (commit and progress, as the IO manager does after the
-    audit); returns each fact's refresh mode."""
+    audit); returns each fact's refresh mode. A full build comes in parts of 2 source rows."""
     modes = {}
     for table, refresh in REFRESHES.items():
-        piece = refresh(lake, GoldRun(run_id))
+        # Parts of 2 source rows: a full build here comes in several parts.
+        piece = refresh(lake, GoldRun(run_id, part_rows=2))
         commit_slice(lake, "gold", table, piece)
         record_slice_progress(lake, "gold", table, piece, run_id)
         modes[table] = piece.mode
@@ -99,4 +103,44 @@ def test_incremental_fact_runs_equal_a_full_build(history: list[dict[str, Any]])
 def _assert_equal_to_full_builds(lake: LakeResource) -> None:
     for table, expected in _full_builds(lake).items():
         actual = lake.scan("gold", table).collect()
+        assert_frame_equal(_sorted(actual), _sorted(expected), check_column_order=True)
+
+
+def _days(*counts: tuple[int, int]) -> pl.DataFrame:
+    """One row per October day (its day of month) with its row count."""
+    return pl.DataFrame(
+        {"day": [date(2026, 10, d) for d, _ in counts], "len": [n for _, n in counts]},
+        schema={"day": pl.Date, "len": pl.UInt32},
+    )
+
+
+def test_days_are_cut_into_runs_of_about_the_part_rows() -> None:
+    counts = _days((1, 3), (2, 1), (3, 1), (4, 4), (5, 2))
+    # 3+1 = 4 fits 4; the 3rd would make 5: a new run; day 4 alone is 4; day 5 starts a run.
+    assert day_runs(counts, 4) == [
+        [date(2026, 10, 1), date(2026, 10, 2)],
+        [date(2026, 10, 3)],
+        [date(2026, 10, 4)],
+        [date(2026, 10, 5)],
+    ]
+    assert day_runs(_days((1, 10)), 4) == [[date(2026, 10, 1)]]  # a big day: its own run
+    assert day_runs(_days(), 4) == [[]]  # no day: one empty part (the table's schema)
+
+
+def test_a_full_build_in_parts_equals_the_one_frame_build(tmp_path: Path) -> None:
+    """Orders on Oct 2, 9, 19 and 26, one line each: parts of 2 source rows are two runs of
+    two days, parts of 1 row one day each; either way the table is the one-frame build."""
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    SilverHistory(lake)
+    expected = _full_builds(lake)["fact_order_lines"]
+    for part_rows, values in (
+        (2, ((20261002, 20261009), (20261019, 20261026))),
+        (1, ((20261002,), (20261009,), (20261019,), (20261026,))),
+    ):
+        piece = refresh_fact_order_lines(
+            lake, GoldRun("r1", full_refresh=True, part_rows=part_rows)
+        )
+        assert piece.parts is not None and piece.parts.values == values
+        assert commit_slice(lake, "gold", "fact_order_lines", piece) == 4
+        actual = lake.scan("gold", "fact_order_lines").collect()
         assert_frame_equal(_sorted(actual), _sorted(expected), check_column_order=True)
