@@ -64,17 +64,66 @@ class Refreshed:
     """Quarantine rows of the batches read (the whole table on a full rebuild)."""
 
 
-def bronze_chunks(bronze: pl.LazyFrame, rows: int, group: str | None) -> Iterator[pl.DataFrame]:
-    """``bronze`` in slices of about ``rows`` consecutive rows (never splitting a ``group``);
-    at least one slice, empty for an empty table, so that every output's schema is known.
+def bronze_chunks(
+    bronze: pl.LazyFrame, rows: int, group: str | None, folder: Path
+) -> Iterator[pl.DataFrame]:
+    """``bronze`` in slices of about ``rows`` rows (never splitting a ``group``); at least one
+    slice, empty for an empty table, so that every output's schema is known.
 
     Slices are cut by position in one version of the table: each reads only its own rows.
+    Groups spread over the table (a file's rows among other files', as after a compaction
+    sorted bronze by another column) cannot be cut by position without holding them all at
+    once: they are bucketed on disk under ``folder`` instead (``_bucketed``).
     """
     total = bronze.select(pl.len()).collect().item()
-    cuts = range(0, total, rows) if group is None else _group_cuts(bronze, group, rows)
-    starts = [*cuts] or [0]
+    starts: list[int] = [*range(0, total, rows)]
+    if group is not None:
+        starts = [*_group_cuts(bronze, group, rows)]
+        ends = [*starts[1:], total]
+        if max((end - start for start, end in zip(starts, ends, strict=True)), default=0) > (
+            2 * rows
+        ):
+            yield from _bucketed(bronze, group, rows, folder)
+            return
+    starts = starts or [0]
     for start, end in zip(starts, [*starts[1:], max(total, 1)], strict=True):
         yield bronze.slice(start, end - start).collect()
+
+
+_BUCKET, _ROW = "_bucket", "_bronze_row"
+
+
+def _bucketed(bronze: pl.LazyFrame, group: str, rows: int, folder: Path) -> Iterator[pl.DataFrame]:
+    """Whole groups in buckets of about ``rows`` rows (in the order of each group's first
+    row), written by one streaming pass to one spill file per bucket and read back one at a
+    time, each in bronze's row order: memory holds a bucket, never the table."""
+    groups = (
+        bronze.select(group)
+        .with_row_index(_ROW)
+        .group_by(group)
+        .agg(first=pl.col(_ROW).min(), rows=pl.len())
+        .sort("first")
+        .collect(engine="streaming")
+    )
+    # A group starts a new bucket once the rows before it fill `rows`: each bucket holds at
+    # most `rows` plus one group.
+    before = pl.col("rows").cum_sum() - pl.col("rows")
+    buckets = groups.select(group, (before // rows).cast(pl.UInt32).alias(_BUCKET))
+    folder.mkdir(parents=True, exist_ok=True)
+    bronze.with_row_index(_ROW).join(
+        buckets.lazy(), on=group, how="left", nulls_equal=True
+    ).sink_ipc(
+        pl.PartitionBy(
+            str(folder), key=_BUCKET, include_key=False, approximate_bytes_per_file=None
+        ),
+        mkdir=True,
+    )
+    for bucket in buckets.get_column(_BUCKET).unique().sort():
+        files = sorted((folder / f"{_BUCKET}={bucket}").glob("*.ipc"))
+        chunk = pl.concat([pl.read_ipc(file) for file in files]).sort(_ROW).drop(_ROW)
+        for file in files:  # the disk a rebuild needs stays about one copy of bronze
+            file.unlink()
+        yield chunk
 
 
 def _group_cuts(bronze: pl.LazyFrame, group: str, rows: int) -> Iterator[int]:
@@ -222,7 +271,8 @@ def rebuild(
     bronze = lake.scan("bronze", entity.bronze_table, bronze_version)
     with tempfile.TemporaryDirectory(prefix=f"silver-{entity.silver.name}-") as folder:
         spill = Spill(Path(folder), entity)
-        for chunk in bronze_chunks(bronze, chunk_rows, entity.validated_per):
+        chunks = bronze_chunks(bronze, chunk_rows, entity.validated_per, Path(folder) / "bronze")
+        for chunk in chunks:
             spill.add(chunk, pii_masking)
         latest = _write(lake, entity.silver, spill, entity.finish)
         children_written = None

@@ -183,32 +183,49 @@ def test_partner_sales_rebuilt_in_chunks_of_whole_files_equal_one_pass(
         _equal_whatever_the_chunks(Path(folder), "lake", rebuild_with, tables, chunk_rows)
 
 
-def test_chunks_of_groups_never_split_a_group() -> None:
+def test_chunks_of_groups_never_split_a_group(tmp_path: Path) -> None:
     frame = pl.DataFrame({"file": ["a", "a", "b", "b", "b", "c", None, None, "d"]})
 
-    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 3, "file"))
+    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 3, "file", tmp_path))
 
     # a (2 rows) is short of 3: b joins it; c (1) and the null group (2) make 3; d is left.
     held = [chunk.get_column("row").to_list() for chunk in chunks]
     assert held == [[0, 1, 2, 3, 4], [5, 6, 7], [8]]
 
 
-def test_interleaved_groups_stay_in_one_chunk() -> None:
+def test_interleaved_groups_are_bucketed_whole_in_bounded_chunks(tmp_path: Path) -> None:
     frame = pl.DataFrame({"file": ["a", "b", "a", "c", "c", "b", "d"]})
 
-    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 1, "file"))
+    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 1, "file", tmp_path))
 
-    # a spans rows 0-2 and b rows 1-5: a, b and c (inside b's span) cannot be cut apart.
+    # a spans rows 0-2 and b rows 1-5: cut by position, a, b and c would be one chunk of six
+    # rows (over twice the one asked for). Bucketed, each group is whole in a chunk of its own,
+    # in the order of its first row, rows in bronze order; the spill files are gone after.
     held = [chunk.get_column("row").to_list() for chunk in chunks]
-    assert held == [[0, 1, 2, 3, 4, 5], [6]]
+    assert held == [[0, 2], [1, 5], [3, 4], [6]]
+    assert [chunk.columns for chunk in chunks] == [["row", "file"]] * 4
+    assert not list(tmp_path.rglob("*.ipc"))
 
 
-def test_chunks_of_rows_cover_the_table_once_in_order() -> None:
+def test_buckets_gather_groups_until_they_hold_the_rows_asked_for(tmp_path: Path) -> None:
+    files = ["a", "b", "c", "d", "a", "b", "c", "d", None]
+    frame = pl.DataFrame({"file": files})
+
+    chunks = list(bronze_chunks(frame.with_row_index("row").lazy(), 3, "file", tmp_path))
+
+    # By position a..d overlap (rows 0-7: one chunk of 8, over 2 x 3): bucketed. Groups by
+    # first row: a (2 rows), b (2), c (2), d (2), null (1); rows before each: 0, 2, 4, 6, 8
+    # -> buckets 0, 0, 1, 2, 2 (a group opens a bucket once 3 rows are held).
+    held = [chunk.get_column("row").to_list() for chunk in chunks]
+    assert held == [[0, 1, 4, 5], [2, 6], [3, 7, 8]]
+
+
+def test_chunks_of_rows_cover_the_table_once_in_order(tmp_path: Path) -> None:
     frame = pl.DataFrame({"row": list(range(7))})
 
-    chunks = list(bronze_chunks(frame.lazy(), 3, None))
+    chunks = list(bronze_chunks(frame.lazy(), 3, None, tmp_path))
 
     assert [chunk.get_column("row").to_list() for chunk in chunks] == [
         [0, 1, 2], [3, 4, 5], [6]]  # fmt: skip
-    empty = list(bronze_chunks(frame.head(0).lazy(), 3, None))
+    empty = list(bronze_chunks(frame.head(0).lazy(), 3, None, tmp_path))
     assert [chunk.height for chunk in empty] == [0]
