@@ -49,7 +49,14 @@ from retail_platform.assets.silver.rebuild import (
 )
 from retail_platform.assets.silver.run_mode import SilverRun
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality.quarantine import quarantine_by_source_totals, quarantine_check_result
+from retail_platform.quality.quarantine import (
+    SOURCE,
+    WHOLE_TABLE,
+    quarantine_by_source_counts,
+    quarantine_check_result,
+    rows_per_source,
+    rows_per_source_after,
+)
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import BATCH_COLUMN, Progress
 from retail_platform.resources.pii import PiiMaskingResource
@@ -69,6 +76,8 @@ FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
 # than a quarantine predicate listing every batch and a key filter over most of bronze.
 MAX_BATCHES = 500
+# Small state kept between runs, in the lake beside the progress log.
+STATE, BRONZE_VERSION = "_state", "bronze_version"
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,8 @@ def refresh_entity(
         refreshed = rebuild(lake, entity, pii_masking, plan.bronze_version, children)
     else:
         refreshed = _increment(lake, entity, pii_masking, plan, children)
+    if plan.mode != UNCHANGED:
+        _keep_rows_per_source(lake, entity, plan.bronze_version, refreshed.by_source)
     # Recorded after every commit of the run: a run that fails before this point is simply
     # read again from the same version next time (reprocessing a batch is idempotent).
     lake.record_progress(
@@ -230,13 +241,53 @@ def _increment(
         "keys_recomputed": affected_keys.height,
         "keys_read_from_all_versions": recompute.height,
     }
-    # The quarantine check covers the whole table, as on a full build: per-source totals from
-    # bronze's ingestion columns (a narrow scan), quarantined rows from the quarantine table.
-    by_source = quarantine_by_source_totals(
-        bronze.select(sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))),
-        lake.scan("silver", entity.quarantine.name),
-    )
+    # The quarantine check covers the whole table, as on a full build: bronze's rows per
+    # source, kept from the last run and moved by the batches' rows; quarantined rows from
+    # the quarantine table.
+    per_source = _rows_per_source(lake, entity, plan, batch_rows, in_batches)
+    by_source = quarantine_by_source_counts(per_source, lake.scan("silver", entity.quarantine.name))
     return Refreshed(counts, by_source, written, children_written, quarantine_rows)
+
+
+def _rows_per_source_state(entity: SilverEntity) -> str:
+    return f"silver/{entity.quarantine.name}/rows_per_source"
+
+
+def _rows_per_source(
+    lake: LakeResource,
+    entity: SilverEntity,
+    plan: Plan,
+    batch_rows: pl.DataFrame,
+    in_batches: pl.Expr,
+) -> pl.LazyFrame:
+    """Bronze's rows per source at ``plan.bronze_version``.
+
+    Rows outside the batches read are those of ``plan.since_version`` (a file holding one
+    left, or entered, bronze and put its batch among them): the counts kept at that version
+    move by the batches' rows then and now. Without counts of that version (the first run
+    after this state existed, a failed run), bronze's source columns are counted whole."""
+    table, state = entity.bronze_table, _rows_per_source_state(entity)
+    bronze = lake.scan("bronze", table, plan.bronze_version)
+    names = sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))
+    kept = lake.scan(STATE, state) if lake.exists(STATE, state) else None
+    if kept is not None:
+        kept = kept.filter(pl.col(BRONZE_VERSION) == plan.since_version).collect()
+    if kept is None or kept.is_empty() or plan.since_version is None:
+        return rows_per_source(bronze.select(names))
+    before = lake.scan("bronze", table, plan.since_version).filter(in_batches)
+    removed = before.select(names) if plan.batches else bronze.select(names).head(0)
+    return rows_per_source_after(kept.lazy(), removed, batch_rows.lazy().select(names))
+
+
+def _keep_rows_per_source(
+    lake: LakeResource, entity: SilverEntity, bronze_version: int, by_source: pl.DataFrame
+) -> None:
+    """Keep bronze's rows per source at the version consumed, for the next run (one small
+    commit; the whole-table row is the sum, recomputed)."""
+    per_source = by_source.filter(pl.col(SOURCE) != WHOLE_TABLE).select(
+        SOURCE, pl.col("rows").cast(pl.Int64), pl.lit(bronze_version).alias(BRONZE_VERSION)
+    )
+    lake.replace_table(STATE, _rows_per_source_state(entity), per_source)
 
 
 def _has_current_version(lake: LakeResource, entity: SilverEntity) -> bool:
