@@ -7,9 +7,14 @@ replaced S3 object, a new MongoDB batch, a backfilled or corrected partition. Th
 
 1. The rows of those batches are validated: their quarantine rows replace the quarantine rows
    of the same batches (one commit), so a re-delivered or corrected batch never counts twice.
-2. Every key those rows carry, before or after the change, is recomputed from all its bronze
-   rows (transforms/silver/incremental.py) and merged, or deleted when no valid row is left;
-   the result equals a full rebuild's (the property tests hold it so).
+2. When the batches only added rows to bronze, silver's version of each key they carry
+   settles it: a newer valid version wins, an older one changes nothing; only ties (and null
+   versions) need the key's older versions. Otherwise (a batch replaced), every key those
+   rows carry, before or after the change, is recomputed from all its bronze rows
+   (transforms/silver/incremental.py) and merged, or deleted when no valid row is left; the
+   result equals a full rebuild's (the property tests hold it so).
+3. The quarantine check's whole-table figures come from bronze's rows per source, kept in the
+   lake between runs and moved by the batches' rows (no scan of the history).
 
 A full rebuild from all of bronze runs instead, and says why in the metadata, when the run
 asks for it (config `full_refresh: true` or the run tag `retail/full_refresh=true`), before the
@@ -42,21 +47,14 @@ from retail_platform.assets.silver.cleaning import (
     validate_rows,
 )
 from retail_platform.assets.silver.rebuild import (
-    SOURCE_COLUMNS,
     ChildTable,
     Refreshed,
     rebuild,
 )
 from retail_platform.assets.silver.run_mode import SilverRun
+from retail_platform.assets.silver.source_counts import keep_rows_per_source, rows_per_source_now
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality.quarantine import (
-    SOURCE,
-    WHOLE_TABLE,
-    quarantine_by_source_counts,
-    quarantine_check_result,
-    rows_per_source,
-    rows_per_source_after,
-)
+from retail_platform.quality.quarantine import quarantine_by_source_counts, quarantine_check_result
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import BATCH_COLUMN, Progress
 from retail_platform.resources.pii import PiiMaskingResource
@@ -76,8 +74,6 @@ FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
 # than a quarantine predicate listing every batch and a key filter over most of bronze.
 MAX_BATCHES = 500
-# Small state kept between runs, in the lake beside the progress log.
-STATE, BRONZE_VERSION = "_state", "bronze_version"
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,7 @@ def refresh_entity(
     else:
         refreshed = _increment(lake, entity, pii_masking, plan, children)
     if plan.mode != UNCHANGED:
-        _keep_rows_per_source(lake, entity, plan.bronze_version, refreshed.by_source)
+        keep_rows_per_source(lake, entity, plan.bronze_version, refreshed.by_source)
     # Recorded after every commit of the run: a run that fails before this point is simply
     # read again from the same version next time (reprocessing a batch is idempotent).
     lake.record_progress(
@@ -244,50 +240,11 @@ def _increment(
     # The quarantine check covers the whole table, as on a full build: bronze's rows per
     # source, kept from the last run and moved by the batches' rows; quarantined rows from
     # the quarantine table.
-    per_source = _rows_per_source(lake, entity, plan, batch_rows, in_batches)
+    per_source = rows_per_source_now(
+        lake, entity, (plan.since_version, plan.bronze_version), batches, batch_rows
+    )
     by_source = quarantine_by_source_counts(per_source, lake.scan("silver", entity.quarantine.name))
     return Refreshed(counts, by_source, written, children_written, quarantine_rows)
-
-
-def _rows_per_source_state(entity: SilverEntity) -> str:
-    return f"silver/{entity.quarantine.name}/rows_per_source"
-
-
-def _rows_per_source(
-    lake: LakeResource,
-    entity: SilverEntity,
-    plan: Plan,
-    batch_rows: pl.DataFrame,
-    in_batches: pl.Expr,
-) -> pl.LazyFrame:
-    """Bronze's rows per source at ``plan.bronze_version``.
-
-    Rows outside the batches read are those of ``plan.since_version`` (a file holding one
-    left, or entered, bronze and put its batch among them): the counts kept at that version
-    move by the batches' rows then and now. Without counts of that version (the first run
-    after this state existed, a failed run), bronze's source columns are counted whole."""
-    table, state = entity.bronze_table, _rows_per_source_state(entity)
-    bronze = lake.scan("bronze", table, plan.bronze_version)
-    names = sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))
-    kept = lake.scan(STATE, state) if lake.exists(STATE, state) else None
-    if kept is not None:
-        kept = kept.filter(pl.col(BRONZE_VERSION) == plan.since_version).collect()
-    if kept is None or kept.is_empty() or plan.since_version is None:
-        return rows_per_source(bronze.select(names))
-    before = lake.scan("bronze", table, plan.since_version).filter(in_batches)
-    removed = before.select(names) if plan.batches else bronze.select(names).head(0)
-    return rows_per_source_after(kept.lazy(), removed, batch_rows.lazy().select(names))
-
-
-def _keep_rows_per_source(
-    lake: LakeResource, entity: SilverEntity, bronze_version: int, by_source: pl.DataFrame
-) -> None:
-    """Keep bronze's rows per source at the version consumed, for the next run (one small
-    commit; the whole-table row is the sum, recomputed)."""
-    per_source = by_source.filter(pl.col(SOURCE) != WHOLE_TABLE).select(
-        SOURCE, pl.col("rows").cast(pl.Int64), pl.lit(bronze_version).alias(BRONZE_VERSION)
-    )
-    lake.replace_table(STATE, _rows_per_source_state(entity), per_source)
 
 
 def _has_current_version(lake: LakeResource, entity: SilverEntity) -> bool:
