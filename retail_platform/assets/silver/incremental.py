@@ -202,7 +202,7 @@ def _increment(
     # The keys that need their versions outside the batches (all affected keys, unless
     # the batches only added rows: then silver's current version settles most of them).
     recompute = affected_keys
-    if only_added and affected_keys.height and _has_current_version(lake, entity):
+    if only_added and affected_keys.height and _has_current_version(lake, entity, batch.latest):
         affected_keys, recompute = _settled_keys(lake, entity, batch, affected_keys)
         rows = validated.rows.join(affected_keys, on=key, how="semi")
         validated = Validated(rows.height, rows)
@@ -247,12 +247,12 @@ def _increment(
     return Refreshed(counts, by_source, written, children_written, quarantine_rows)
 
 
-def _has_current_version(lake: LakeResource, entity: SilverEntity) -> bool:
+def _has_current_version(lake: LakeResource, entity: SilverEntity, latest: pl.DataFrame) -> bool:
     """Whether silver stores the version column as validation types it (then silver's
     version of a key settles what new versions do to it)."""
     silver = lake.scan("silver", entity.silver.name).collect_schema()
     column = entity.version_column
-    return silver.get(column) == entity.silver.polars_schema.get(column) is not None
+    return silver.get(column) == latest.schema.get(column) is not None
 
 
 def _settled_keys(
