@@ -75,13 +75,42 @@ def quarantine_by_source_totals(
     source from bronze's ingestion columns, the quarantined rows and their reasons from the
     quarantine table (which holds every quarantined row, as delivered). An incremental silver
     run uses it, so a bad file keeps failing the check on every run until it is fixed."""
-    bronze_names = set(bronze_rows.collect_schema().names())
-    totals = _with_whole_table(bronze_rows.select(source_of_row(bronze_names).alias(SOURCE)))
+    return quarantine_by_source_counts(rows_per_source(bronze_rows), quarantined)
+
+
+def rows_per_source(bronze_rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``source`` and ``rows``: how many bronze rows each source (module docstring) holds."""
+    names = set(bronze_rows.collect_schema().names())
+    sources = bronze_rows.select(source_of_row(names).alias(SOURCE))
+    return sources.group_by(SOURCE).agg(rows=pl.len().cast(pl.Int64))
+
+
+def rows_per_source_after(
+    before: pl.LazyFrame, removed: pl.LazyFrame, added: pl.LazyFrame
+) -> pl.LazyFrame:
+    """:func:`rows_per_source` of a table whose rows ``removed`` left and ``added`` entered
+    since it held ``before`` rows per source (sources left without a row dropped)."""
+    leaving = rows_per_source(removed).with_columns(-pl.col("rows"))
+    changes = [before.select(SOURCE, pl.col("rows").cast(pl.Int64)), leaving]
+    return (
+        pl.concat([*changes, rows_per_source(added)])
+        .group_by(SOURCE)
+        .agg(pl.col("rows").sum())
+        .filter(pl.col("rows") > 0)
+    )
+
+
+def quarantine_by_source_counts(
+    per_source: pl.LazyFrame, quarantined: pl.LazyFrame
+) -> pl.DataFrame:
+    """:func:`quarantine_by_source` from bronze's rows per source (:func:`rows_per_source`,
+    kept from run to run by incremental silver) and the quarantine table."""
+    sources = per_source.select(SOURCE, pl.col("rows").cast(pl.UInt32))
+    whole = sources.select(pl.lit(WHOLE_TABLE).alias(SOURCE), pl.col("rows").sum())
     names = set(quarantined.collect_schema().names())
     rows = _with_whole_table(quarantined.select(source_of_row(names).alias(SOURCE), REASON))
     counts = (
-        totals.group_by(SOURCE)
-        .agg(rows=pl.len())
+        pl.concat([whole, sources])
         .join(rows.group_by(SOURCE).agg(quarantined=pl.len()), on=SOURCE, how="left")
         .with_columns(pl.col("quarantined").fill_null(0).cast(pl.UInt32))
     )

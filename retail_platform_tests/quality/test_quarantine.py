@@ -17,9 +17,12 @@ from retail_platform.quality.checks import build_asset_checks
 from retail_platform.quality.publish import AuditedDeltaIOManager
 from retail_platform.quality.quarantine import (
     QUARANTINE_CHECK,
+    WHOLE_TABLE,
     QuarantineLimits,
     quarantine_by_source,
+    quarantine_by_source_counts,
     quarantine_check_result,
+    rows_per_source_after,
 )
 from retail_platform.resources.lake import LakeResource
 from retail_platform_tests.conftest import PipelineRun
@@ -159,3 +162,37 @@ def test_a_fully_quarantined_partner_file_fails_naming_it_while_other_files_publ
     assert second.success
     gold_rows = lake.scan("gold", "fact_partner_sales").select(pl.len()).collect().item()
     assert gold_rows == expected_gold
+
+
+def _bronze(*rows: tuple[str, str | None, str]) -> pl.LazyFrame:
+    """Bronze ingestion columns: (_source, _partition_date, _source_key / _batch_id)."""
+    return pl.LazyFrame(
+        [{"_source": source, "_partition_date": day, "_source_key": key, "_batch_id": key}
+         for source, day, key in rows],
+        schema={"_source": pl.String, "_partition_date": pl.String, "_source_key": pl.String,
+                "_batch_id": pl.String},
+    )  # fmt: skip
+
+
+def test_rows_per_source_move_by_the_rows_that_left_and_entered_bronze() -> None:
+    before = pl.LazyFrame({"source": ["partition 2026-10-01", "file s3://a.csv"], "rows": [3, 2]})
+    # A corrected day 1 (2 rows left, 1 came), a new day 2, and file a removed whole.
+    file_a = ("s3:sales", None, "s3://a.csv")
+    removed = _bronze(("rest", "2026-10-01", "b1"), ("rest", "2026-10-01", "b1"), file_a, file_a)
+    added = _bronze(("rest", "2026-10-01", "b2"), ("rest", "2026-10-02", "b2"))
+
+    after = rows_per_source_after(before, removed, added).collect()
+
+    assert sorted(after.rows()) == [("partition 2026-10-01", 2), ("partition 2026-10-02", 1)]
+
+
+def test_the_whole_table_row_is_the_sum_of_the_rows_per_source() -> None:
+    per_source = pl.LazyFrame({"source": ["batch m1", "batch m2"], "rows": [3, 1]})
+    quarantined = _bronze(("mongo", None, "m2")).with_columns(
+        pl.lit("email: not an email").alias(REASON)
+    )
+
+    table = quarantine_by_source_counts(per_source, quarantined)
+
+    assert table.select("source", "rows", "quarantined", "share").rows() == [
+        (WHOLE_TABLE, 4, 1, 0.25), ("batch m1", 3, 0, 0.0), ("batch m2", 1, 1, 1.0)]  # fmt: skip

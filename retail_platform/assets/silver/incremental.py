@@ -7,9 +7,14 @@ replaced S3 object, a new MongoDB batch, a backfilled or corrected partition. Th
 
 1. The rows of those batches are validated: their quarantine rows replace the quarantine rows
    of the same batches (one commit), so a re-delivered or corrected batch never counts twice.
-2. Every key those rows carry, before or after the change, is recomputed from all its bronze
-   rows (transforms/silver/incremental.py) and merged, or deleted when no valid row is left;
-   the result equals a full rebuild's (the property tests hold it so).
+2. When the batches only added rows to bronze, silver's version of each key they carry
+   settles it: a newer valid version wins, an older one changes nothing; only ties (and null
+   versions) need the key's older versions. Otherwise (a batch replaced), every key those
+   rows carry, before or after the change, is recomputed from all its bronze rows
+   (transforms/silver/incremental.py) and merged, or deleted when no valid row is left; the
+   result equals a full rebuild's (the property tests hold it so).
+3. The quarantine check's whole-table figures come from bronze's rows per source, kept in the
+   lake between runs and moved by the batches' rows (no scan of the history).
 
 A full rebuild from all of bronze runs instead, and says why in the metadata, when the run
 asks for it (config `full_refresh: true` or the run tag `retail/full_refresh=true`), before the
@@ -28,6 +33,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.silver.cleaning import (
+    Cleaned,
     SilverEntity,
     SilverResults,
     Validated,
@@ -41,22 +47,25 @@ from retail_platform.assets.silver.cleaning import (
     validate_rows,
 )
 from retail_platform.assets.silver.rebuild import (
-    SOURCE_COLUMNS,
     ChildTable,
     Refreshed,
     rebuild,
 )
 from retail_platform.assets.silver.run_mode import SilverRun
+from retail_platform.assets.silver.source_counts import keep_rows_per_source, rows_per_source_now
 from retail_platform.contracts.model import TableContract
-from retail_platform.quality.quarantine import quarantine_by_source_totals, quarantine_check_result
+from retail_platform.quality.quarantine import quarantine_by_source_counts, quarantine_check_result
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import BATCH_COLUMN, Progress
 from retail_platform.resources.pii import PiiMaskingResource
 from retail_platform.transforms.silver.incremental import (
+    ALL_VERSIONS,
+    DECISION,
     children_of,
     cleaned_keys,
     merge_source,
     rows_of_keys,
+    settle_by_current_version,
 )
 from retail_platform.transforms.silver.keys import rows_with_keys
 from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
@@ -74,6 +83,8 @@ class Plan:
     bronze_version: int
     since_version: int | None = None
     batches: frozenset[str] = field(default_factory=frozenset)
+    files_removed: int = 0
+    """Data files that left bronze since ``since_version``: none means rows were only added."""
 
 
 def plan_refresh(
@@ -111,7 +122,14 @@ def plan_refresh(
         f"{len(changed.batches)} batches in {changed.files_added} added and "
         f"{changed.files_removed} removed files since version {progress.source_version}"
     )
-    return Plan(INCREMENTAL, reason, changed.version, progress.source_version, changed.batches)
+    return Plan(
+        INCREMENTAL,
+        reason,
+        changed.version,
+        progress.source_version,
+        changed.batches,
+        changed.files_removed,
+    )
 
 
 def refresh_entity(
@@ -127,6 +145,8 @@ def refresh_entity(
         refreshed = rebuild(lake, entity, pii_masking, plan.bronze_version, children)
     else:
         refreshed = _increment(lake, entity, pii_masking, plan, children)
+    if plan.mode != UNCHANGED:
+        keep_rows_per_source(lake, entity, plan.bronze_version, refreshed.by_source)
     # Recorded after every commit of the run: a run that fails before this point is simply
     # read again from the same version next time (reprocessing a batch is idempotent).
     lake.record_progress(
@@ -170,7 +190,8 @@ def _increment(
     # the batches, and of the affected keys; the history is never held whole.
     batch_rows = new_rows.collect(engine="streaming")
     keys = cleaned_keys(batch_rows.lazy(), key, readers)
-    if batches and plan.since_version is not None:
+    only_added = plan.files_removed == 0
+    if batches and plan.since_version is not None and not only_added:
         # The rows these batches had before (a replaced partition or object): their keys
         # may have lost a version, or every version.
         old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
@@ -178,12 +199,19 @@ def _increment(
     affected_keys = keys.collect(engine="streaming")
     validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
     batch = clean_validated(validated, entity)
-    # The affected keys' versions outside the batches; the batches' own rows are validated
-    # once, above, and join them for the latest-version rule.
+    # The keys that need their versions outside the batches (all affected keys, unless
+    # the batches only added rows: then silver's current version settles most of them).
+    recompute = affected_keys
+    if only_added and affected_keys.height and _has_current_version(lake, entity, batch.latest):
+        affected_keys, recompute = _settled_keys(lake, entity, batch, affected_keys)
+        rows = validated.rows.join(affected_keys, on=key, how="semi")
+        validated = Validated(rows.height, rows)
+    # The batches' own rows are validated once, above, and join the recomputed keys' other
+    # versions for the latest-version rule.
     of_keys = validated
-    if affected_keys.height:
+    if recompute.height:
         outside = bronze.filter(~in_batches) if batches else bronze
-        other = _other_versions(outside, affected_keys, entity, pii_masking)
+        other = _other_versions(outside, recompute, entity, pii_masking)
         of_keys = Validated(
             validated.rows_in + other.rows_in, pl.concat([validated.rows, other.rows])
         )
@@ -204,14 +232,41 @@ def _increment(
     dedup = ("distinct_keys", "rows_latest")
     counts = {name: value for name, value in batch.counts.items() if name not in dedup}
     counts |= {name: affected.counts[name] for name in dedup}
-    counts |= {"batches_read": len(batches), "keys_recomputed": affected_keys.height}
-    # The quarantine check covers the whole table, as on a full build: per-source totals from
-    # bronze's ingestion columns (a narrow scan), quarantined rows from the quarantine table.
-    by_source = quarantine_by_source_totals(
-        bronze.select(sorted(SOURCE_COLUMNS.intersection(bronze.collect_schema().names()))),
-        lake.scan("silver", entity.quarantine.name),
+    counts |= {
+        "batches_read": len(batches),
+        "keys_recomputed": affected_keys.height,
+        "keys_read_from_all_versions": recompute.height,
+    }
+    # The quarantine check covers the whole table, as on a full build: bronze's rows per
+    # source, kept from the last run and moved by the batches' rows; quarantined rows from
+    # the quarantine table.
+    per_source = rows_per_source_now(
+        lake, entity, (plan.since_version, plan.bronze_version), batches, batch_rows
     )
+    by_source = quarantine_by_source_counts(per_source, lake.scan("silver", entity.quarantine.name))
     return Refreshed(counts, by_source, written, children_written, quarantine_rows)
+
+
+def _has_current_version(lake: LakeResource, entity: SilverEntity, latest: pl.DataFrame) -> bool:
+    """Whether silver stores the version column as validation types it (then silver's
+    version of a key settles what new versions do to it)."""
+    silver = lake.scan("silver", entity.silver.name).collect_schema()
+    column = entity.version_column
+    return silver.get(column) == latest.schema.get(column) is not None
+
+
+def _settled_keys(
+    lake: LakeResource, entity: SilverEntity, batch: Cleaned, keys: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(keys whose silver row changes, those of them read from all their versions), when the
+    batches only added rows to bronze (transforms/silver/incremental.py)."""
+    key = entity.key
+    current = rows_with_keys(lake.scan("silver", entity.silver.name), keys, key)
+    decided = settle_by_current_version(
+        batch.latest.lazy(), current, key, entity.version_column
+    ).collect()
+    recompute = decided.filter(pl.col(DECISION) == ALL_VERSIONS).select(key)
+    return decided.select(key), recompute
 
 
 def _other_versions(

@@ -7,6 +7,13 @@ of that key (:func:`rows_of_keys`), so the latest-version rule, its tie-breaks a
 (replaced) delivery give exactly what a full rebuild would. An affected key left without any
 valid row is deleted from silver (:func:`vanished_rows`), as a full rebuild would not have it.
 
+When the new batches only added rows (no file left bronze), most keys need none of their older
+versions: silver already holds the latest of those (a full rebuild's row), so a key's newest
+new version wins outright when it is newer than silver's, and changes nothing when it is
+older (:func:`settle_by_current_version`). Only a tie with silver's version, or a key whose
+new versions are all invalid, would need more; the former is recomputed from all its
+versions, the latter keeps its silver row.
+
 Keys are compared as validation reads them (transforms/silver/keys.py): trimmed text by
 default, so ``' O1'`` and ``'O1'`` are the same order; upper-cased invoice numbers for partner
 sales; a parsed date for inventory's snapshot date.
@@ -22,6 +29,10 @@ from retail_platform.transforms.silver.keys import KeyReader, read_key
 from retail_platform.transforms.silver.latest import DELETE_FLAG
 
 _KEY_PREFIX = "_affected_"
+DECISION = "_decision"
+NEW_WINS, ALL_VERSIONS = "new_wins", "all_versions"
+"""Keys whose newest new version is the winner; keys recomputed from every version."""
+_CURRENT, _PRESENT = "_current_version", "_in_silver"
 
 
 def cleaned_keys(
@@ -70,6 +81,41 @@ def rows_of_keys(
         pl.col(column).alias(alias) for column, alias in zip(key, aliases, strict=True)
     )
     return narrowed.with_columns(cleaned).join(wanted_keys, on=aliases, how="semi").drop(aliases)
+
+
+def settle_by_current_version(
+    new_latest: pl.LazyFrame,
+    current: pl.LazyFrame,
+    key: Sequence[str],
+    version_column: str,
+) -> pl.LazyFrame:
+    """Which keys of ``new_latest`` (the latest valid version of each key among rows only
+    added to bronze) change silver, and how: ``key`` columns and ``_decision``.
+
+    ``current`` is silver's rows of those keys. Silver holds, per key, the latest of all its
+    older valid versions, so its version is their highest (null only when all are null). Then
+    - a key silver lacks has no older valid version: its new latest wins (``new_wins``);
+    - a non-null new version above silver's (or silver's null) is above every older version:
+      the key's winners are all among the new rows, and the new latest wins (``new_wins``);
+    - a new version below silver's changes nothing: the key is left out;
+    - anything else (a tie with silver's version, where the tie-break needs the row silver
+      won with; a null new version) is recomputed from all versions (``all_versions``).
+    """
+    columns = list(key)
+    new = pl.col(version_column)
+    held = pl.col(_CURRENT)
+    silver = current.select(*columns, held=pl.col(version_column), present=pl.lit(True)).rename(
+        {"held": _CURRENT, "present": _PRESENT}
+    )
+    joined = new_latest.select(*columns, version_column).join(silver, on=columns, how="left")
+    wins = pl.col(_PRESENT).is_null() | (new.is_not_null() & (held.is_null() | (new > held)))
+    loses = new.is_not_null() & held.is_not_null() & (new < held)
+    decision = pl.when(wins).then(pl.lit(NEW_WINS)).when(loses).then(None)
+    return (
+        joined.with_columns(decision.otherwise(pl.lit(ALL_VERSIONS)).alias(DECISION))
+        .drop_nulls(DECISION)
+        .select(*columns, DECISION)
+    )
 
 
 def vanished_rows(

@@ -285,14 +285,18 @@ def test_an_older_sales_line_is_read_with_its_whole_file_s_date_format(tmp_path:
                  _sale("536366", "SKU-2", "1", "13/10/2026 08:00")]  # fmt: skip
     deliver(lake, "partner_sales", 1, {"objects": {1: day_first}, "rejected": False, "minute": 1})
     refresh_entity(lake, SALES, PII, SilverRun("run-1"))
-    # A later file repeats line 536365/SKU-1 with a broken quantity: quarantined, so the line
-    # keeps its older version, which alone (01/10 reads both ways) would be ambiguous.
+    # A later file repeats line 536365/SKU-1, then is re-delivered with a broken quantity:
+    # quarantined, so the line is recomputed from its older version, which alone (01/10
+    # reads both ways) would be ambiguous.
+    newer = [_sale("536365", "SKU-1", "7", "02/10/2026 08:00")]
+    deliver(lake, "partner_sales", 2, {"objects": {2: newer}, "rejected": False, "minute": 2})
+    refresh_entity(lake, SALES, PII, SilverRun("run-2"))
     broken = [_sale("536365", "SKU-1", "x", "02/10/2026 08:00")]
-    deliver(lake, "partner_sales", 2, {"objects": {2: broken}, "rejected": False, "minute": 2})
+    deliver(lake, "partner_sales", 3, {"objects": {2: broken}, "rejected": False, "minute": 3})
 
-    results = refresh_entity(lake, SALES, PII, SilverRun("run-2"))
+    results = refresh_entity(lake, SALES, PII, SilverRun("run-3"))
 
-    assert _metadata(results, "partner_sales")["keys_recomputed"] == 1
+    assert _metadata(results, "partner_sales")["keys_read_from_all_versions"] == 1
     line = rows(lake, "partner_sales").filter(pl.col("invoice_no") == "536365")
     assert line.select("quantity", "invoice_at").rows() == [
         (6, datetime(2026, 10, 1, 8, 0, tzinfo=UTC))]  # fmt: skip
