@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.harness import ENGINES, PROJECT_ROOT, BenchmarkError, BenchOptions
+from benchmarks.harness import (
+    ENGINES,
+    HEAVY_PEERS,
+    HEAVY_PEERS_ABOVE_SCALE,
+    PROJECT_ROOT,
+    BenchmarkError,
+    BenchOptions,
+    default_engines,
+)
 from benchmarks.window import HISTORY_DAYS, LATE_WINDOW_DAYS
 
 DEFAULT_REPORT = PROJECT_ROOT / "docs" / "benchmarks.md"
@@ -54,8 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engines",
         type=_engines,
-        default=ENGINES,
-        help=f"comma list of gold-build engines (default: {','.join(ENGINES)})",
+        default=None,
+        help=f"comma list of gold-build engines (default: {','.join(ENGINES)}; above SF"
+        f"{HEAVY_PEERS_ABOVE_SCALE:g} without {', '.join(HEAVY_PEERS)}, which do not fit one "
+        "machine's memory or time there)",
     )
     parser.add_argument("--repeats", type=int, default=1, help="gold builds per engine")
     parser.add_argument(
@@ -97,7 +107,7 @@ def handle(args: argparse.Namespace) -> int:
             seed=args.seed,
             history_days=args.history_days,
             late_window_days=args.late_window_days,
-            engines=args.engines,
+            engines=args.engines or default_engines(args.scale_factor),
             repeats=args.repeats,
             warehouse=not args.no_warehouse,
             source_scale=args.source_scale,

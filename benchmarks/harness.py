@@ -28,6 +28,22 @@ from benchmarks.workspace import Workspace
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENGINES = ("polars", "duckdb", "pandas", "pyspark")
+# Peers left out by default above this scale factor, and why; `--engines` still runs them.
+HEAVY_PEERS_ABOVE_SCALE = 3.0
+HEAVY_PEERS = {
+    "pandas": "holds every table in memory at once, about 2 GiB per SF (20 GiB at SF10, "
+    "near a 24 GiB machine's whole memory)",
+    "pyspark": "local mode takes about 30x the platform's time (half an hour at SF10)",
+}
+
+
+def default_engines(scale_factor: float) -> tuple[str, ...]:
+    """Every engine up to HEAVY_PEERS_ABOVE_SCALE; above it, those that fit one machine."""
+    if scale_factor <= HEAVY_PEERS_ABOVE_SCALE:
+        return ENGINES
+    return tuple(engine for engine in ENGINES if engine not in HEAVY_PEERS)
+
+
 STATE_DIR_VARIABLE = "RETAIL_PLATFORM_STATE_DIR"
 SOURCES_SAMPLE_DAYS = 30  # the sources sample ingests the last days before the new day
 LOG_TAIL_LINES = 15
