@@ -199,13 +199,16 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
     if peak:
         found.append(
             f"**Memory** - the pipeline peaks at {peak / GIB:.2f} GiB here, in "
-            f"{_peak_layer(results)}. Silver rebuilds in slices of bronze (100,000 rows) "
-            "with only a (key, version, slice) state kept and each table replaced in one "
-            "streamed commit (`assets/silver/rebuild.py`), so its peak no longer follows the "
-            "history. A full gold build still holds a whole fact table and its inputs (the "
-            "audit judges the candidate before its commit): that peak grows with the history, "
-            "so SF10 under 4 GiB needs gold's full build to run by date range into one commit "
-            "too. An incremental run holds the new batches, the keys they touch and the "
-            "affected slices."
+            f"{_peak_layer(results)} (the steps' own peaks are in the table above). A full "
+            "silver build validates bronze in slices of 100,000 rows (a partner file whole; "
+            "files spread over bronze are first bucketed on disk by one streaming pass), keeps "
+            "only a (key, version, slice) state and replaces each table in one streamed commit "
+            "(`assets/silver/rebuild.py`). A full build of a gold fact runs in parts of whole "
+            "days (about 500,000 source rows, `part_rows`), each built, audited and streamed "
+            "into one commit, with the primary key and the unknown-member share decided over "
+            "all parts before the commit (`GoldParts`, `quality/audit_parts.py`). Neither "
+            "peak follows the history. An incremental run holds the new batches, the keys they "
+            "touch and the affected slices (a fact's slice of the late updates' dates is one "
+            "frame)."
         )
     return found
