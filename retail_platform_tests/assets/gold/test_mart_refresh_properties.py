@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.assets.gold.customer_state import STATE_LAYER, state_table
 from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldRun, GoldSlice
 from retail_platform.assets.gold.mart_refresh import (
     refresh_fact_customer_retention,
@@ -131,31 +132,50 @@ def test_refreshed_marts_equal_a_full_build_of_the_same_facts(
                 rewritten = False
 
 
-def test_changes_naming_most_customers_build_the_marts_whole() -> None:
-    """The marts' cost guard: a slice reads every fact of each customer the changes name, so
-    past `rebuild_share` of the customers (2 of C1..C3 here, 67% > 50%) both marts build
-    whole and say why; 1 of 3 (33%) is sliced. Both equal a full build either way."""
-    guarded = GoldRun("guarded-run", rebuild_share=0.5, guard_min_rows=0)
+def _state(lake: LakeResource, mart: str) -> pl.DataFrame:
+    return lake.scan(STATE_LAYER, state_table(mart)).sort("customer_id", "date_key").collect()
+
+
+def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> None:
+    """The state advances before the mart publishes: a mart run that never publishes (a crash
+    or a failed audit) leaves the state ahead, and the next run is still right. A state
+    written after its last recorded progress (a crash between the two) is rebuilt, not
+    trusted: here it holds a made-up row, which a rebuild drops."""
     facts, payments = lines_table(), payments_table()
-    for key, customer in ((1, 11), (2, 21), (3, 31)):
-        facts.upsert(line(key, f"O{key}", 20261001, customer, "paid", "10.00"), 1)
+    facts.upsert(line(1, "O1", 20261001, 11, "paid", "10.00"), 1)  # C1's first order
+    facts.upsert(line(2, "O2", 20261031, 12, "paid", "4.00"), 1)  # C1 again, version 2
+    facts.upsert(line(3, "O3", 20261002, 21, "paid", "5.00"), 1)  # C2
     with tempfile.TemporaryDirectory() as root:
         lake = LakeResource(root=root)
         lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
         lake.replace_table("gold", "dim_date", CALENDAR.collect())
         _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
         _write_facts(lake, "fact_payments", payments, 1, whole=True)
-        assert _refresh_and_compare(lake, guarded) == (FULL, FULL)  # nothing recorded yet
+        assert _refresh_and_compare(lake) == (FULL, FULL)
+        assert _state(lake, "kpi_daily").rows() == [
+            ("C1", 20261001, 1),
+            ("C1", 20261031, 1),
+            ("C2", 20261002, 1),
+        ]
 
-        facts.upsert(line(4, "O4", 20261002, 12, "paid", "5.00"), 2)  # C1
-        facts.upsert(line(5, "O5", 20261002, 22, "paid", "7.00"), 2)  # C2
+        # C1's first order is cancelled: their first day moves to Oct 31 (another version).
+        facts.upsert(line(1, "O1", 20261001, 11, "cancelled", "0.00"), 2)
         _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
-        kpi, retention = _refresh_and_compare_slices(lake, guarded)
-        assert (kpi.mode, retention.mode) == (FULL, FULL)
-        expected = "customers named by gold.fact_order_lines changes: the changes touch 2 of 3"
-        assert kpi.reason.startswith(expected), kpi.reason
-        assert retention.reason.startswith(expected), retention.reason
+        refresh_kpi_daily(lake, RUN)  # computed, never published
+        refresh_fact_customer_retention(lake, RUN)
+        expected = [("C1", 20261031, 1), ("C2", 20261002, 1)]
+        assert _state(lake, "kpi_daily").rows() == expected
+        assert _state(lake, "fact_customer_retention").rows() == expected
+        assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
 
-        facts.upsert(line(6, "O6", 20261003, 31, "paid", "3.00"), 3)  # C3 only
+        # A state commit without its progress record: the next run rebuilds the state.
+        bogus = pl.DataFrame(
+            [("C3", 20261003, 7)], schema=_state(lake, "kpi_daily").schema, orient="row"
+        )
+        lake.replace_values(STATE_LAYER, state_table("kpi_daily"), bogus, "customer_id", ["C3"])
+        facts.upsert(line(4, "O4", 20261003, 22, "paid", "2.00"), 3)  # C2 again
         _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
-        assert _refresh_and_compare(lake, guarded) == (INCREMENTAL, INCREMENTAL)
+        assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
+        expected = [("C1", 20261031, 1), ("C2", 20261002, 1), ("C2", 20261003, 1)]
+        assert _state(lake, "kpi_daily").rows() == expected
+        assert _state(lake, "fact_customer_retention").rows() == expected
