@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from retail_platform.assets.gold.customer_state import current_state, keep_state
+from retail_platform.assets.gold.customer_state import FactChanges, current_state, keep_state
 from retail_platform.assets.gold.increment import (
     FULL,
     UNCHANGED,
@@ -46,6 +46,7 @@ from retail_platform.assets.gold.increment import (
 )
 from retail_platform.contracts import gold
 from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.customer_days import History, key_ids, state_history
 from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
     active_range,
@@ -87,14 +88,25 @@ class _Touched:
     customers: pl.LazyFrame
     customer_changes: pl.LazyFrame
     state: pl.LazyFrame
+    history: History
+    """``state_history`` of the changes: the touched customers' state rows before and now."""
 
 
 def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     changes = plan.changes("fact_order_lines", _LINE_CHANGES).collect()
     customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
     customer_changes = _customer_changes(plan).collect()
-    state = current_state(lake, plan, mart)
-    return _Touched(changes.lazy(), customers.lazy(), customer_changes.lazy(), state)
+    known = FactChanges(
+        plan.position("fact_order_lines").since,
+        changes,
+        plan.position("dim_customer").since,
+        customer_changes,
+    )
+    state = current_state(lake, plan, mart, known)
+    ids = key_ids(customers.lazy(), customer_changes.lazy())
+    touched, before, now = pl.collect_all(state_history(changes.lazy(), state, ids))
+    history = (touched.lazy(), before.lazy(), now.lazy())
+    return _Touched(changes.lazy(), customers.lazy(), customer_changes.lazy(), state, history)
 
 
 def _span(facts: pl.LazyFrame, payments: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
@@ -140,6 +152,7 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
         touched.state,
         customer_changes=touched.customer_changes,
         span=span,
+        history=touched.history,
     )
     dates = affected.collect().get_column("date_key").to_list()
     if not dates:
@@ -172,12 +185,14 @@ def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSli
                 published,
                 customer_changes=touched.customer_changes,
                 last=last,
+                history=touched.history,
             ),
             retention_affected_months(
                 touched.changes,
                 touched.state,
                 touched.customers,
                 customer_changes=touched.customer_changes,
+                history=touched.history,
             ),
         ]
     )

@@ -17,7 +17,9 @@ state as it was before a range of changes is the state after minus the range's d
 (``first_days_before_and_now``), so a mart consuming an older range than the state's needs
 no other copy.
 
-A negative count, or a change naming a customer_key that neither dim_customer nor its change
+The stored table may hold several rows of one (customer, day): a night appends its deltas
+rather than rewriting the state (``stored_state`` sums them; a count summing to zero is no
+row). A negative count, or a change naming a customer_key that neither dim_customer nor its change
 feed knows, means the state does not match the facts: ``advance_state`` and
 ``unresolved_keys`` report it and the caller rebuilds the state from the facts
 (``build_customer_days``), never trusting it.
@@ -33,6 +35,10 @@ from retail_platform.transforms.gold.kpis import CANCELLED
 CHANGE_TYPE = "_change_type"
 _BEFORE = ("delete", "update_preimage")
 STATE_SCHEMA = pl.Schema({"customer_id": pl.String, "date_key": pl.Int32, "lines": pl.Int64})
+
+
+# (touched, before, now) of ``state_history``.
+History = tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]
 
 
 class StateMismatchError(ValueError):
@@ -63,9 +69,19 @@ def build_customer_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFra
 
 def state_from_days(days: pl.LazyFrame) -> pl.LazyFrame:
     """The state from ``customer_order_days`` of all the facts (which carry ``lines``): the
-    full builds compute those days anyway, so the state costs no second scan."""
-    return days.select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items()).sort(
-        "customer_id", "date_key"
+    full builds compute those days anyway, so the state costs no second scan (nor a sort:
+    readers filter by customer, the table is a few narrow columns)."""
+    return days.select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
+
+
+def stored_state(stored: pl.LazyFrame) -> pl.LazyFrame:
+    """The state from its stored rows: the counts of each (customer, day) summed (a full write
+    holds one row each, every night appends its deltas), days without a line left out."""
+    return (
+        stored.group_by("customer_id", "date_key")
+        .agg(pl.col("lines").sum())
+        .filter(pl.col("lines") > 0)
+        .select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
     )
 
 
@@ -138,13 +154,12 @@ def advance_state(rows: pl.DataFrame, deltas: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def state_history(
-    changed_lines: pl.LazyFrame, state: pl.LazyFrame, ids: pl.LazyFrame
-) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+def state_history(changed_lines: pl.LazyFrame, state: pl.LazyFrame, ids: pl.LazyFrame) -> History:
     """(touched, before, now): the customers the changes name, and their state rows before the
-    changes (now minus the deltas) and now. ``state`` is the state after the changes."""
+    changes (now minus the deltas) and now. ``state``: the stored rows of the state after the
+    changes (``stored_state``: summed here, after keeping the touched customers' rows only)."""
     touched = touched_ids(changed_lines, ids)
-    now = state.join(touched, on="customer_id", how="semi").select(STATE_SCHEMA.names())
+    now = stored_state(state.join(touched, on="customer_id", how="semi"))
     reversed_deltas = state_deltas(changed_lines, ids).with_columns(-pl.col("lines"))
     before = _combined(now, reversed_deltas).filter(pl.col("lines") > 0)
     return touched, before, now
@@ -170,9 +185,6 @@ def first_days_between(
 
 def first_days_of(customers: pl.LazyFrame, state: pl.LazyFrame) -> pl.LazyFrame:
     """customer_id -> first_date_key of the customers in ``customers`` (their first counted
-    day in the state)."""
-    return (
-        state.join(customers.select("customer_id").unique(), on="customer_id", how="semi")
-        .group_by("customer_id")
-        .agg(first_date_key=pl.col("date_key").min())
-    )
+    day in the state; ``state``: its stored rows, summed after keeping these customers')."""
+    mine = state.join(customers.select("customer_id").unique(), on="customer_id", how="semi")
+    return stored_state(mine).group_by("customer_id").agg(first_date_key=pl.col("date_key").min())

@@ -26,7 +26,9 @@ from collections.abc import Sequence
 import polars as pl
 
 from retail_platform.transforms.gold.customer_days import (
+    History,
     first_days_before_and_now,
+    first_days_between,
     first_days_of,
     key_ids,
 )
@@ -82,12 +84,14 @@ def kpi_affected_dates(
     state: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
     span: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """date_key (unique, sorted) of every kpi_daily row that differs from ``previous_kpi``
     (the published kpi_daily, built from the facts as they were before the changes).
     ``state``: the customer state after the changes (first days before and after come from
     it, not from the facts). ``span``: the (first, last) row of ``active_range`` when the
-    caller has it already (the facts and payments are not read then):
+    caller has it already (the facts and payments are not read then); ``history``:
+    ``state_history`` of the changes, collected, when the caller has it:
 
     - the dates of changed order and payment rows, before and after the change;
     - the old and the new first day of each customer whose first day moved (a day where a
@@ -96,7 +100,10 @@ def kpi_affected_dates(
       adds the zero days before it, a vanished first day removes rows.
     """
     changed = pl.concat([changed_lines.select("date_key"), changed_payments.select("date_key")])
-    touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
+    if history is not None:
+        touched = first_days_between(*history)
+    else:
+        touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
     moved = _moved_first_days(touched)
     now = span if span is not None else active_range(fact_order_lines, fact_payments)
     before = previous_kpi.select(

@@ -16,10 +16,12 @@ import polars as pl
 
 from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.gold.customer_days import (
+    History,
     first_days_between,
     first_days_of,
     key_ids,
     state_history,
+    stored_state,
 )
 from retail_platform.transforms.gold.kpis import customer_order_days
 from retail_platform.transforms.gold.marts_incremental import month_of, touched_customers
@@ -29,7 +31,7 @@ from retail_platform.transforms.gold.retention import retention_grid
 def last_month_of(state: pl.LazyFrame) -> pl.LazyFrame:
     """One row, last_month: the month of the last non-cancelled order of a known customer
     (build_fact_customer_retention's last month), the last day of the customer state."""
-    return state.select(month_of(pl.col("date_key").max()).alias("last_month"))
+    return stored_state(state).select(month_of(pl.col("date_key").max()).alias("last_month"))
 
 
 def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
@@ -48,10 +50,12 @@ def retention_affected_cohorts(
     previous_retention: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
     last: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """cohort_month, recompute, size_change: the cohorts whose rows differ from
     ``previous_retention`` (the published table). ``state``: the customer state after the
-    changes; ``last``: ``last_month_of`` it when the caller has it already.
+    changes; ``last``: ``last_month_of`` it and ``history``: ``state_history`` of the changes
+    (collected: it is used several times), when the caller has them already.
 
     recompute = True: the old and the new cohort of every customer a changed fact row names;
     size_change = customers who moved into the cohort minus those who left it.
@@ -60,7 +64,10 @@ def retention_affected_cohorts(
     rows alone (no customer of theirs changed, so no activity in the new months), so a new
     month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
     """
-    touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
+    if history is not None:
+        touched = first_days_between(*history)
+    else:
+        touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
     moves = _cohort_moves(touched)
     moved = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
     recompute = (
@@ -100,13 +107,16 @@ def retention_affected_months(
     state: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """activity_month: the months whose cells (cohort x month) of the recomputed cohorts can
     change: the months of changed fact rows, and every month with an order (before or after)
     of a customer whose cohort changed (their activity moves between cohorts), read from the
-    customer state (``state``, after the changes) rather than from their facts."""
-    ids = key_ids(dim_customer, customer_changes)
-    touched, before, now = state_history(changed_lines, state, ids)
+    customer state (``state``, after the changes; ``history`` as in
+    ``retention_affected_cohorts``) rather than from their facts."""
+    if history is None:
+        history = state_history(changed_lines, state, key_ids(dim_customer, customer_changes))
+    touched, before, now = history
     moves = _cohort_moves(first_days_between(touched, before, now))
     movers = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
     mover_rows = pl.concat([before, now]).join(movers, on="customer_id", how="semi")
