@@ -53,6 +53,7 @@ FACTS, CUSTOMERS = "fact_order_lines", "dim_customer"
 # A night appends its deltas; after this many appends since the last whole write, the next
 # night writes the summed state whole (one row per customer and day again).
 COMPACT_AFTER_APPENDS = 30
+# The state depends on these columns of the facts only: their feed is read and netted on them.
 _CHANGE_COLUMNS = ["customer_key", "date_key", "status"]
 _CUSTOMER_COLUMNS = ["customer_key", "customer_id"]
 
@@ -146,12 +147,14 @@ def _changes(
     if known is not None and known.facts_since == trusted.facts:
         lines: pl.DataFrame | None = known.lines
     else:
-        found = lake.changes("gold", FACTS, trusted.facts, facts_now, _CHANGE_COLUMNS)
+        found = lake.changes("gold", FACTS, trusted.facts, facts_now, _CHANGE_COLUMNS, True)
         lines = None if found is None else found.collect()
     if known is not None and known.customers_since == trusted.customers:
         customers: pl.DataFrame | None = known.customers
     elif trusted.customers <= customers_now:
-        found = lake.changes("gold", CUSTOMERS, trusted.customers, customers_now, _CUSTOMER_COLUMNS)
+        found = lake.changes(
+            "gold", CUSTOMERS, trusted.customers, customers_now, _CUSTOMER_COLUMNS, True
+        )
         customers = None if found is None else found.collect()
     else:
         customers = None

@@ -38,6 +38,7 @@ from retail_platform.assets.gold.customer_state import FactChanges, current_stat
 from retail_platform.assets.gold.increment import (
     FULL,
     UNCHANGED,
+    ChangesUnreadableError,
     GoldInput,
     GoldPlan,
     GoldRun,
@@ -71,11 +72,38 @@ KPI_INPUTS = (
     GoldInput("gold", "dim_date", small=True),
 )
 RETENTION_INPUTS = (ORDER_FACTS, CUSTOMERS)
-_LINE_CHANGES = ["order_line_key", "date_key", "customer_key", "status"]
+# Every column of the facts a mart row depends on: a change in no other column changes a mart,
+# so the change feed is read (and netted) on these only (`_changes`).
+_LINE_CHANGES = [
+    "order_line_key",
+    "order_id",
+    "date_key",
+    "customer_key",
+    "status",
+    "net_amount_reporting",
+]
+_PAYMENT_CHANGES = ["payment_key", "date_key", "status"]
+
+
+def _changes(plan: GoldPlan, table: str, columns: list[str]) -> pl.LazyFrame:
+    """The input's net changes between its consumed and planned versions, read and netted on
+    ``columns`` only (resources/lake_changes.py): the marts depend on no other column, and the
+    change files' other columns are most of their bytes."""
+    position = plan.position(table)
+    found = None
+    if position.since is not None:
+        found = plan.lake.changes(
+            position.layer, position.table, position.since, position.now, columns, True
+        )
+    if found is None:
+        raise ChangesUnreadableError(
+            f"{position.layer}.{position.table} changes since version {position.since} unreadable"
+        )
+    return found
 
 
 def _customer_changes(plan: GoldPlan) -> pl.LazyFrame:
-    return plan.changes("dim_customer", ["customer_key", "customer_id"])
+    return _changes(plan, "dim_customer", ["customer_key", "customer_id"])
 
 
 @dataclass(frozen=True)
@@ -93,7 +121,7 @@ class _Touched:
 
 
 def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
-    changes = plan.changes("fact_order_lines", _LINE_CHANGES).collect()
+    changes = _changes(plan, "fact_order_lines", _LINE_CHANGES).collect()
     customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
     customer_changes = _customer_changes(plan).collect()
     known = FactChanges(
@@ -143,7 +171,7 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
     span = _span(facts, payments, published)
     affected = kpi_affected_dates(
         touched.changes,
-        plan.changes("fact_payments", ["date_key"]),
+        _changes(plan, "fact_payments", _PAYMENT_CHANGES),
         facts,
         payments,
         touched.customers,
