@@ -30,7 +30,7 @@ version gone from the dimension.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -157,14 +157,41 @@ def _published(lake: LakeResource, table: str) -> pl.LazyFrame:
     return lake.scan("gold", table)
 
 
-def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
-    plan = plan_gold(lake, gold.KPI_DAILY, KPI_INPUTS, run)
+def _unguarded(run: GoldRun) -> GoldRun:
+    """The run as the marts plan it: without `plan_gold`'s guard on the share of changed fact
+    rows (it reads the whole feed of every column to count them). A mart slice reads the facts
+    of its affected dates or months, so the marts guard on those instead (`_too_wide`)."""
+    return replace(run, rebuild_share=None)
+
+
+def _too_wide(run: GoldRun, plan: GoldPlan, affected: int, total: int, what: str) -> str:
+    """Why a full build is cheaper than a slice of ``affected`` of ``total`` dates or months
+    (each read as that much of the facts), or '' (facts under `guard_min_rows`: no guard)."""
+    share = run.rebuild_share
+    if share is None or total <= 0 or affected <= share * total:
+        return ""
+    if plan.scan("fact_order_lines").select(pl.len()).collect().item() < run.guard_min_rows:
+        return ""
+    return (
+        f"the changes affect {affected} of {total} {what} ({affected / total:.0%}, over "
+        f"{share:.0%}): a full build is cheaper"
+    )
+
+
+def _full_kpi(lake: LakeResource, plan: GoldPlan) -> GoldSlice:
     facts, payments = plan.scan("fact_order_lines"), plan.scan("fact_payments")
     customers, calendar = plan.scan("dim_customer"), plan.scan("dim_date")
+    days = _days(lake, plan, "kpi_daily")
+    rows = build_kpi_daily(facts, payments, customers, calendar, days=days)
+    return plan.full(rows.collect(engine="streaming"))
+
+
+def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.KPI_DAILY, KPI_INPUTS, _unguarded(run))
+    facts, payments = plan.scan("fact_order_lines"), plan.scan("fact_payments")
+    calendar = plan.scan("dim_date")
     if plan.mode == FULL:
-        days = _days(lake, plan, "kpi_daily")
-        rows = build_kpi_daily(facts, payments, customers, calendar, days=days)
-        return plan.full(rows.collect(engine="streaming"))
+        return _full_kpi(lake, plan)
     if plan.mode == UNCHANGED:
         return plan.unchanged("date_key")
     touched, published = _touched(lake, plan, "kpi_daily"), _published(lake, "kpi_daily")
@@ -185,6 +212,10 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
     dates = affected.collect().get_column("date_key").to_list()
     if not dates:
         return plan.unchanged("date_key")
+    days = published.select(pl.len()).collect().item()
+    wide = _too_wide(run, plan, len(dates), days, "KPI days")
+    if wide:
+        return _full_kpi(lake, plan.rebuilt(wide))
     rows = kpi_daily_for_dates(
         dates, facts, payments, touched.customers, calendar, touched.state, span=span
     )
@@ -192,13 +223,18 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
     return plan.slice(rows.collect(engine="streaming"), "date_key", dates)
 
 
-def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSlice:
-    plan = plan_gold(lake, gold.FACT_CUSTOMER_RETENTION, RETENTION_INPUTS, run)
+def _full_retention(lake: LakeResource, plan: GoldPlan) -> GoldSlice:
     facts, customers = plan.scan("fact_order_lines"), plan.scan("dim_customer")
+    days = _days(lake, plan, "fact_customer_retention")
+    rows = build_fact_customer_retention(facts, customers, days=days)
+    return plan.full(rows.collect(engine="streaming"))
+
+
+def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.FACT_CUSTOMER_RETENTION, RETENTION_INPUTS, _unguarded(run))
+    facts = plan.scan("fact_order_lines")
     if plan.mode == FULL:
-        days = _days(lake, plan, "fact_customer_retention")
-        rows = build_fact_customer_retention(facts, customers, days=days)
-        return plan.full(rows.collect(engine="streaming"))
+        return _full_retention(lake, plan)
     if plan.mode == UNCHANGED:
         return plan.unchanged("cohort_month")
     published = _published(lake, "fact_customer_retention")
@@ -227,6 +263,10 @@ def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSli
     if cohorts.is_empty():
         return plan.unchanged("cohort_month")
     activity_months = months.get_column("activity_month").to_list()
+    all_months = published.select(pl.col("activity_month").n_unique()).collect().item()
+    wide = _too_wide(run, plan, len(activity_months), all_months, "activity months")
+    if wide:
+        return _full_retention(lake, plan.rebuilt(wide))
     rows = retention_for_cohorts(
         cohorts, activity_months, facts, touched.customers, published, touched.state, last=last
     )

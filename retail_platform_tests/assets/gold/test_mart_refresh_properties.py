@@ -187,3 +187,40 @@ def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> Non
         expected = [("C1", 20261031, 1), ("C2", 20261002, 1), ("C2", 20261003, 1)]
         assert _state(lake, "kpi_daily").rows() == expected
         assert _state(lake, "fact_customer_retention").rows() == expected
+
+
+def test_changes_affecting_most_days_or_months_build_the_marts_whole() -> None:
+    """The marts' cost guard: a slice reads the facts of its affected KPI days (retention: its
+    activity months), so past `rebuild_share` of them a full build is cheaper. Three KPI days
+    (Sep 30, Oct 1, Oct 2) in two months; amounts change on existing lines, so the affected
+    days and months are the changed ones. Both equal a full build either way."""
+    guarded = GoldRun("guarded-run", rebuild_share=0.5, guard_min_rows=0)
+    facts, payments = lines_table(), payments_table()
+    for key, day, customer in ((1, 20260930, 11), (2, 20261001, 21), (3, 20261002, 31)):
+        facts.upsert(line(key, f"O{key}", day, customer, "paid", "10.00"), 1)
+    with tempfile.TemporaryDirectory() as root:
+        lake = LakeResource(root=root)
+        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
+        lake.replace_table("gold", "dim_date", CALENDAR.collect())
+        _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
+        _write_facts(lake, "fact_payments", payments, 1, whole=True)
+        assert _refresh_and_compare(lake, guarded) == (FULL, FULL)  # nothing recorded yet
+
+        facts.upsert(line(2, "O2", 20261001, 21, "paid", "12.00"), 2)
+        facts.upsert(line(3, "O3", 20261002, 31, "paid", "12.00"), 2)
+        _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
+        kpi, retention = _refresh_and_compare_slices(lake, guarded)
+        # 2 of 3 days (67%) is over 50%; 1 of 2 months (October) is not.
+        assert (kpi.mode, retention.mode) == (FULL, INCREMENTAL)
+        assert kpi.reason.startswith("the changes affect 2 of 3 KPI days"), kpi.reason
+
+        facts.upsert(line(1, "O1", 20260930, 11, "paid", "11.00"), 3)
+        facts.upsert(line(2, "O2", 20261001, 21, "paid", "11.00"), 3)
+        _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
+        kpi, retention = _refresh_and_compare_slices(lake, guarded)
+        assert (kpi.mode, retention.mode) == (FULL, FULL)
+        assert retention.reason.startswith("the changes affect 2 of 2 activity months")
+
+        facts.upsert(line(3, "O3", 20261002, 31, "paid", "9.00"), 4)  # 1 of 3 days, 1 of 2
+        _write_facts(lake, "fact_order_lines", facts, 4, whole=False)
+        assert _refresh_and_compare(lake, guarded) == (INCREMENTAL, INCREMENTAL)
