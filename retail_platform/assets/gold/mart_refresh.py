@@ -20,6 +20,12 @@ reads the facts of its affected dates (kpi_daily) or months (retention) only, ne
 customer's history. The retention's last month is the state's last day. A full build computes
 the customer days once, builds the mart from them and replaces the state with them.
 
+The facts' changes are read (and netted) on the columns a mart row depends on only
+(`_LINE_CHANGES`): a change elsewhere in a fact row changes no mart. The marts plan without
+`plan_gold`'s guard on the share of changed fact rows (it reads every column of the feed) and
+guard on what their slice reads instead: past `rebuild_above_share` of the published KPI days
+(retention: activity months) affected, a full build (`_too_wide`, reason in the metadata).
+
 dim_customer and dim_date are inputs for their versions only: a customer key always means the
 same customer (customer_id and version; a version removed from dim_customer moves its facts to
 another key, which the facts' change feed shows) and dim_date spans every fact date, so a
