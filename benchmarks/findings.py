@@ -174,12 +174,13 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             "What a night still pays whatever its size: one Dagster step per asset and check, "
             "each reading Delta logs, progress and change feeds (tens of milliseconds each, "
             "about 40 steps); the key column of bronze's whole history when silver recomputes "
-            "the keys a batch touches; and a few narrow whole-column scans of the order facts "
-            "for the marts' KPI range, last month and first order days. At SF1 those fixed "
+            "the keys a batch touches; and the marts' reads of the order facts' change feed "
+            "(first order days and cohorts come from a persisted customer state, "
+            "`assets/gold/customer_state.py`). At SF1 those fixed "
             "costs alone exceed 5% of a full build; most of them should grow far slower than "
-            "the data (not yet measured at SF10). Next: a persisted first-order-day state for the "
-            "marts, a key -> latest version index for silver, and checks read from the audit "
-            "record wherever their rule decomposes by slice."
+            "the data (not yet measured at SF10). Next: a key -> latest version index for "
+            "silver, and checks read from the audit record wherever their rule decomposes by "
+            "slice."
         )
     loads = [o["result"] for o in results.get("definitions_load", []) if o["status"] == "ok"]
     if loads:

@@ -162,14 +162,21 @@ class LakeResource(dg.ConfigurableResource):
         since_version: int,
         until_version: int | None = None,
         columns: Sequence[str] | None = None,
+        net_on_columns: bool = False,
     ) -> pl.LazyFrame | None:
         """The change data feed after `since_version` (up to `until_version`, default the
         latest): the table's columns (or `columns`) plus `_change_type` (insert, delete,
         update_preimage, update_postimage) and `_commit_version`. None when the range cannot
         be read as changes (feed off at that version, vacuumed, ahead of the table): the
-        caller rebuilds in full (resources/lake_changes.py)."""
+        caller rebuilds in full (resources/lake_changes.py). `net_on_columns`: images cancel
+        when equal in `columns` (only those are read), for a reader that depends on no other."""
         found = read_changes(
-            self.table_uri(layer, table), self._options(), since_version, until_version, columns
+            self.table_uri(layer, table),
+            self._options(),
+            since_version,
+            until_version,
+            columns,
+            net_on_columns,
         )
         return None if found is None else found.lazy()
 

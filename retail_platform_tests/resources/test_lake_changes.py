@@ -194,3 +194,26 @@ def test_a_slice_replaced_with_equal_rows_shows_only_the_rows_that_differ(
         (2, "delete"),
         (5, "insert"),
     ]
+
+
+def test_netted_on_some_columns_a_change_elsewhere_cancels(lake: LakeResource) -> None:
+    start = pl.DataFrame({"key": [1, 2], "day": [10, 10], "note": ["a", "b"]})
+    lake.replace_table("gold", "facts", start)  # version 0
+    later = pl.DataFrame({"key": [1, 2], "day": [10, 11], "note": ["changed", "b"]})
+    lake.replace_values("gold", "facts", later, "day", [10, 11])  # version 1
+
+    every = lake.changes("gold", "facts", 0, columns=["key", "day"])
+    some = lake.changes("gold", "facts", 0, columns=["key", "day"], net_on_columns=True)
+
+    assert every is not None and some is not None
+    images = ["key", "day", "_change_type"]
+    # Netted on every column, row 1's new note keeps both of its images.
+    assert sorted(every.select(images).collect().rows()) == [
+        (1, 10, "delete"),
+        (1, 10, "insert"),
+        (2, 10, "delete"),
+        (2, 11, "insert"),
+    ]
+    # Netted on key and day, only row 2's move is left (and only those columns are read).
+    assert some.collect_schema().names() == ["key", "day", "_change_type", "_commit_version"]
+    assert sorted(some.select(images).collect().rows()) == [(2, 10, "delete"), (2, 11, "insert")]

@@ -12,10 +12,19 @@ Both read the change data feed of the order facts since the version they consume
   other cohorts are cut or padded with zero rows from their published rows (the whole table
   is rewritten then: it is cohorts x months, small, and no fact is read for those cohorts).
 
-Both read the facts' changes, dim_customer's keys and the current facts of the customers the
-changes name once (`_touched`). A slice reads every fact of those customers, so past
-`rebuild_above_share` of the customers named (the facts over `guard_min_rows` rows) both marts
-build whole instead (`_customers_too_wide`, reason in the metadata).
+Both read the facts' changes, dim_customer's keys and the mart's customer state once
+(`_touched`). The state (assets/gold/customer_state.py, transforms/gold/customer_days.py) holds
+each customer's counted order lines per day, advanced by the same change feed: first days
+before and after the changes, cohorts and a mover's activity months come from it, so a slice
+reads the facts of its affected dates (kpi_daily) or months (retention) only, never a
+customer's history. The retention's last month is the state's last day. A full build computes
+the customer days once, builds the mart from them and replaces the state with them.
+
+The facts' changes are read (and netted) on the columns a mart row depends on only
+(`_LINE_CHANGES`): a change elsewhere in a fact row changes no mart. The marts plan without
+`plan_gold`'s guard on the share of changed fact rows (it reads every column of the feed) and
+guard on what their slice reads instead: past `rebuild_above_share` of the published KPI days
+(retention: activity months) affected, a full build (`_too_wide`, reason in the metadata).
 
 dim_customer and dim_date are inputs for their versions only: a customer key always means the
 same customer (customer_id and version; a version removed from dim_customer moves its facts to
@@ -27,14 +36,15 @@ version gone from the dimension.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
 
 import polars as pl
 
+from retail_platform.assets.gold.customer_state import FactChanges, current_state, keep_state
 from retail_platform.assets.gold.increment import (
     FULL,
     UNCHANGED,
+    ChangesUnreadableError,
     GoldInput,
     GoldPlan,
     GoldRun,
@@ -43,11 +53,10 @@ from retail_platform.assets.gold.increment import (
 )
 from retail_platform.contracts import gold
 from retail_platform.resources.lake import LakeResource
-from retail_platform.transforms.gold.dimensions import UNKNOWN_KEY
-from retail_platform.transforms.gold.kpis import build_kpi_daily
+from retail_platform.transforms.gold.customer_days import History, key_ids, state_history
+from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
     active_range,
-    customer_ids,
     kpi_affected_dates,
     kpi_daily_for_dates,
 )
@@ -58,7 +67,6 @@ from retail_platform.transforms.gold.retention_incremental import (
     retention_affected_months,
     retention_for_cohorts,
 )
-from retail_platform.transforms.keys import date_key_of
 
 ORDER_FACTS = GoldInput("gold", "fact_order_lines")
 # Small: even a whole rewrite of these dimensions is read as changes (see the docstring).
@@ -70,80 +78,69 @@ KPI_INPUTS = (
     GoldInput("gold", "dim_date", small=True),
 )
 RETENTION_INPUTS = (ORDER_FACTS, CUSTOMERS)
-_LINE_CHANGES = ["order_line_key", "date_key", "customer_key", "status"]
+# Every column of the facts a mart row depends on: a change in no other column changes a mart,
+# so the change feed is read (and netted) on these only (`_changes`).
+_LINE_CHANGES = [
+    "order_line_key",
+    "order_id",
+    "date_key",
+    "customer_key",
+    "status",
+    "net_amount_reporting",
+]
+_PAYMENT_CHANGES = ["payment_key", "date_key", "status"]
+
+
+def _changes(plan: GoldPlan, table: str, columns: list[str]) -> pl.LazyFrame:
+    """The input's net changes between its consumed and planned versions, read and netted on
+    ``columns`` only (resources/lake_changes.py): the marts depend on no other column, and the
+    change files' other columns are most of their bytes."""
+    position = plan.position(table)
+    found = None
+    if position.since is not None:
+        found = plan.lake.changes(
+            position.layer, position.table, position.since, position.now, columns, True
+        )
+    if found is None:
+        raise ChangesUnreadableError(
+            f"{position.layer}.{position.table} changes since version {position.since} unreadable"
+        )
+    return found
 
 
 def _customer_changes(plan: GoldPlan) -> pl.LazyFrame:
-    return plan.changes("dim_customer", ["customer_key", "customer_id"])
+    return _changes(plan, "dim_customer", ["customer_key", "customer_id"])
 
 
 @dataclass(frozen=True)
 class _Touched:
     """What an incremental mart run reads once and shares (each piece collected once): the
-    facts' changes, dim_customer's keys and their changes, and the current fact rows of the
-    customers the changes name (read with their keys pushed into the scan, instead of joining
-    the whole facts' columns in every step). `wide`: why a full build is cheaper ('' if not;
-    then `facts` was not read)."""
+    facts' changes, dim_customer's keys and their changes, and the mart's customer state at
+    the facts' planned version (assets/gold/customer_state.py)."""
 
     changes: pl.LazyFrame
     customers: pl.LazyFrame
     customer_changes: pl.LazyFrame
-    facts: pl.LazyFrame
-    wide: str
+    state: pl.LazyFrame
+    history: History
+    """``state_history`` of the changes: the touched customers' state rows before and now."""
 
 
-def _touched(plan: GoldPlan) -> _Touched:
-    changes = plan.changes("fact_order_lines", _LINE_CHANGES).collect()
+def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
+    changes = _changes(plan, "fact_order_lines", _LINE_CHANGES).collect()
     customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
     customer_changes = _customer_changes(plan).collect()
-    ids = pl.concat([customer_ids(customers.lazy()), customer_ids(customer_changes.lazy())])
-    named = changes.lazy().join(ids.unique(), on="customer_key").select("customer_id").unique()
-    keys = customer_ids(customers.lazy()).join(named, on="customer_id", how="semi").collect()
-    facts = plan.scan("fact_order_lines")
-    wide = _customers_too_wide(plan, keys, customers, facts)
-    if not wide:
-        facts = facts.filter(
-            pl.col("customer_key").is_in(keys.get_column("customer_key").implode())
-        )
-    rows = facts.select(_LINE_CHANGES).head(0) if wide else facts.select(_LINE_CHANGES)
-    return _Touched(
-        changes.lazy(), customers.lazy(), customer_changes.lazy(), rows.collect().lazy(), wide
+    known = FactChanges(
+        plan.position("fact_order_lines").since,
+        changes,
+        plan.position("dim_customer").since,
+        customer_changes,
     )
-
-
-def _customers_too_wide(
-    plan: GoldPlan, named: pl.DataFrame, customers: pl.DataFrame, facts: pl.LazyFrame
-) -> str:
-    """The marts' cost guard. A slice of either mart reads every fact row of each customer
-    the changes name (their first days before and after), so its cost follows the share of
-    customers named, not of dates or cohorts: past `rebuild_share` of the customers (late
-    updates spread over weeks name most of them) a full build, which reads the facts once,
-    is cheaper. The guard counts against the facts' rows (`guard_min_rows`), since the marts
-    themselves are small (a row a day, cohorts x months)."""
-    run = plan.run
-    if run is None or run.rebuild_share is None:
-        return ""
-    total = customers.filter(pl.col("customer_key") != UNKNOWN_KEY)["customer_id"].n_unique()
-    count = named.get_column("customer_id").n_unique()
-    if count <= run.rebuild_share * total:  # cheap test first: no count of the facts' rows
-        return ""
-    wide = plan.too_wide(count, total, facts.select(pl.len()).collect().item())
-    return f"customers named by gold.fact_order_lines changes: {wide}" if wide else ""
-
-
-def _last_month(
-    facts: pl.LazyFrame, customers: pl.LazyFrame, published: pl.LazyFrame
-) -> pl.LazyFrame:
-    """``last_month_of`` the facts, reading the facts from the published last month on (the
-    facts are clustered by date_key, so the date predicate skips the older files); the whole
-    date column only when no fact is left from that month on (the last month went back)."""
-    was_last = published.select(pl.col("activity_month").max()).collect().item()
-    if isinstance(was_last, date):
-        found = last_month_of(facts.filter(pl.col("date_key") >= date_key_of(was_last)), customers)
-        last = found.collect()
-        if last.item() is not None:
-            return last.lazy()
-    return last_month_of(facts, customers).collect().lazy()
+    state = current_state(lake, plan, mart, known)
+    ids = key_ids(customers.lazy(), customer_changes.lazy())
+    touched, before, now = pl.collect_all(state_history(changes.lazy(), state, ids))
+    history = (touched.lazy(), before.lazy(), now.lazy())
+    return _Touched(changes.lazy(), customers.lazy(), customer_changes.lazy(), state, history)
 
 
 def _span(facts: pl.LazyFrame, payments: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
@@ -166,80 +163,131 @@ def _published(lake: LakeResource, table: str) -> pl.LazyFrame:
     return lake.scan("gold", table)
 
 
-def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
-    plan = plan_gold(lake, gold.KPI_DAILY, KPI_INPUTS, run)
+def _unguarded(run: GoldRun) -> GoldRun:
+    """The run as the marts plan it: without `plan_gold`'s guard on the share of changed fact
+    rows (it reads the whole feed of every column to count them). A mart slice reads the facts
+    of its affected dates or months, so the marts guard on those instead (`_too_wide`)."""
+    return replace(run, rebuild_share=None)
+
+
+def _too_wide(run: GoldRun, plan: GoldPlan, affected: int, total: int, what: str) -> str:
+    """Why a full build is cheaper than a slice of ``affected`` of ``total`` dates or months
+    (each read as that much of the facts), or '' (facts under `guard_min_rows`: no guard)."""
+    share = run.rebuild_share
+    if share is None or total <= 0 or affected <= share * total:
+        return ""
+    if plan.scan("fact_order_lines").select(pl.len()).collect().item() < run.guard_min_rows:
+        return ""
+    return (
+        f"the changes affect {affected} of {total} {what} ({affected / total:.0%}, over "
+        f"{share:.0%}): a full build is cheaper"
+    )
+
+
+def _full_kpi(lake: LakeResource, plan: GoldPlan) -> GoldSlice:
     facts, payments = plan.scan("fact_order_lines"), plan.scan("fact_payments")
     customers, calendar = plan.scan("dim_customer"), plan.scan("dim_date")
+    days = _days(lake, plan, "kpi_daily")
+    rows = build_kpi_daily(facts, payments, customers, calendar, days=days)
+    return plan.full(rows.collect(engine="streaming"))
+
+
+def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.KPI_DAILY, KPI_INPUTS, _unguarded(run))
+    facts, payments = plan.scan("fact_order_lines"), plan.scan("fact_payments")
+    calendar = plan.scan("dim_date")
     if plan.mode == FULL:
-        rows = build_kpi_daily(facts, payments, customers, calendar)
-        return plan.full(rows.collect(engine="streaming"))
+        return _full_kpi(lake, plan)
     if plan.mode == UNCHANGED:
         return plan.unchanged("date_key")
-    touched, published = _touched(plan), _published(lake, "kpi_daily")
-    if touched.wide:
-        rows = build_kpi_daily(facts, payments, customers, calendar)
-        return plan.rebuilt(touched.wide).full(rows.collect(engine="streaming"))
+    touched, published = _touched(lake, plan, "kpi_daily"), _published(lake, "kpi_daily")
     span = _span(facts, payments, published)
     affected = kpi_affected_dates(
         touched.changes,
-        plan.changes("fact_payments", ["date_key"]),
-        touched.facts,
+        _changes(plan, "fact_payments", _PAYMENT_CHANGES),
+        facts,
         payments,
         touched.customers,
         calendar,
         published,
+        touched.state,
         customer_changes=touched.customer_changes,
         span=span,
+        history=touched.history,
     )
     dates = affected.collect().get_column("date_key").to_list()
     if not dates:
         return plan.unchanged("date_key")
-    rows = kpi_daily_for_dates(dates, facts, payments, touched.customers, calendar, span=span)
+    days = published.select(pl.len()).collect().item()
+    wide = _too_wide(run, plan, len(dates), days, "KPI days")
+    if wide:
+        return _full_kpi(lake, plan.rebuilt(wide))
+    rows = kpi_daily_for_dates(
+        dates, facts, payments, touched.customers, calendar, touched.state, span=span
+    )
     # A date may get no row (it left the KPI range): the overwrite then deletes its row.
     return plan.slice(rows.collect(engine="streaming"), "date_key", dates)
 
 
-def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSlice:
-    plan = plan_gold(lake, gold.FACT_CUSTOMER_RETENTION, RETENTION_INPUTS, run)
+def _full_retention(lake: LakeResource, plan: GoldPlan) -> GoldSlice:
     facts, customers = plan.scan("fact_order_lines"), plan.scan("dim_customer")
+    days = _days(lake, plan, "fact_customer_retention")
+    rows = build_fact_customer_retention(facts, customers, days=days)
+    return plan.full(rows.collect(engine="streaming"))
+
+
+def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSlice:
+    plan = plan_gold(lake, gold.FACT_CUSTOMER_RETENTION, RETENTION_INPUTS, _unguarded(run))
+    facts = plan.scan("fact_order_lines")
     if plan.mode == FULL:
-        rows = build_fact_customer_retention(facts, customers)
-        return plan.full(rows.collect(engine="streaming"))
+        return _full_retention(lake, plan)
     if plan.mode == UNCHANGED:
         return plan.unchanged("cohort_month")
     published = _published(lake, "fact_customer_retention")
-    touched = _touched(plan)
-    if touched.wide:
-        rows = build_fact_customer_retention(facts, customers)
-        return plan.rebuilt(touched.wide).full(rows.collect(engine="streaming"))
-    last = _last_month(facts, touched.customers, published)
+    touched = _touched(lake, plan, "fact_customer_retention")
+    last = last_month_of(touched.state).collect().lazy()
     cohorts, months = pl.collect_all(
         [
             retention_affected_cohorts(
                 touched.changes,
-                touched.facts,
+                touched.state,
                 touched.customers,
                 published,
                 customer_changes=touched.customer_changes,
                 last=last,
+                history=touched.history,
             ),
             retention_affected_months(
                 touched.changes,
-                touched.facts,
+                touched.state,
                 touched.customers,
                 customer_changes=touched.customer_changes,
+                history=touched.history,
             ),
         ]
     )
     if cohorts.is_empty():
         return plan.unchanged("cohort_month")
     activity_months = months.get_column("activity_month").to_list()
+    all_months = published.select(pl.col("activity_month").n_unique()).collect().item()
+    wide = _too_wide(run, plan, len(activity_months), all_months, "activity months")
+    if wide:
+        return _full_retention(lake, plan.rebuilt(wide))
     rows = retention_for_cohorts(
-        cohorts, activity_months, facts, touched.customers, published, last=last
+        cohorts, activity_months, facts, touched.customers, published, touched.state, last=last
     )
     # A cohort left without customers gets no row: the overwrite deletes its rows.
     values = cohorts.get_column("cohort_month").to_list()
     return plan.slice(rows.collect(engine="streaming"), "cohort_month", values)
+
+
+def _days(lake: LakeResource, plan: GoldPlan, mart: str) -> pl.LazyFrame:
+    """A full build's customer_order_days, computed once: the mart is built from them and
+    the mart's customer state is replaced by them (assets/gold/customer_state.py)."""
+    days = customer_order_days(plan.scan("fact_order_lines"), plan.scan("dim_customer"))
+    found = days.collect(engine="streaming")
+    keep_state(lake, plan, mart, found)
+    return found.lazy()
 
 
 def kpi_daily_after(lake: LakeResource, piece: GoldSlice) -> pl.DataFrame:

@@ -24,7 +24,8 @@ def rounded_ratio(numerator: pl.Expr, denominator: pl.Expr, decimals: int) -> pl
 
 
 def customer_order_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
-    """(customer_id, date, revenue) per customer and day with a non-cancelled order.
+    """(customer_id, date_key, revenue, lines, date) per customer and day with a
+    non-cancelled order (lines: how many; the marts' customer state keeps them).
 
     Facts point at customer versions; the durable customer_id comes from dim_customer, so a
     customer whose loyalty tier changed is still one customer. Returned orders count (they
@@ -38,7 +39,7 @@ def customer_order_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFra
         fact_order_lines.filter(pl.col("status") != CANCELLED)
         .join(customers, on="customer_key", how="inner")
         .group_by("customer_id", "date_key")
-        .agg(revenue=pl.col("net_amount_reporting").sum())
+        .agg(revenue=pl.col("net_amount_reporting").sum(), lines=pl.len().cast(pl.Int64))
         .with_columns(date=pl.col("date_key").cast(pl.String).str.to_date("%Y%m%d"))
     )
 
@@ -88,6 +89,7 @@ def build_kpi_daily(
     fact_payments: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     dim_date: pl.LazyFrame,
+    days: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """gold.KPI_DAILY: one row per dim_date day from the first to the last day with an order
     or a payment, zeros where nothing happened (partner sales can widen dim_date beyond the
@@ -97,7 +99,8 @@ def build_kpi_daily(
     average_order_value = revenue / orders (2 dp); new / returning customers as in
     ``daily_customers``; refund_rate = refunded / (captured + refunded) and
     payment_failure_rate = failed / all attempts (4 dp). Rounding is half-up; a rate or
-    average with a zero denominator is 0.
+    average with a zero denominator is 0. ``days``: ``customer_order_days`` of these facts
+    when the caller has them already (the asset keeps them as the customer state).
     """
     active_days = pl.concat(
         [fact_order_lines.select("date_key"), fact_payments.select("date_key")]
@@ -108,7 +111,8 @@ def build_kpi_daily(
         .filter(pl.col("date_key").is_between(pl.col("first"), pl.col("last")))
         .drop("first", "last")
     )
-    days = customer_order_days(fact_order_lines, dim_customer)
+    if days is None:
+        days = customer_order_days(fact_order_lines, dim_customer)
     return kpi_rows(
         calendar_days,
         daily_sales(fact_order_lines),

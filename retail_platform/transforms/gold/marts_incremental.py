@@ -2,7 +2,10 @@
 
 The input is the change data feed (CDF) of the gold order facts since the version a mart
 consumed last (``_change_type`` in insert / delete / update_preimage / update_postimage and
-``_commit_version``), plus scans of the current facts. Two steps, so that the asset can collect
+``_commit_version``), the customer state after those changes (transforms/gold/customer_days.py:
+each customer's counted order lines per day, so first days before and after the changes are
+read there, never from a customer's fact history), plus scans of the current facts for the
+affected dates only. Two steps, so that the asset can collect
 the (small) set of affected values and push it down as a filter into the scans of the second:
 
 1. ``kpi_affected_dates`` (retention: transforms/gold/retention_incremental.py): which values
@@ -22,9 +25,14 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from retail_platform.transforms.gold.dimensions import UNKNOWN_KEY
+from retail_platform.transforms.gold.customer_days import (
+    History,
+    first_days_before_and_now,
+    first_days_between,
+    first_days_of,
+    key_ids,
+)
 from retail_platform.transforms.gold.kpis import (
-    CANCELLED,
     customer_order_days,
     daily_customers,
     daily_payments,
@@ -32,111 +40,18 @@ from retail_platform.transforms.gold.kpis import (
     kpi_rows,
 )
 
-CHANGE_TYPE = "_change_type"
-COMMIT_VERSION = "_commit_version"
-# Change types that show a row as it was before the change.
-_BEFORE = ("delete", "update_preimage")
-_LINE = ("order_line_key", "date_key", "customer_key", "status")
-
-
-def customer_ids(dim_customer: pl.LazyFrame) -> pl.LazyFrame:
-    """customer_key -> customer_id of real customers (the unknown one is nobody)."""
-    return (
-        dim_customer.select("customer_key", "customer_id")
-        .filter(pl.col("customer_key") != UNKNOWN_KEY)
-        .unique()
-    )
-
-
-def _keys_of(customers: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
-    """(customer_key, customer_id) of every version of the customer_ids in ``customers``."""
-    return customer_ids(dim_customer).join(
-        customers.select("customer_id").unique(), on="customer_id", how="semi"
-    )
-
-
-def first_days(
-    customers: pl.LazyFrame, fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame
-) -> pl.LazyFrame:
-    """customer_id -> first_date_key over all their non-cancelled facts (a streaming scan of
-    the facts' customer_key and date_key, joined to the few keys of these customers)."""
-    return (
-        fact_order_lines.filter(pl.col("status") != CANCELLED)
-        .select("customer_key", "date_key")
-        .join(_keys_of(customers, dim_customer), on="customer_key", how="inner")
-        .group_by("customer_id")
-        .agg(first_date_key=pl.col("date_key").min())
-    )
-
-
-def touched_history(
-    changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
-    dim_customer: pl.LazyFrame,
-    customer_changes: pl.LazyFrame | None,
-) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-    """(touched, before, now): the customer_ids a changed fact row names (before or after the
-    change), and their fact rows (date_key, status, customer_id) as they were before the range
-    and as they are now.
-
-    The facts before the range = the current rows no change touched, plus, for each changed
-    row, its state before its first change in the range (when that first change is a delete
-    or an update pre-image; a first insert means it did not exist). Within one commit the
-    pre-image precedes the post-image (an overwrite deletes, then inserts).
-
-    ``customer_changes`` (customer_key, customer_id rows of dim_customer's change feed) also
-    resolves the pre-image of a fact that pointed at a customer version no longer in
-    dim_customer, so that customer counts as touched too.
-    """
-    ids = customer_ids(dim_customer)
-    if customer_changes is not None:
-        ids = pl.concat([ids, customer_ids(customer_changes)]).unique()
-    events = changed_lines.select(*_LINE, CHANGE_TYPE, COMMIT_VERSION).with_columns(
-        _order=pl.col(COMMIT_VERSION).cast(pl.Int64) * 2
-        + pl.col(CHANGE_TYPE).is_in(_BEFORE).not_().cast(pl.Int64)
-    )
-    touched = events.join(ids, on="customer_key", how="inner").select("customer_id").unique()
-    columns = ["order_line_key", "date_key", "status", "customer_id"]
-    now = (
-        fact_order_lines.select(_LINE)
-        .join(_keys_of(touched, dim_customer), on="customer_key", how="inner")
-        .select(columns)
-    )
-    before_range = (
-        events.filter(pl.col("_order") == pl.col("_order").min().over("order_line_key"))
-        .filter(pl.col(CHANGE_TYPE).is_in(_BEFORE))
-        .join(ids, on="customer_key", how="inner")
-        .select(columns)
-    )
-    untouched = now.join(events.select("order_line_key").unique(), on="order_line_key", how="anti")
-    return touched, pl.concat([untouched, before_range]), now
-
 
 def touched_customers(
     changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
+    state: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """customer_id, old_first_date_key, new_first_date_key of every customer that a changed
-    fact row names (before or after the change; ``touched_history``); a first day is null
-    without any non-cancelled order."""
-    history = touched_history(changed_lines, fact_order_lines, dim_customer, customer_changes)
-    return first_days_before_and_now(*history)
-
-
-def first_days_before_and_now(
-    touched: pl.LazyFrame, before: pl.LazyFrame, now: pl.LazyFrame
-) -> pl.LazyFrame:
-    def first(rows: pl.LazyFrame, name: str) -> pl.LazyFrame:
-        return (
-            rows.filter(pl.col("status") != CANCELLED)
-            .group_by("customer_id")
-            .agg(pl.col("date_key").min().alias(name))
-        )
-
-    old, new = first(before, "old_first_date_key"), first(now, "new_first_date_key")
-    return touched.join(old, on="customer_id", how="left").join(new, on="customer_id", how="left")
+    fact row names (before or after the change), from the customer state after the changes
+    (transforms/gold/customer_days.py); a first day is null without any counted order."""
+    ids = key_ids(dim_customer, customer_changes)
+    return first_days_before_and_now(changed_lines, state, ids)
 
 
 def _moved_first_days(touched: pl.LazyFrame) -> pl.LazyFrame:
@@ -166,14 +81,17 @@ def kpi_affected_dates(
     dim_customer: pl.LazyFrame,
     dim_date: pl.LazyFrame,
     previous_kpi: pl.LazyFrame,
+    state: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
     span: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """date_key (unique, sorted) of every kpi_daily row that differs from ``previous_kpi``
     (the published kpi_daily, built from the facts as they were before the changes).
-    ``span``: the (first, last) row of ``active_range`` when the caller has it already
-    (it reads whole date columns otherwise); ``fact_order_lines`` may then be narrowed to the
-    rows of the customers the changes name (only their rows are read here):
+    ``state``: the customer state after the changes (first days before and after come from
+    it, not from the facts). ``span``: the (first, last) row of ``active_range`` when the
+    caller has it already (the facts and payments are not read then); ``history``:
+    ``state_history`` of the changes, collected, when the caller has it:
 
     - the dates of changed order and payment rows, before and after the change;
     - the old and the new first day of each customer whose first day moved (a day where a
@@ -182,7 +100,10 @@ def kpi_affected_dates(
       adds the zero days before it, a vanished first day removes rows.
     """
     changed = pl.concat([changed_lines.select("date_key"), changed_payments.select("date_key")])
-    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    if history is not None:
+        touched = first_days_between(*history)
+    else:
+        touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
     moved = _moved_first_days(touched)
     now = span if span is not None else active_range(fact_order_lines, fact_payments)
     before = previous_kpi.select(
@@ -215,13 +136,14 @@ def kpi_daily_for_dates(
     fact_payments: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     dim_date: pl.LazyFrame,
+    state: pl.LazyFrame,
     span: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The rows build_kpi_daily gives for ``dates`` (none for a date outside the KPI range;
-    ``span`` as in ``kpi_affected_dates``).
+    ``state`` and ``span`` as in ``kpi_affected_dates``).
 
-    Facts and payments are read for these dates only; a customer's first day comes from a
-    scan of that customer's facts (new on the first day, returning later).
+    Facts and payments are read for these dates only; a customer's first day comes from the
+    customer state (new on the first day, returning later).
     """
     wanted = pl.col("date_key").is_in(list(dates))
     calendar_days = (
@@ -235,7 +157,7 @@ def kpi_daily_for_dates(
     )
     lines = fact_order_lines.filter(wanted)
     days = customer_order_days(lines, dim_customer)
-    firsts = first_days(days, fact_order_lines, dim_customer)
+    firsts = first_days_of(days, state)
     return kpi_rows(
         calendar_days,
         daily_sales(lines),

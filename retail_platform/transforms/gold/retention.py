@@ -15,17 +15,20 @@ def _month_index(month: pl.Expr) -> pl.Expr:
 
 
 def build_fact_customer_retention(
-    fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame
+    fact_order_lines: pl.LazyFrame,
+    dim_customer: pl.LazyFrame,
+    days: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """gold.FACT_CUSTOMER_RETENTION from the order facts of non-cancelled orders.
 
     A customer's cohort is the month of their first non-cancelled order (the rule behind
     new_customers in kpi_daily). Each cohort gets a row for every month from its own to the
-    last month with any order, zeros where none of its customers ordered.
+    last month with any order, zeros where none of its customers ordered. ``days``:
+    ``customer_order_days`` of these facts when the caller has them already.
     """
-    days = customer_order_days(fact_order_lines, dim_customer).with_columns(
-        activity_month=pl.col("date").dt.truncate("1mo")
-    )
+    if days is None:
+        days = customer_order_days(fact_order_lines, dim_customer)
+    days = days.with_columns(activity_month=pl.col("date").dt.truncate("1mo"))
     sizes, activity = cohort_figures(days)
     last_month = days.select(pl.col("activity_month").max().alias("last_month"))
     return retention_grid(sizes, activity, last_month)

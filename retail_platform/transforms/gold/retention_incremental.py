@@ -1,5 +1,6 @@
 """fact_customer_retention for the cohorts a change of the order facts touches
-(transforms/gold/marts_incremental.py has the shared part: who is touched, first days).
+(transforms/gold/marts_incremental.py has the shared part: who is touched; the customer state,
+transforms/gold/customer_days.py, gives first days and activity days before and after).
 
 Like kpi_daily, in two steps: ``retention_affected_cohorts`` and ``retention_affected_months``
 say which cohorts (the slice values) and which of their months change;
@@ -14,27 +15,23 @@ from datetime import date
 import polars as pl
 
 from retail_platform.contracts.model import MONEY
-from retail_platform.transforms.gold.kpis import CANCELLED, customer_order_days
-from retail_platform.transforms.gold.marts_incremental import (
-    customer_ids,
-    first_days,
-    first_days_before_and_now,
-    month_of,
-    touched_customers,
-    touched_history,
+from retail_platform.transforms.gold.customer_days import (
+    History,
+    first_days_between,
+    first_days_of,
+    key_ids,
+    state_history,
+    stored_state,
 )
+from retail_platform.transforms.gold.kpis import customer_order_days
+from retail_platform.transforms.gold.marts_incremental import month_of, touched_customers
 from retail_platform.transforms.gold.retention import retention_grid
 
 
-def last_month_of(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFrame) -> pl.LazyFrame:
+def last_month_of(state: pl.LazyFrame) -> pl.LazyFrame:
     """One row, last_month: the month of the last non-cancelled order of a known customer
-    (build_fact_customer_retention's last month; a streaming scan of two columns)."""
-    return (
-        fact_order_lines.filter(pl.col("status") != CANCELLED)
-        .select("customer_key", "date_key")
-        .join(customer_ids(dim_customer), on="customer_key", how="semi")
-        .select(month_of(pl.col("date_key").max()).alias("last_month"))
-    )
+    (build_fact_customer_retention's last month), the last day of the customer state."""
+    return stored_state(state).select(month_of(pl.col("date_key").max()).alias("last_month"))
 
 
 def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
@@ -48,16 +45,17 @@ def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:
 
 def retention_affected_cohorts(
     changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
+    state: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
     last: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """cohort_month, recompute, size_change: the cohorts whose rows differ from
-    ``previous_retention`` (the published table). ``last``: ``last_month_of`` the facts when
-    the caller has it already; ``fact_order_lines`` may then be narrowed to the rows of the
-    customers the changes name (only their rows are read here).
+    ``previous_retention`` (the published table). ``state``: the customer state after the
+    changes; ``last``: ``last_month_of`` it and ``history``: ``state_history`` of the changes
+    (collected: it is used several times), when the caller has them already.
 
     recompute = True: the old and the new cohort of every customer a changed fact row names;
     size_change = customers who moved into the cohort minus those who left it.
@@ -66,7 +64,10 @@ def retention_affected_cohorts(
     rows alone (no customer of theirs changed, so no activity in the new months), so a new
     month costs a rewrite of the small retention table (cohorts x months), not a scan of facts.
     """
-    touched = touched_customers(changed_lines, fact_order_lines, dim_customer, customer_changes)
+    if history is not None:
+        touched = first_days_between(*history)
+    else:
+        touched = touched_customers(changed_lines, state, dim_customer, customer_changes)
     moves = _cohort_moves(touched)
     moved = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
     recompute = (
@@ -84,7 +85,7 @@ def retention_affected_cohorts(
         .with_columns(recompute=pl.lit(True))
     )
     last_moved = (
-        (last if last is not None else last_month_of(fact_order_lines, dim_customer))
+        (last if last is not None else last_month_of(state))
         .join(previous_retention.select(was_last=pl.col("activity_month").max()), how="cross")
         .select(moved=pl.col("last_month").ne_missing(pl.col("was_last")))
     )
@@ -103,17 +104,20 @@ def retention_affected_cohorts(
 
 def retention_affected_months(
     changed_lines: pl.LazyFrame,
-    fact_order_lines: pl.LazyFrame,
+    state: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     customer_changes: pl.LazyFrame | None = None,
+    history: History | None = None,
 ) -> pl.LazyFrame:
     """activity_month: the months whose cells (cohort x month) of the recomputed cohorts can
     change: the months of changed fact rows, and every month with an order (before or after)
-    of a customer whose cohort changed (their activity moves between cohorts)."""
-    touched, before, now = touched_history(
-        changed_lines, fact_order_lines, dim_customer, customer_changes
-    )
-    moves = _cohort_moves(first_days_before_and_now(touched, before, now))
+    of a customer whose cohort changed (their activity moves between cohorts), read from the
+    customer state (``state``, after the changes; ``history`` as in
+    ``retention_affected_cohorts``) rather than from their facts."""
+    if history is None:
+        history = state_history(changed_lines, state, key_ids(dim_customer, customer_changes))
+    touched, before, now = history
+    moves = _cohort_moves(first_days_between(touched, before, now))
     movers = moves.filter(pl.col("old_cohort").ne_missing(pl.col("new_cohort")))
     mover_rows = pl.concat([before, now]).join(movers, on="customer_id", how="semi")
     return (
@@ -130,25 +134,27 @@ def retention_for_cohorts(
     fact_order_lines: pl.LazyFrame,
     dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
+    state: pl.LazyFrame,
     last: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """The rows build_fact_customer_retention gives for ``cohorts``
-    (``retention_affected_cohorts``), every row up to the current last month (``last``, as
-    in ``retention_affected_cohorts``).
+    (``retention_affected_cohorts``), every row up to the current last month (``state`` and
+    ``last`` as in ``retention_affected_cohorts``).
 
     Recomputed cohorts: size = published size + size_change; the cells of ``months``
     (``retention_affected_months``) from the facts of those months (the customers ordering
-    then, placed in their cohort by a scan of their first day); every other cell as published.
+    then, placed in their cohort by their first day in the customer state); every other cell
+    as published.
     Extended cohorts: the published rows, cut or padded with zeros.
     """
-    last_month = last if last is not None else last_month_of(fact_order_lines, dim_customer)
+    last_month = last if last is not None else last_month_of(state)
     recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
     wanted = list(recompute.get_column("cohort_month"))
     extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))
     in_months = (pl.col("date_key") // 100).is_in([m.year * 100 + m.month for m in months])
     days = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
     cells = (
-        days.join(first_days(days, fact_order_lines, dim_customer), on="customer_id")
+        days.join(first_days_of(days, state), on="customer_id")
         .with_columns(
             cohort_month=month_of(pl.col("first_date_key")),
             activity_month=pl.col("date").dt.truncate("1mo"),

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import tempfile
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.assets.gold import customer_state
+from retail_platform.assets.gold.customer_state import STATE_LAYER, state_table
 from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldRun, GoldSlice
 from retail_platform.assets.gold.mart_refresh import (
     refresh_fact_customer_retention,
     refresh_kpi_daily,
 )
 from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.customer_days import stored_state
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform_tests.transforms.gold.marts_history import (
@@ -107,7 +111,11 @@ def test_refreshed_marts_equal_a_full_build_of_the_same_facts(
     for change in initial:
         version += 1
         apply_commit(facts, payments, change, version)
-    with tempfile.TemporaryDirectory() as root:
+    # Every other advance of the state writes it whole: appends and compactions both happen.
+    with (
+        tempfile.TemporaryDirectory() as root,
+        patch.object(customer_state, "COMPACT_AFTER_APPENDS", 2),
+    ):
         lake = LakeResource(root=root)
         lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
         lake.replace_table("gold", "dim_date", CALENDAR.collect())
@@ -131,14 +139,65 @@ def test_refreshed_marts_equal_a_full_build_of_the_same_facts(
                 rewritten = False
 
 
-def test_changes_naming_most_customers_build_the_marts_whole() -> None:
-    """The marts' cost guard: a slice reads every fact of each customer the changes name, so
-    past `rebuild_share` of the customers (2 of C1..C3 here, 67% > 50%) both marts build
-    whole and say why; 1 of 3 (33%) is sliced. Both equal a full build either way."""
+def _state(lake: LakeResource, mart: str) -> pl.DataFrame:
+    stored = lake.scan(STATE_LAYER, state_table(mart))
+    return stored_state(stored).sort("customer_id", "date_key").collect()
+
+
+def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> None:
+    """The state advances before the mart publishes: a mart run that never publishes (a crash
+    or a failed audit) leaves the state ahead, and the next run is still right. A state
+    written after its last recorded progress (a crash between the two) is rebuilt, not
+    trusted: here it holds a made-up row, which a rebuild drops."""
+    facts, payments = lines_table(), payments_table()
+    facts.upsert(line(1, "O1", 20261001, 11, "paid", "10.00"), 1)  # C1's first order
+    facts.upsert(line(2, "O2", 20261031, 12, "paid", "4.00"), 1)  # C1 again, version 2
+    facts.upsert(line(3, "O3", 20261002, 21, "paid", "5.00"), 1)  # C2
+    with tempfile.TemporaryDirectory() as root:
+        lake = LakeResource(root=root)
+        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
+        lake.replace_table("gold", "dim_date", CALENDAR.collect())
+        _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
+        _write_facts(lake, "fact_payments", payments, 1, whole=True)
+        assert _refresh_and_compare(lake) == (FULL, FULL)
+        assert _state(lake, "kpi_daily").rows() == [
+            ("C1", 20261001, 1),
+            ("C1", 20261031, 1),
+            ("C2", 20261002, 1),
+        ]
+
+        # C1's first order is cancelled: their first day moves to Oct 31 (another version).
+        facts.upsert(line(1, "O1", 20261001, 11, "cancelled", "0.00"), 2)
+        _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
+        refresh_kpi_daily(lake, RUN)  # computed, never published
+        refresh_fact_customer_retention(lake, RUN)
+        expected = [("C1", 20261031, 1), ("C2", 20261002, 1)]
+        assert _state(lake, "kpi_daily").rows() == expected
+        assert _state(lake, "fact_customer_retention").rows() == expected
+        assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
+
+        # A state commit without its progress record: the next run rebuilds the state.
+        bogus = pl.DataFrame(
+            [("C3", 20261003, 7)], schema=_state(lake, "kpi_daily").schema, orient="row"
+        )
+        lake.replace_values(STATE_LAYER, state_table("kpi_daily"), bogus, "customer_id", ["C3"])
+        facts.upsert(line(4, "O4", 20261003, 22, "paid", "2.00"), 3)  # C2 again
+        _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
+        assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
+        expected = [("C1", 20261031, 1), ("C2", 20261002, 1), ("C2", 20261003, 1)]
+        assert _state(lake, "kpi_daily").rows() == expected
+        assert _state(lake, "fact_customer_retention").rows() == expected
+
+
+def test_changes_affecting_most_days_or_months_build_the_marts_whole() -> None:
+    """The marts' cost guard: a slice reads the facts of its affected KPI days (retention: its
+    activity months), so past `rebuild_share` of them a full build is cheaper. Three KPI days
+    (Sep 30, Oct 1, Oct 2) in two months; amounts change on existing lines, so the affected
+    days and months are the changed ones. Both equal a full build either way."""
     guarded = GoldRun("guarded-run", rebuild_share=0.5, guard_min_rows=0)
     facts, payments = lines_table(), payments_table()
-    for key, customer in ((1, 11), (2, 21), (3, 31)):
-        facts.upsert(line(key, f"O{key}", 20261001, customer, "paid", "10.00"), 1)
+    for key, day, customer in ((1, 20260930, 11), (2, 20261001, 21), (3, 20261002, 31)):
+        facts.upsert(line(key, f"O{key}", day, customer, "paid", "10.00"), 1)
     with tempfile.TemporaryDirectory() as root:
         lake = LakeResource(root=root)
         lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
@@ -147,15 +206,21 @@ def test_changes_naming_most_customers_build_the_marts_whole() -> None:
         _write_facts(lake, "fact_payments", payments, 1, whole=True)
         assert _refresh_and_compare(lake, guarded) == (FULL, FULL)  # nothing recorded yet
 
-        facts.upsert(line(4, "O4", 20261002, 12, "paid", "5.00"), 2)  # C1
-        facts.upsert(line(5, "O5", 20261002, 22, "paid", "7.00"), 2)  # C2
+        facts.upsert(line(2, "O2", 20261001, 21, "paid", "12.00"), 2)
+        facts.upsert(line(3, "O3", 20261002, 31, "paid", "12.00"), 2)
         _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
         kpi, retention = _refresh_and_compare_slices(lake, guarded)
-        assert (kpi.mode, retention.mode) == (FULL, FULL)
-        expected = "customers named by gold.fact_order_lines changes: the changes touch 2 of 3"
-        assert kpi.reason.startswith(expected), kpi.reason
-        assert retention.reason.startswith(expected), retention.reason
+        # 2 of 3 days (67%) is over 50%; 1 of 2 months (October) is not.
+        assert (kpi.mode, retention.mode) == (FULL, INCREMENTAL)
+        assert kpi.reason.startswith("the changes affect 2 of 3 KPI days"), kpi.reason
 
-        facts.upsert(line(6, "O6", 20261003, 31, "paid", "3.00"), 3)  # C3 only
+        facts.upsert(line(1, "O1", 20260930, 11, "paid", "11.00"), 3)
+        facts.upsert(line(2, "O2", 20261001, 21, "paid", "11.00"), 3)
         _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
+        kpi, retention = _refresh_and_compare_slices(lake, guarded)
+        assert (kpi.mode, retention.mode) == (FULL, FULL)
+        assert retention.reason.startswith("the changes affect 2 of 2 activity months")
+
+        facts.upsert(line(3, "O3", 20261002, 31, "paid", "9.00"), 4)  # 1 of 3 days, 1 of 2
+        _write_facts(lake, "fact_order_lines", facts, 4, whole=False)
         assert _refresh_and_compare(lake, guarded) == (INCREMENTAL, INCREMENTAL)

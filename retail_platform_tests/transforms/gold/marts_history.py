@@ -13,6 +13,7 @@ import polars as pl
 from hypothesis import strategies as st
 
 from retail_platform.contracts import gold
+from retail_platform.transforms.gold.customer_days import STATE_SCHEMA
 from retail_platform.transforms.gold.dimensions import build_dim_date
 
 LINE_SCHEMA = gold.FACT_ORDER_LINES.polars_schema
@@ -40,6 +41,11 @@ def line(
         "status": status,
         "net_amount_reporting": Decimal(net),
     }
+
+
+def customer_state(*rows: tuple[str, int, int]) -> pl.LazyFrame:
+    """A customer state written by hand: (customer_id, date_key, counted lines)."""
+    return pl.LazyFrame(rows, schema=STATE_SCHEMA, orient="row")
 
 
 def payment(key: int, date_key: int, status: str) -> dict[str, Any]:

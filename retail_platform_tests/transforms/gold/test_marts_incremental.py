@@ -13,6 +13,7 @@ from retail_platform.transforms.gold.marts_incremental import (
 )
 from retail_platform_tests.transforms.gold.marts_history import (
     CUSTOMERS,
+    customer_state,
     line,
     lines_table,
     payments_table,
@@ -33,10 +34,14 @@ def _backfilled_customer():
     return facts, payments, published
 
 
+# The state after v2, by hand: C1 has one counted line on Oct 1 and one on Oct 31.
+BACKFILLED = customer_state(("C1", 20261001, 1), ("C1", 20261031, 1))
+
+
 def test_a_backfilled_earlier_order_moves_the_first_day_and_both_days_are_affected() -> None:
     facts, payments, published = _backfilled_customer()
 
-    touched = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    touched = touched_customers(facts.changes_since(0), BACKFILLED, CUSTOMERS).collect()
     dates = kpi_affected_dates(
         facts.changes_since(0),
         payments.changes_since(0),
@@ -45,6 +50,7 @@ def test_a_backfilled_earlier_order_moves_the_first_day_and_both_days_are_affect
         CUSTOMERS,
         OCTOBER,
         published.lazy(),
+        BACKFILLED,
     ).collect()
 
     # Line 2 did not exist before v1: its v2 pre-image (Oct 1) is not the old state.
@@ -63,6 +69,7 @@ def test_kpi_rows_of_the_old_first_day_count_the_customer_as_returning() -> None
         payments.frame(),
         CUSTOMERS,
         OCTOBER,
+        BACKFILLED,
     ).collect()
 
     assert rows.schema == gold.KPI_DAILY.polars_schema
@@ -81,10 +88,11 @@ def test_a_pre_image_of_a_version_gone_from_dim_customer_is_named_by_its_change_
     # v1: version 99 is gone from dim_customer; its order now points at the unknown customer.
     facts.upsert(line(1, "O1", 20261005, -1, "paid", "5.00"), version=1)
     gone = pl.LazyFrame({"customer_key": [99], "customer_id": ["C1"]})
+    state = customer_state(("C1", 20261009, 1))  # the unknown customer's order counts for nobody
 
-    without = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    without = touched_customers(facts.changes_since(0), state, CUSTOMERS).collect()
     with_feed = touched_customers(
-        facts.changes_since(0), facts.frame(), CUSTOMERS, customer_changes=gone
+        facts.changes_since(0), state, CUSTOMERS, customer_changes=gone
     ).collect()
 
     assert without.height == 0

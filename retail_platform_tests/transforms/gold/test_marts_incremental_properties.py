@@ -4,7 +4,9 @@ with the incremental rows, after any sequence of fact commits, gives the full bu
 Histories: order lines inserted, updated (date, customer version, status, amount), deleted, and
 whole days overwritten (as gold writes a fact slice), across the edges of months and of the
 KPI range; payments added and removed; the unknown customer; marts refreshed after arbitrary
-commits, each reading the change feed since the version it consumed last.
+commits, each reading the change feed since the version it consumed last, with the customer
+state advanced by its own feed ranges (at other commits than the marts) and checked against
+its full build.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.transforms.gold.customer_days import (
+    advance_state,
+    build_customer_days,
+    key_ids,
+    state_deltas,
+    stored_state,
+    unresolved_keys,
+)
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
     kpi_affected_dates,
@@ -47,29 +57,45 @@ def _published(
     return pl.concat([kept, rows])
 
 
+def _advance(state: pl.DataFrame, facts: Table, since: int) -> pl.DataFrame:
+    """The stored state after the facts' changes since ``since``: the deltas appended (as the
+    asset does), once ``advance_state`` has accepted them."""
+    changes, ids = facts.changes_since(since), key_ids(CUSTOMERS, None)
+    assert unresolved_keys(changes, ids).collect().is_empty()
+    deltas = state_deltas(changes, ids).collect()
+    advance_state(stored_state(state.lazy()).collect(), deltas)
+    return pl.concat([state, deltas])
+
+
 def _refresh(
-    facts: Table, payments: Table, kpi: pl.DataFrame, retention: pl.DataFrame, since: int
+    facts: Table,
+    payments: Table,
+    kpi: pl.DataFrame,
+    retention: pl.DataFrame,
+    since: int,
+    state: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     changed_lines = facts.changes_since(since)
     changed_payments = payments.changes_since(since)
-    current, paid = facts.frame(), payments.frame()
+    current, paid, now = facts.frame(), payments.frame(), state.lazy()
     dates = (
         kpi_affected_dates(
-            changed_lines, changed_payments, current, paid, CUSTOMERS, CALENDAR, kpi.lazy()
+            changed_lines, changed_payments, current, paid, CUSTOMERS, CALENDAR, kpi.lazy(), now
         )
         .collect()
         .get_column("date_key")
         .to_list()
     )
-    kpi_rows = kpi_daily_for_dates(dates, current, paid, CUSTOMERS, CALENDAR).collect()
+    kpi_rows = kpi_daily_for_dates(dates, current, paid, CUSTOMERS, CALENDAR, now).collect()
     cohorts, months = pl.collect_all(
         [
-            retention_affected_cohorts(changed_lines, current, CUSTOMERS, retention.lazy()),
-            retention_affected_months(changed_lines, current, CUSTOMERS),
+            retention_affected_cohorts(changed_lines, now, CUSTOMERS, retention.lazy()),
+            retention_affected_months(changed_lines, now, CUSTOMERS),
         ]
     )
+    months_list = months.get_column("activity_month").to_list()
     retention_rows = retention_for_cohorts(
-        cohorts, months.get_column("activity_month").to_list(), current, CUSTOMERS, retention.lazy()
+        cohorts, months_list, current, CUSTOMERS, retention.lazy(), now
     ).collect()
     cohort_values = cohorts.get_column("cohort_month").to_list()
     return (
@@ -91,10 +117,10 @@ def _full(facts: Table, payments: Table) -> tuple[pl.DataFrame, pl.DataFrame]:
 )
 @given(
     initial=st.lists(commits, max_size=4),
-    later=st.lists(st.tuples(commits, st.booleans()), min_size=1, max_size=6),
+    later=st.lists(st.tuples(commits, st.booleans(), st.booleans()), min_size=1, max_size=6),
 )
 def test_incremental_marts_equal_the_full_build(
-    initial: list[tuple[Any, ...]], later: list[tuple[tuple[Any, ...], bool]]
+    initial: list[tuple[Any, ...]], later: list[tuple[tuple[Any, ...], bool, bool]]
 ) -> None:
     facts, payments = lines_table(), payments_table()
     version = 0
@@ -102,12 +128,19 @@ def test_incremental_marts_equal_the_full_build(
         version += 1
         apply_commit(facts, payments, change, version)
     kpi, retention = _full(facts, payments)
-    consumed = version
-    for index, (change, refresh_after) in enumerate(later):
+    state = build_customer_days(facts.frame(), CUSTOMERS).collect()
+    consumed = state_at = version
+    for index, (change, refresh_after, advance_after) in enumerate(later):
         version += 1
         apply_commit(facts, payments, change, version)
-        if refresh_after or index == len(later) - 1:
-            kpi, retention = _refresh(facts, payments, kpi, retention, consumed)
+        refresh = refresh_after or index == len(later) - 1
+        if advance_after or refresh:  # the state runs ahead of the marts' consumed version
+            state, state_at = _advance(state, facts, state_at), version
+            full_state = build_customer_days(facts.frame(), CUSTOMERS).collect()
+            summed = stored_state(state.lazy()).sort("customer_id", "date_key").collect()
+            assert_frame_equal(summed, full_state)
+        if refresh:
+            kpi, retention = _refresh(facts, payments, kpi, retention, consumed, state)
             consumed = version
             full_kpi, full_retention = _full(facts, payments)
             assert_frame_equal(kpi.sort("date_key"), full_kpi)

@@ -9,7 +9,12 @@ from retail_platform.transforms.gold.retention_incremental import (
     retention_affected_months,
     retention_for_cohorts,
 )
-from retail_platform_tests.transforms.gold.marts_history import CUSTOMERS, line, lines_table
+from retail_platform_tests.transforms.gold.marts_history import (
+    CUSTOMERS,
+    customer_state,
+    line,
+    lines_table,
+)
 
 D = Decimal
 
@@ -22,14 +27,15 @@ def test_a_customer_changing_cohort_affects_both_and_a_new_month_extends_the_oth
     # v1: C2's October order is cancelled and C2 orders in November (the new last month).
     facts.upsert(line(2, "O2", 20261010, 21, "cancelled", "0.00"), version=1)
     facts.upsert(line(3, "O3", 20261105, 22, "paid", "6.00"), version=1)
+    state = customer_state(("C1", 20260915, 1), ("C2", 20261105, 1))
 
     cohorts = retention_affected_cohorts(
-        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+        facts.changes_since(0), state, CUSTOMERS, published.lazy()
     ).collect()
-    months = retention_affected_months(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    months = retention_affected_months(facts.changes_since(0), state, CUSTOMERS).collect()
     rows = retention_for_cohorts(
         cohorts, months.get_column("activity_month").to_list(), facts.frame(), CUSTOMERS,
-        published.lazy(),
+        published.lazy(), state,
     ).collect()  # fmt: skip
 
     sep, oct_, nov = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
@@ -55,12 +61,13 @@ def test_a_vanished_last_month_cuts_the_unaffected_cohorts() -> None:
     facts.upsert(line(2, "O2", 20261010, 31, "paid", "4.00"), version=0)  # C3: October
     published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
     facts.delete(2, version=1)  # October's only order is gone: September is the last month
+    state = customer_state(("C1", 20260915, 1))
 
     cohorts = retention_affected_cohorts(
-        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+        facts.changes_since(0), state, CUSTOMERS, published.lazy()
     ).collect()
     rows = retention_for_cohorts(
-        cohorts, [date(2026, 10, 1)], facts.frame(), CUSTOMERS, published.lazy()
+        cohorts, [date(2026, 10, 1)], facts.frame(), CUSTOMERS, published.lazy(), state
     ).collect()
 
     sep = date(2026, 9, 1)
@@ -74,10 +81,11 @@ def test_changes_of_unknown_customer_orders_touch_no_customer_and_no_cohort() ->
     facts.upsert(line(1, "O1", 20261010, 11, "paid", "10.00"), version=0)
     published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
     facts.upsert(line(2, "O2", 20261012, -1, "paid", "3.00"), version=1)
+    state = customer_state(("C1", 20261010, 1))
 
-    touched = touched_customers(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    touched = touched_customers(facts.changes_since(0), state, CUSTOMERS).collect()
     cohorts = retention_affected_cohorts(
-        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+        facts.changes_since(0), state, CUSTOMERS, published.lazy()
     ).collect()
 
     assert touched.height == 0
@@ -91,13 +99,16 @@ def test_a_returning_customer_recomputes_only_the_month_of_the_change() -> None:
     facts.upsert(line(3, "O3", 20261010, 21, "paid", "4.00"), version=0)  # C2: October
     published = build_fact_customer_retention(facts.frame(), CUSTOMERS).collect()
     facts.upsert(line(4, "O4", 20261020, 12, "paid", "6.00"), version=1)  # C1 comes back
+    state = customer_state(
+        ("C1", 20260915, 1), ("C1", 20261020, 1), ("C2", 20261010, 1), ("C3", 20260928, 1)
+    )
 
     cohorts = retention_affected_cohorts(
-        facts.changes_since(0), facts.frame(), CUSTOMERS, published.lazy()
+        facts.changes_since(0), state, CUSTOMERS, published.lazy()
     ).collect()
-    months = retention_affected_months(facts.changes_since(0), facts.frame(), CUSTOMERS).collect()
+    months = retention_affected_months(facts.changes_since(0), state, CUSTOMERS).collect()
     rows = retention_for_cohorts(
-        cohorts, [date(2026, 10, 1)], facts.frame(), CUSTOMERS, published.lazy()
+        cohorts, [date(2026, 10, 1)], facts.frame(), CUSTOMERS, published.lazy(), state
     ).collect()
 
     sep, oct_ = date(2026, 9, 1), date(2026, 10, 1)
