@@ -3,11 +3,11 @@ customer's counted order lines per day, kept at the order facts' latest version 
 night reads the changed facts plus the state rows of the customers they name, never a
 customer's fact history.
 
-Each mart owns its copy (`state/<mart>_customer_days` in the lake, layer `state`: no change
+Each mart owns its copy (`_state/<mart>_customer_days` in the lake, layer `_state`: no change
 feed, never loaded into the warehouse). Both marts may run at once in one run (multiprocess
 executor); one writer per table needs no lock.
 
-The state records its own progress (`_progress/state/<table>`): the versions of
+The state records its own progress (`_progress/_state/<table>`): the versions of
 gold.fact_order_lines and gold.dim_customer it reflects, its version at its last whole write
 and, last, its own table version. It is
 trusted only when that recorded own version is the table's current version (a crash between
@@ -48,7 +48,7 @@ from retail_platform.transforms.gold.customer_days import (
     unresolved_keys,
 )
 
-STATE_LAYER = "state"
+STATE_LAYER = "_state"  # beside _progress and _audit; silver keeps its counts there too
 FACTS, CUSTOMERS = "fact_order_lines", "dim_customer"
 # A night appends its deltas; after this many appends since the last whole write, the next
 # night writes the summed state whole (one row per customer and day again).
