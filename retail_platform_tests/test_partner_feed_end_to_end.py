@@ -176,8 +176,10 @@ def test_a_us_partner_file_reaches_gold_in_dollars_and_has_no_euro_rate_before_1
     assert failure.step_key == "gold__fact_partner_sales"
     user_failure = failure.step_failure_data.user_failure_data
     assert user_failure is not None
+    # A full build is audited part by part: the failure names its part (here the only one).
     assert (
-        "fx_rates_cover_facts failed (lines_without_rate=12, reporting_currency=EUR, "
+        "fx_rates_cover_facts failed (part=part 1 of 1 (date_key 19970101..19980630), "
+        "lines_without_rate=12, reporting_currency=EUR, "
         "missing=no USD -> EUR rate on or before 1997-01-01, 1997-01-02, 1997-02-14, 1997-03-03, "
         "1997-06-30, 1997-07-01, 1997-09-09, 1997-12-31, 1998-01-01, 1998-03-15 and 1 more days "
         "(12 lines))"
