@@ -33,6 +33,8 @@ import polars as pl
 
 from retail_platform.assets.gold.increment import (
     FULL,
+    GOLD,
+    INCREMENTAL,
     PART_ROWS,
     UNCHANGED,
     ChangesUnreadableError,
@@ -96,20 +98,56 @@ def _rate_dates(plan: GoldPlan, facts: pl.LazyFrame, column: str) -> pl.LazyFram
     return dates_in_rate_ranges(facts, ranges, column)
 
 
-def order_line_dates(plan: GoldPlan) -> list[date]:
-    orders, lines = plan.scan("orders"), plan.scan("order_lines")
-    window = ["customer_id", "customer_key", "version", "valid_from", "valid_to"]
-    windows = changed_customer_windows(plan.changes("dim_customer", window))
-    products = net_changed(plan.changes("products", ["product_id"]), ["product_id"])
-    product_lines = lines.join(products, on="product_id", how="semi").select("order_date")
-    parts = [
-        changed_values(plan.changes("order_lines", ["order_date"]), "order_date"),
-        changed_values(plan.changes("orders", ["order_date"]), "order_date"),
-        orders_in_windows(orders, windows),
-        product_lines,
-        _rate_dates(plan, orders, "order_date"),
+@dataclass(frozen=True)
+class OrderLineScope:
+    """What a night changes in fact_order_lines (module docstring): the orders whose lines are
+    rebuilt one by one (`orders`), the dates of a changed rate, rebuilt whole (`rate_dates`),
+    and every date holding a row that may change (`dates`: the slice replaced)."""
+
+    orders: pl.Series
+    rate_dates: list[date]
+    dates: list[date]
+
+
+_ORDER = ["order_id", "order_date"]
+
+
+def order_line_scope(plan: GoldPlan) -> OrderLineScope:
+    """The orders and dates to recompute. An input that did not move is not read at all, and
+    a lookup's changes (customer windows, products) are collected before the orders or lines
+    they touch are scanned: with none, nothing of the history is."""
+    found: list[pl.LazyFrame] = [
+        plan.changes(table, _ORDER).select(_ORDER)
+        for table in ("order_lines", "orders")
+        if plan.moved(table)
     ]
-    return _collect_dates(union_dates(parts, "order_date"), "order_date")
+    if plan.moved("dim_customer"):
+        window = ["customer_id", "customer_key", "version", "valid_from", "valid_to"]
+        windows = changed_customer_windows(plan.changes("dim_customer", window)).collect()
+        if not windows.is_empty():
+            found.append(orders_in_windows(plan.scan("orders"), windows.lazy(), _ORDER))
+    if plan.moved("products"):
+        changed = net_changed(plan.changes("products", ["product_id"]), ["product_id"]).collect()
+        if not changed.is_empty():
+            lines = plan.scan("order_lines").join(changed.lazy(), on="product_id", how="semi")
+            found.append(lines.select(_ORDER))
+    rate_dates: list[date] = []
+    if plan.moved("fx_rates"):
+        rate_dates = _collect_dates(
+            _rate_dates(plan, plan.scan("orders"), "order_date"), "order_date"
+        )
+    if found:
+        orders = pl.concat(found).unique().collect(engine="streaming")
+    else:
+        orders = pl.DataFrame(schema={"order_id": pl.String, "order_date": pl.Date})
+    dates = set(orders.get_column("order_date").drop_nulls().to_list()) | set(rate_dates)
+    ids = orders.get_column("order_id").drop_nulls().unique()
+    return OrderLineScope(ids, sorted(rate_dates), sorted(dates))
+
+
+def order_line_dates(plan: GoldPlan) -> list[date]:
+    """The dates of fact_order_lines whose rows may change (`order_line_scope`)."""
+    return order_line_scope(plan).dates
 
 
 def payment_dates(plan: GoldPlan) -> list[date]:
@@ -231,6 +269,44 @@ def _dates_too_wide(plan: GoldPlan, dates: int) -> str:
     return f"{dates} affected dates: {wide}" if wide else ""
 
 
+def _refresh_order_lines(plan: GoldPlan, build: Build, source: FactSource) -> GoldSlice:
+    """Like `_refresh`, but only the lines of the scope's orders and rate dates are rebuilt;
+    the other rows of the replaced dates are carried from the published table, whose inputs
+    for them did not change (module docstring): the same rows a full build gives."""
+    if plan.mode != INCREMENTAL:
+        return _refresh(plan, order_line_dates, build, source)
+    try:
+        scope = order_line_scope(plan)
+    except ChangesUnreadableError as error:  # the plan saw both ends, not every file between
+        return _refresh(plan.rebuilt(f"{error}: rebuilt in full"), order_line_dates, build, source)
+    wide = _dates_too_wide(plan, len(scope.dates))
+    if wide:
+        return _refresh(plan.rebuilt(wide), order_line_dates, build, source)
+    if not scope.dates:
+        return plan.slice(pl.DataFrame(), DATE_KEY, [])
+    keys, rate_keys = _date_keys(scope.dates), _date_keys(scope.rate_dates)
+    order_id = pl.col("order_id")
+    # A line without an order id cannot be told by order: rebuilt with its date's.
+    rebuilt = order_id.is_in(pl.lit(scope.orders).implode()) | order_id.is_null()
+    rebuilt = rebuilt | pl.col(source.date_column).is_in(scope.rate_dates)
+
+    def read(table: str) -> pl.LazyFrame:
+        frame = plan.scan(table)
+        if table == source.table:
+            return frame.filter(pl.col(source.date_column).is_in(scope.dates) & rebuilt)
+        return frame
+
+    columns = source.contract.polars_schema.names()
+    carried = (
+        plan.lake.scan(GOLD, plan.table)
+        .filter(pl.col(DATE_KEY).is_in(keys) & ~pl.col(DATE_KEY).is_in(rate_keys))
+        .filter(order_id.is_not_null() & ~order_id.is_in(pl.lit(scope.orders).implode()))
+        .select(columns)
+    )
+    rows = pl.concat([build(read).select(columns), carried]).collect(engine="streaming")
+    return plan.slice(rows, DATE_KEY, keys)
+
+
 def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:
     plan = plan_gold(lake, gold.FACT_ORDER_LINES, ORDER_LINE_INPUTS, run)
 
@@ -243,7 +319,7 @@ def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:
         )
 
     source = FactSource(gold.FACT_ORDER_LINES, "order_lines", "order_date")
-    return _refresh(plan, order_line_dates, build, source)
+    return _refresh_order_lines(plan, build, source)
 
 
 def refresh_fact_payments(lake: LakeResource, run: GoldRun) -> GoldSlice:
