@@ -307,15 +307,32 @@ def _refresh_order_lines(plan: GoldPlan, build: Build, source: FactSource) -> Go
     return plan.slice(rows, DATE_KEY, keys)
 
 
+# Up to this many order ids, filtering the orders' scan by them beats a semi-join hashing
+# every order; above, the semi-join wins (measured at SF10: 12k ids 0.02 s vs 0.35 s, 45k ids
+# 0.10 s vs 0.33 s, 187k ids 0.61 s vs 0.49 s).
+FILTER_ORDERS_UP_TO = 100_000
+
+
+def _orders_of(lines: pl.DataFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
+    """The orders of `lines` (the same rows either way, the cheaper way for their number)."""
+    ids = lines.get_column("order_id").unique()
+    if ids.len() <= FILTER_ORDERS_UP_TO:
+        return orders.filter(pl.col("order_id").is_in(pl.lit(ids).implode()))
+    return orders.join(lines.lazy().select("order_id"), on="order_id", how="semi")
+
+
 def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:
     plan = plan_gold(lake, gold.FACT_ORDER_LINES, ORDER_LINE_INPUTS, run)
 
     def build(read: Callable[[str], pl.LazyFrame]) -> pl.LazyFrame:
-        lines = read("order_lines")
-        # Only the orders of the lines read (a semi-join: the lines' order ids are few).
-        orders = read("orders").join(lines.select("order_id"), on="order_id", how="semi")
+        lines = read("order_lines").collect(engine="streaming")
+        orders = _orders_of(lines, read("orders"))
         return build_fact_order_lines(
-            lines, orders, read("dim_customer"), read("fx_rates"), read("products")
+            lines.lazy(),
+            orders,
+            read("dim_customer"),
+            read("fx_rates"),
+            read("products"),
         )
 
     source = FactSource(gold.FACT_ORDER_LINES, "order_lines", "order_date")
