@@ -16,6 +16,15 @@ A fact row depends on its source row and on lookups, so the dates to recompute a
 The rows of those dates are then built by the same transforms as a full build, from the inputs
 at the planned versions, read with the dates as a scan filter (never the whole history).
 
+fact_order_lines rebuilds less than its affected dates' rows (`order_line_scope`): a trigger
+that names orders (a changed line or order, old and new image; an order in a changed customer
+window; a line whose product became known or unknown) rebuilds those orders' lines only, and
+only a changed rate range rebuilds its dates whole. The other rows of the replaced dates are
+carried from the published table: none of their inputs changed (their line, their order, their
+customer version, their product's membership, their date's rate), so they are the rows a full
+build gives. The slice published is still every row of the affected dates (one overwrite of
+those dates, audited as such): copy-on-write rewrites their files anyway.
+
 A full build is the same slice over every date, cut into parts (`GoldParts`): runs of whole
 days holding about `part_rows` source rows each (one read of the source's date column), each
 part built from the source filtered to its days. The IO manager audits and writes one part at a
@@ -93,9 +102,26 @@ def _collect_dates(frame: pl.LazyFrame, column: str) -> list[date]:
     return sorted(found.to_list())
 
 
-def _rate_dates(plan: GoldPlan, facts: pl.LazyFrame, column: str) -> pl.LazyFrame:
-    ranges = changed_rate_ranges(plan.changes("fx_rates"), plan.scan("fx_rates"))
-    return dates_in_rate_ranges(facts, ranges, column)
+def _rate_dates(plan: GoldPlan, facts: pl.LazyFrame, column: str) -> list[date]:
+    """The dates of `facts` in a changed rate range. Rates that did not move are not read;
+    the ranges (a few rows) are collected first, so the facts' scan starts at the earliest
+    changed rate (a filter the reader prunes files with) and is skipped without one."""
+    if not plan.moved("fx_rates"):
+        return []
+    ranges = changed_rate_ranges(plan.changes("fx_rates"), plan.scan("fx_rates")).collect()
+    if ranges.is_empty():
+        return []
+    since = pl.col(column) >= ranges.get_column("from_date").min()
+    return _collect_dates(dates_in_rate_ranges(facts.filter(since), ranges.lazy(), column), column)
+
+
+def _lookup_changes(plan: GoldPlan, table: str, columns: list[str]) -> pl.DataFrame | None:
+    """The net changed `columns` of a lookup input, or None when it did not move or nothing
+    in them changed (then the rows it touches need no scan)."""
+    if not plan.moved(table):
+        return None
+    changed = net_changed(plan.changes(table, columns), columns).collect()
+    return None if changed.is_empty() else changed
 
 
 @dataclass(frozen=True)
@@ -126,23 +152,17 @@ def order_line_scope(plan: GoldPlan) -> OrderLineScope:
         windows = changed_customer_windows(plan.changes("dim_customer", window)).collect()
         if not windows.is_empty():
             found.append(orders_in_windows(plan.scan("orders"), windows.lazy(), _ORDER))
-    if plan.moved("products"):
-        changed = net_changed(plan.changes("products", ["product_id"]), ["product_id"]).collect()
-        if not changed.is_empty():
-            lines = plan.scan("order_lines").join(changed.lazy(), on="product_id", how="semi")
-            found.append(lines.select(_ORDER))
-    rate_dates: list[date] = []
-    if plan.moved("fx_rates"):
-        rate_dates = _collect_dates(
-            _rate_dates(plan, plan.scan("orders"), "order_date"), "order_date"
-        )
+    if (products := _lookup_changes(plan, "products", ["product_id"])) is not None:
+        lines = plan.scan("order_lines").join(products.lazy(), on="product_id", how="semi")
+        found.append(lines.select(_ORDER))
+    rate_dates = _rate_dates(plan, plan.scan("orders"), "order_date")
     if found:
         orders = pl.concat(found).unique().collect(engine="streaming")
     else:
         orders = pl.DataFrame(schema={"order_id": pl.String, "order_date": pl.Date})
     dates = set(orders.get_column("order_date").drop_nulls().to_list()) | set(rate_dates)
     ids = orders.get_column("order_id").drop_nulls().unique()
-    return OrderLineScope(ids, sorted(rate_dates), sorted(dates))
+    return OrderLineScope(ids, rate_dates, sorted(dates))
 
 
 def order_line_dates(plan: GoldPlan) -> list[date]:
@@ -151,25 +171,27 @@ def order_line_dates(plan: GoldPlan) -> list[date]:
 
 
 def payment_dates(plan: GoldPlan) -> list[date]:
-    parts = [
-        changed_values(plan.changes("payments", ["payment_date"]), "payment_date"),
-        _rate_dates(plan, plan.scan("payments"), "payment_date"),
-    ]
-    return _collect_dates(union_dates(parts, "payment_date"), "payment_date")
+    changed = changed_values(plan.changes("payments", ["payment_date"]), "payment_date")
+    found = _collect_dates(changed, "payment_date") if plan.moved("payments") else []
+    return sorted(set(found) | set(_rate_dates(plan, plan.scan("payments"), "payment_date")))
 
 
 def partner_sale_dates(plan: GoldPlan) -> list[date]:
     sales = plan.scan("partner_sales")
-    pairs = net_changed(plan.changes("products", ["sku", "product_id"]), ["sku", "product_id"])
-    skus = pairs.select(pl.col("sku").alias("stock_code"))
-    partners = net_changed(plan.changes("partners", ["partner_id"]), ["partner_id"])
-    parts = [
-        changed_values(plan.changes("partner_sales", ["invoice_date"]), "invoice_date"),
-        sales.join(skus, on="stock_code", how="semi").select("invoice_date"),
-        sales.join(partners, on="partner_id", how="semi").select("invoice_date"),
-        _rate_dates(plan, sales, "invoice_date"),
-    ]
-    return _collect_dates(union_dates(parts, "invoice_date"), "invoice_date")
+    parts = []
+    if plan.moved("partner_sales"):
+        parts.append(
+            changed_values(plan.changes("partner_sales", ["invoice_date"]), "invoice_date")
+        )
+    if (pairs := _lookup_changes(plan, "products", ["sku", "product_id"])) is not None:
+        skus = pairs.select(pl.col("sku").alias("stock_code")).lazy()
+        parts.append(sales.join(skus, on="stock_code", how="semi").select("invoice_date"))
+    if (partners := _lookup_changes(plan, "partners", ["partner_id"])) is not None:
+        parts.append(
+            sales.join(partners.lazy(), on="partner_id", how="semi").select("invoice_date")
+        )
+    found = _collect_dates(union_dates(parts, "invoice_date"), "invoice_date") if parts else []
+    return sorted(set(found) | set(_rate_dates(plan, sales, "invoice_date")))
 
 
 Build = Callable[[Callable[[str], pl.LazyFrame]], pl.LazyFrame]
