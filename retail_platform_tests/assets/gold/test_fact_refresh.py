@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.assets.gold import fact_refresh
 from retail_platform.assets.gold.fact_refresh import (
     ORDER_LINE_INPUTS,
     OrderLineScope,
     day_runs,
     order_line_scope,
+    orders_of_lines,
     refresh_fact_order_lines,
     refresh_fact_partner_sales,
     refresh_fact_payments,
@@ -206,3 +209,14 @@ def test_a_changed_rate_rebuilds_the_dates_it_covers_whole(tmp_path: Path) -> No
     assert scope.orders.to_list() == []
     assert scope.rate_dates == scope.dates == [date(2026, 10, 9)]
     assert read == {"fx_rates"}
+
+
+def test_the_orders_of_lines_are_the_same_by_filter_or_by_semi_join(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = pl.DataFrame({"order_id": ["O1", "O1", "O3"], "line_number": [1, 2, 1]})
+    orders = pl.LazyFrame({"order_id": ["O1", "O2", "O3", "O4"], "channel": ["a", "b", "c", "d"]})
+    expected = [("O1", "a"), ("O3", "c")]
+    assert sorted(orders_of_lines(lines, orders).collect().iter_rows()) == expected  # 2 ids: filter
+    monkeypatch.setattr(fact_refresh, "FILTER_ORDERS_UP_TO", 1)
+    assert sorted(orders_of_lines(lines, orders).collect().iter_rows()) == expected  # semi-join
