@@ -52,6 +52,7 @@ from retail_platform.assets.gold.increment import (
     GoldPlan,
     GoldRun,
     GoldSlice,
+    SliceMerge,
     plan_gold,
 )
 from retail_platform.contracts import gold
@@ -309,7 +310,8 @@ def _refresh_order_lines(plan: GoldPlan, build: Build, source: FactSource) -> Go
     keys, rate_keys = _date_keys(scope.dates), _date_keys(scope.rate_dates)
     order_id = pl.col("order_id")
     # A line without an order id cannot be told by order: rebuilt with its date's.
-    rebuilt = order_id.is_in(pl.lit(scope.orders).implode()) | order_id.is_null()
+    ids = pl.lit(scope.orders).implode()
+    rebuilt = order_id.is_in(ids) | order_id.is_null()
     rebuilt = rebuilt | pl.col(source.date_column).is_in(scope.rate_dates)
 
     def read(table: str) -> pl.LazyFrame:
@@ -319,14 +321,20 @@ def _refresh_order_lines(plan: GoldPlan, build: Build, source: FactSource) -> Go
         return frame
 
     columns = source.contract.polars_schema.names()
-    carried = (
-        plan.lake.scan(GOLD, plan.table)
-        .filter(pl.col(DATE_KEY).is_in(keys) & ~pl.col(DATE_KEY).is_in(rate_keys))
-        .filter(order_id.is_not_null() & ~order_id.is_in(pl.lit(scope.orders).implode()))
-        .select(columns)
+    new = build(read).select(columns).collect(engine="streaming")
+    published = plan.lake.scan(GOLD, plan.table).filter(pl.col(DATE_KEY).is_in(keys))
+    published = published.select(columns).collect(engine="streaming")
+    replaced = pl.col(DATE_KEY).is_in(rate_keys) | order_id.is_null() | order_id.is_in(ids)
+    old, carried = published.filter(replaced), published.filter(~replaced)
+    # Committed as a merge of the differences: the rebuilt rows equal to their old ones and
+    # the carried rows stay as they are (their files are rewritten all the same).
+    key = [DATE_KEY, *source.contract.primary_key]
+    merge = SliceMerge(
+        tuple(key),
+        new.join(old, on=columns, how="anti", nulls_equal=True),
+        old.join(new.select(key), on=key, how="anti", nulls_equal=True),
     )
-    rows = pl.concat([build(read).select(columns), carried]).collect(engine="streaming")
-    return plan.slice(rows, DATE_KEY, keys)
+    return plan.slice(pl.concat([new, carried]), DATE_KEY, keys, merge)
 
 
 # Up to this many order ids, filtering the orders' scan by them beats a semi-join hashing

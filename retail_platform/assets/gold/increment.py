@@ -149,6 +149,23 @@ class GoldParts:
 
 
 @dataclass(frozen=True)
+class SliceMerge:
+    """How a slice is committed when most of its rows are the published ones: a merge by
+    `key` of the rows that differ (`upserts`, new or changed) and of the published rows that
+    are gone (`deletes`, full rows), instead of an overwrite of every row of the slice. The
+    table ends the same; the commit's change feed holds only what changed, so downstream
+    readers of the feed read the changes, not the slice twice."""
+
+    key: tuple[str, ...]
+    upserts: pl.DataFrame
+    deletes: pl.DataFrame
+
+    @property
+    def rows(self) -> int:
+        return self.upserts.height + self.deletes.height
+
+
+@dataclass(frozen=True)
 class GoldSlice:
     """Rows to publish: those of the whole table (`column` None), or the rows whose `column`
     is one of `values` (each row must carry one). `consumed` is recorded as progress.
@@ -163,6 +180,9 @@ class GoldSlice:
     mode: str
     reason: str
     parts: GoldParts | None = None
+    merge: SliceMerge | None = None
+    """The slice's commit as a merge of its differences (SliceMerge); `rows` are still the
+    whole slice, which the audit judges."""
 
     @property
     def whole(self) -> bool:
@@ -278,8 +298,16 @@ class GoldPlan:
         """Nothing to publish (no commit, no audit); the positions are still recorded."""
         return self.slice(pl.DataFrame(), column, ())
 
-    def slice(self, rows: pl.DataFrame, column: str, values: Collection[object]) -> GoldSlice:
-        return GoldSlice(rows, column, frozenset(values), self.positions, self.mode, self.reason)
+    def slice(
+        self,
+        rows: pl.DataFrame,
+        column: str,
+        values: Collection[object],
+        merge: SliceMerge | None = None,
+    ) -> GoldSlice:
+        return GoldSlice(
+            rows, column, frozenset(values), self.positions, self.mode, self.reason, merge=merge
+        )
 
 
 def plan_gold(

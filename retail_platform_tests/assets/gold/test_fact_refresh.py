@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -179,10 +180,19 @@ def _scope_after(lake: LakeResource, change: dict[str, Any]) -> tuple[OrderLineS
 def test_a_changed_order_rebuilds_its_own_lines_only(tmp_path: Path) -> None:
     """O5 changes on Oct 2, which also holds O1's line: Oct 2 is replaced, only O5 is
     rebuilt (O1's row is carried), and no unmoved input's changes are read."""
-    scope, read = _scope_after(LakeResource(root=str(tmp_path)), _order("O5", "C2", 1, 3))
+    lake = LakeResource(root=str(tmp_path))
+    scope, read = _scope_after(lake, _order("O5", "C2", 1, 3))
     assert scope.orders.to_list() == ["O5"]
     assert (scope.rate_dates, scope.dates) == ([], [date(2026, 10, 2)])
     assert read == {"order_lines", "orders"}
+    # Committed as a merge of the differences: the night's raw change feed holds O5's line
+    # (before and after), not O1's carried one deleted and inserted again.
+    table = DeltaTable(lake.table_uri("gold", "fact_order_lines"))
+    night = pl.DataFrame(table.load_cdf(starting_version=table.version()))
+    assert sorted(night.select("order_id", "_change_type").iter_rows()) == [
+        ("O5", "update_postimage"),
+        ("O5", "update_preimage"),
+    ]
 
 
 def test_an_order_moved_to_another_day_replaces_both_days(tmp_path: Path) -> None:
