@@ -52,8 +52,10 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
     A gold asset returns a whole table (a DataFrame, or a `GoldSlice` covering the table),
     committed as a full overwrite, or a `GoldSlice` of some values of one column, audited with
     the rules scoped to the slice (quality/audit_slice.py) and committed as one overwrite of
-    the rows with those values. The progress a slice carries is recorded after the audit
-    record, so a failed audit leaves the table's position in its inputs unchanged.
+    the rows with those values, or as one merge of its differences when it carries them
+    (`GoldSlice.merge`: the table ends the same, the change feed holds only what changed).
+    The progress a slice carries is recorded after the audit record, so a failed audit leaves
+    the table's position in its inputs unchanged.
     """
 
     def handle_output(

@@ -22,8 +22,10 @@ window; a line whose product became known or unknown) rebuilds those orders' lin
 only a changed rate range rebuilds its dates whole. The other rows of the replaced dates are
 carried from the published table: none of their inputs changed (their line, their order, their
 customer version, their product's membership, their date's rate), so they are the rows a full
-build gives. The slice published is still every row of the affected dates (one overwrite of
-those dates, audited as such): copy-on-write rewrites their files anyway.
+build gives. The slice audited is still every row of the affected dates (rebuilt and carried);
+it is committed as a merge of its differences (`SliceMerge`: rebuilt rows that differ from
+their old ones, old rows gone), so the commit's change feed, which the marts read, holds what
+changed rather than every row of those dates deleted and inserted again.
 
 A full build is the same slice over every date, cut into parts (`GoldParts`): runs of whole
 days holding about `part_rows` source rows each (one read of the source's date column), each
