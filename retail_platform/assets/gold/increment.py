@@ -202,13 +202,17 @@ class GoldSlice:
         scope = "whole table" if self.whole else f"{len(self.values)} {self.column} value(s)"
         if self.parts is not None:
             scope += f" in {len(self.parts)} part(s)"
-        return {
+        held = rows is None or self.merge is not None  # a merge's slice holds its rows
+        metadata: dict[str, object] = {
             "refresh_mode": self.mode,
             "refresh_reason": self.reason,
             "refresh_scope": scope,
-            "rows_recomputed": self.rows.height if rows is None else rows,
+            "rows_recomputed": self.rows.height if held else rows,
             "input_versions": ", ".join(f"{p.layer}.{p.table}={p.now}" for p in self.consumed),
         }
+        if self.merge is not None:
+            metadata["rows_merged"] = self.merge.rows  # rows that differ: upserts and deletes
+        return metadata
 
 
 class ChangesUnreadableError(RuntimeError):
