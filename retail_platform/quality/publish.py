@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
-from retail_platform.assets.gold.increment import GoldSlice
+from retail_platform.assets.gold.increment import GoldSlice, SliceMerge
 from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.quality.accuracy import RECONCILED_WITH
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
@@ -52,8 +52,10 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
     A gold asset returns a whole table (a DataFrame, or a `GoldSlice` covering the table),
     committed as a full overwrite, or a `GoldSlice` of some values of one column, audited with
     the rules scoped to the slice (quality/audit_slice.py) and committed as one overwrite of
-    the rows with those values. The progress a slice carries is recorded after the audit
-    record, so a failed audit leaves the table's position in its inputs unchanged.
+    the rows with those values, or as one merge of its differences when it carries them
+    (`GoldSlice.merge`: the table ends the same, the change feed holds only what changed).
+    The progress a slice carries is recorded after the audit record, so a failed audit leaves
+    the table's position in its inputs unchanged.
     """
 
     def handle_output(
@@ -192,8 +194,27 @@ def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -
     elif piece.values:
         if not lake.exists(layer, table):
             raise ValueError(f"{layer}.{table} does not exist: a first build is a whole one")
+        if piece.merge is not None:  # the slice's differences only (increment.SliceMerge)
+            return _merge(lake, layer, table, piece.merge)
         lake.replace_values(layer, table, piece.rows, piece.column or "", piece.values)
     return piece.rows.height if piece.commits else 0
+
+
+_DELETE = "_delete"
+
+
+def _merge(lake: LakeResource, layer: str, table: str, merge: SliceMerge) -> int:
+    """One merge commit of a slice's differences (none: no commit); the rows it wrote."""
+    if not merge.rows:
+        return 0
+    frame = pl.concat(
+        [
+            merge.upserts.with_columns(pl.lit(False).alias(_DELETE)),
+            merge.deletes.with_columns(pl.lit(True).alias(_DELETE)),
+        ]
+    )
+    lake.merge_rows(layer, table, frame, list(merge.key), _DELETE)
+    return merge.rows
 
 
 def record_slice_progress(

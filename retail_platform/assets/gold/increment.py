@@ -149,6 +149,23 @@ class GoldParts:
 
 
 @dataclass(frozen=True)
+class SliceMerge:
+    """How a slice is committed when most of its rows are the published ones: a merge by
+    `key` of the rows that differ (`upserts`, new or changed) and of the published rows that
+    are gone (`deletes`, full rows), instead of an overwrite of every row of the slice. The
+    table ends the same; the commit's change feed holds only what changed, so downstream
+    readers of the feed read the changes, not the slice twice."""
+
+    key: tuple[str, ...]
+    upserts: pl.DataFrame
+    deletes: pl.DataFrame
+
+    @property
+    def rows(self) -> int:
+        return self.upserts.height + self.deletes.height
+
+
+@dataclass(frozen=True)
 class GoldSlice:
     """Rows to publish: those of the whole table (`column` None), or the rows whose `column`
     is one of `values` (each row must carry one). `consumed` is recorded as progress.
@@ -163,6 +180,9 @@ class GoldSlice:
     mode: str
     reason: str
     parts: GoldParts | None = None
+    merge: SliceMerge | None = None
+    """The slice's commit as a merge of its differences (SliceMerge); `rows` are still the
+    whole slice, which the audit judges."""
 
     @property
     def whole(self) -> bool:
@@ -182,13 +202,17 @@ class GoldSlice:
         scope = "whole table" if self.whole else f"{len(self.values)} {self.column} value(s)"
         if self.parts is not None:
             scope += f" in {len(self.parts)} part(s)"
-        return {
+        held = rows is None or self.merge is not None  # a merge's slice holds its rows
+        metadata: dict[str, object] = {
             "refresh_mode": self.mode,
             "refresh_reason": self.reason,
             "refresh_scope": scope,
-            "rows_recomputed": self.rows.height if rows is None else rows,
+            "rows_recomputed": self.rows.height if held else rows,
             "input_versions": ", ".join(f"{p.layer}.{p.table}={p.now}" for p in self.consumed),
         }
+        if self.merge is not None:
+            metadata["rows_merged"] = self.merge.rows  # rows that differ: upserts and deletes
+        return metadata
 
 
 class ChangesUnreadableError(RuntimeError):
@@ -203,6 +227,9 @@ class GoldPlan:
     positions: tuple[Position, ...]
     lake: LakeResource = field(repr=False, compare=False)
     run: GoldRun | None = None
+    read: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    """Each input's changes, read once per run (a plan and the plans made from it share it):
+    the guard and the affected values read the same feed."""
 
     def too_wide(self, count: int, total: int, table_rows: int) -> str:
         """Why a slice of `count` of `total` values (or rows) of a table of `table_rows` rows
@@ -228,25 +255,35 @@ class GoldPlan:
         position = self.position(table)
         return self.lake.scan(position.layer, position.table, position.now)
 
+    def moved(self, table: str) -> bool:
+        """Whether the input has commits this run consumes (an unmoved one has no changes)."""
+        position = self.position(table)
+        return position.since != position.now
+
     def changes(self, table: str, columns: Sequence[str] | None = None) -> pl.LazyFrame:
         """The input's change rows between its consumed and planned versions (`_change_type`,
-        `_commit_version`); only for an incremental plan."""
+        `_commit_version`); only for an incremental plan. The feed is read (every column: the
+        images net out on all of them) once per run and kept, whichever columns are asked."""
         position = self.position(table)
         if self.mode == FULL or position.since is None:
             raise ValueError(f"gold.{self.table}: a {self.mode} plan reads no changes")
-        found = self.lake.changes(
-            position.layer, position.table, position.since, position.now, columns
-        )
-        if found is None:  # e.g. change files vacuumed: the caller rebuilds (`rebuilt`)
-            name = f"{position.layer}.{position.table}"
-            raise ChangesUnreadableError(
-                f"{name} changes since version {position.since} unreadable"
-            )
-        return found
+        found = self.read.get(table)
+        if found is None:
+            read = self.lake.changes(position.layer, position.table, position.since, position.now)
+            if read is None:  # e.g. change files vacuumed: the caller rebuilds (`rebuilt`)
+                name = f"{position.layer}.{position.table}"
+                raise ChangesUnreadableError(
+                    f"{name} changes since version {position.since} unreadable"
+                )
+            found = read.collect()
+            self.read[table] = found
+        if columns is None:
+            return found.lazy()
+        return found.lazy().select(*columns, "_change_type", "_commit_version")
 
     def rebuilt(self, reason: str) -> GoldPlan:
         """The same positions, planned as a full build (an input's changes proved unreadable)."""
-        return GoldPlan(self.table, FULL, reason, self.positions, self.lake, self.run)
+        return GoldPlan(self.table, FULL, reason, self.positions, self.lake, self.run, self.read)
 
     def changed_values(self, table: str, columns: Iterable[str]) -> pl.LazyFrame:
         """Distinct values of `columns` in the input's changed rows, before and after."""
@@ -265,8 +302,16 @@ class GoldPlan:
         """Nothing to publish (no commit, no audit); the positions are still recorded."""
         return self.slice(pl.DataFrame(), column, ())
 
-    def slice(self, rows: pl.DataFrame, column: str, values: Collection[object]) -> GoldSlice:
-        return GoldSlice(rows, column, frozenset(values), self.positions, self.mode, self.reason)
+    def slice(
+        self,
+        rows: pl.DataFrame,
+        column: str,
+        values: Collection[object],
+        merge: SliceMerge | None = None,
+    ) -> GoldSlice:
+        return GoldSlice(
+            rows, column, frozenset(values), self.positions, self.mode, self.reason, merge=merge
+        )
 
 
 def plan_gold(
@@ -278,9 +323,10 @@ def plan_gold(
     progress = {item: lake.progress(GOLD, table, item.table) for item in inputs}
     since = {item: (p.source_version if p is not None else None) for item, p in progress.items()}
     positions = tuple(Position(i.layer, i.table, since[i], now[i]) for i in inputs)
+    read: dict[str, pl.DataFrame] = {}  # the changes, shared by the guard and the asset
 
     def plan(mode: str, reason: str) -> GoldPlan:
-        return GoldPlan(table, mode, reason, positions, lake, run)
+        return GoldPlan(table, mode, reason, positions, lake, run, read)
 
     if run.full_refresh:
         return plan(FULL, "full refresh requested")
@@ -312,25 +358,27 @@ def plan_gold(
     incremental = plan(INCREMENTAL, "")
     for item in moved:
         if not item.small and not item.read_whole:
-            wide = _changes_too_wide(incremental, item, since[item] or 0, now[item])
+            wide = _changes_too_wide(incremental, item, now[item])
             if wide:
+                read.clear()  # a full build reads no changes: do not hold them
                 return plan(FULL, f"{item.layer}.{item.table}: {wide}")
     names = ", ".join(f"{i.layer}.{i.table} {since[i]}->{now[i]}" for i in moved)
     return plan(INCREMENTAL, f"changes in {names}")
 
 
-def _changes_too_wide(plan: GoldPlan, item: GoldInput, since: int, now: int) -> str:
-    """The guard on an input's changed rows (an update counted once) against its rows."""
+def _changes_too_wide(plan: GoldPlan, item: GoldInput, now: int) -> str:
+    """The guard on an input's changed rows (an update counted once) against its rows. The
+    changes are read through the plan: the asset then reuses them."""
     if plan.run is None or plan.run.rebuild_share is None:
         return ""
     current = plan.lake.scan(item.layer, item.table, now)
     rows = current.select(pl.len()).collect().item()
     if rows < plan.run.guard_min_rows:
         return ""
-    first = current.collect_schema().names()[0]
-    changes = plan.lake.changes(item.layer, item.table, since, now, [first])
-    if changes is None:
-        return ""
+    try:
+        changes = plan.changes(item.table)
+    except ChangesUnreadableError:
+        return ""  # the asset meets the same error and rebuilds
     changed = (
         changes.filter(pl.col("_change_type") != "update_preimage").select(pl.len()).collect()
     ).item()

@@ -96,17 +96,20 @@ def changed_customer_windows(dim_changes: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def orders_in_windows(orders: pl.LazyFrame, windows: pl.LazyFrame) -> pl.LazyFrame:
-    """Distinct `order_date` of `orders` whose `created_at` falls in a changed version window
-    of their customer (version 1 also covers times before it: customer_keys_at gives it to
-    orders stamped before registration)."""
+def orders_in_windows(
+    orders: pl.LazyFrame, windows: pl.LazyFrame, keep: Sequence[str] = ("order_date",)
+) -> pl.LazyFrame:
+    """Distinct `keep` columns (default `order_date`) of `orders` whose `created_at` falls in
+    a changed version window of their customer (version 1 also covers times before it:
+    customer_keys_at gives it to orders stamped before registration)."""
     at = pl.col("created_at")
     inside = ((at >= pl.col("valid_from")) | (pl.col("version") == 1)) & (at < pl.col("valid_to"))
+    names = list(keep)
     return (
-        orders.select("customer_id", "created_at", "order_date")
+        orders.select("customer_id", "created_at", *names)
         .join(windows, on="customer_id", how="inner")
         .filter(inside)
-        .select("order_date")
+        .select(names)
         .unique()
     )
 

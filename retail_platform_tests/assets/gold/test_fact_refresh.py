@@ -15,17 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
+from deltalake import DeltaTable
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from retail_platform.assets.gold import fact_refresh
 from retail_platform.assets.gold.fact_refresh import (
+    ORDER_LINE_INPUTS,
+    OrderLineScope,
     day_runs,
+    order_line_scope,
+    orders_of_lines,
     refresh_fact_order_lines,
     refresh_fact_partner_sales,
     refresh_fact_payments,
 )
-from retail_platform.assets.gold.increment import FULL, GoldRun
+from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldRun, plan_gold
+from retail_platform.contracts import gold
 from retail_platform.quality.publish import commit_slice, record_slice_progress
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.gold.facts import (
@@ -33,7 +41,7 @@ from retail_platform.transforms.gold.facts import (
     build_fact_partner_sales,
     build_fact_payments,
 )
-from retail_platform_tests.assets.gold.gold_history import SilverHistory, step
+from retail_platform_tests.assets.gold.gold_history import BOUNDARIES, SilverHistory, step
 
 REFRESHES = {
     "fact_order_lines": refresh_fact_order_lines,
@@ -144,3 +152,81 @@ def test_a_full_build_in_parts_equals_the_one_frame_build(tmp_path: Path) -> Non
         assert commit_slice(lake, "gold", "fact_order_lines", piece) == 4
         actual = lake.scan("gold", "fact_order_lines").collect()
         assert_frame_equal(_sorted(actual), _sorted(expected), check_column_order=True)
+
+
+def _order(order_id: str, customer: str, day: int, quantity: int) -> dict[str, Any]:
+    return {
+        "kind": "order", "id": order_id, "delete": False, "customer": customer,
+        "currency": "USD", "day": day, "hour": 13, "status": "paid",
+        "lines": [{"product": "P2", "quantity": quantity}],
+    }  # fmt: skip
+
+
+def _scope_after(lake: LakeResource, change: dict[str, Any]) -> tuple[OrderLineScope, set[str]]:
+    """The scope of the night after `change` (gold published before it), and the inputs
+    whose changes the plan read; then the night is run and checked against a full build."""
+    silver = SilverHistory(lake)
+    silver.apply(_order("O5", "C2", 1, 1))  # on O1's day (Oct 2), another customer
+    _gold_run(lake, "first")
+    silver.apply(change)
+    plan = plan_gold(lake, gold.FACT_ORDER_LINES, ORDER_LINE_INPUTS, GoldRun("probe"))
+    assert plan.mode == INCREMENTAL
+    scope = order_line_scope(plan)
+    _gold_run(lake, "night")
+    _assert_equal_to_full_builds(lake)
+    return scope, set(plan.read)
+
+
+def test_a_changed_order_rebuilds_its_own_lines_only(tmp_path: Path) -> None:
+    """O5 changes on Oct 2, which also holds O1's line: Oct 2 is replaced, only O5 is
+    rebuilt (O1's row is carried), and no unmoved input's changes are read."""
+    lake = LakeResource(root=str(tmp_path))
+    scope, read = _scope_after(lake, _order("O5", "C2", 1, 3))
+    assert scope.orders.to_list() == ["O5"]
+    assert (scope.rate_dates, scope.dates) == ([], [date(2026, 10, 2)])
+    assert read == {"order_lines", "orders"}
+    # Committed as a merge of the differences: the night's raw change feed holds O5's line
+    # (before and after), not O1's carried one deleted and inserted again.
+    table = DeltaTable(lake.table_uri("gold", "fact_order_lines"))
+    night = pl.DataFrame(table.load_cdf(starting_version=table.version()))
+    assert sorted(night.select("order_id", "_change_type").iter_rows()) == [
+        ("O5", "update_postimage"),
+        ("O5", "update_preimage"),
+    ]
+
+
+def test_an_order_moved_to_another_day_replaces_both_days(tmp_path: Path) -> None:
+    scope, _ = _scope_after(LakeResource(root=str(tmp_path)), _order("O5", "C2", 8, 1))
+    assert scope.orders.to_list() == ["O5"]
+    assert scope.dates == [date(2026, 10, 2), date(2026, 10, 9)]  # O2's day too: it is carried
+
+
+def test_a_customer_version_change_rebuilds_that_customers_orders(tmp_path: Path) -> None:
+    """C1 gains a version from Oct 6 noon: its orders O1 (Oct 2) and O4 (Oct 26) are rebuilt,
+    O5 (C2) on Oct 2 is carried."""
+    change = {"kind": "customer", "id": "C1", "boundaries": [BOUNDARIES[0]], "as_slice": True}
+    scope, read = _scope_after(LakeResource(root=str(tmp_path)), change)
+    assert sorted(scope.orders.to_list()) == ["O1", "O4"]
+    assert (scope.rate_dates, scope.dates) == ([], [date(2026, 10, 2), date(2026, 10, 26)])
+    assert read == {"dim_customer"}
+
+
+def test_a_changed_rate_rebuilds_the_dates_it_covers_whole(tmp_path: Path) -> None:
+    """A USD rate on Oct 6 (offset 5): Oct 6 up to the next rate (Oct 11) changes; of the order
+    dates only Oct 9 (O2) is in that range. No order is rebuilt by id."""
+    change = {"kind": "rate", "day": 5, "rate": "0.8500000000"}
+    scope, read = _scope_after(LakeResource(root=str(tmp_path)), change)
+    assert scope.orders.to_list() == []
+    assert scope.rate_dates == scope.dates == [date(2026, 10, 9)]
+    assert read == {"fx_rates"}
+
+
+def test_the_orders_of_lines_are_the_same_by_filter_or_by_semi_join(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = pl.DataFrame({"order_id": ["O1", "O1", "O3"], "line_number": [1, 2, 1]})
+    orders = pl.LazyFrame({"order_id": ["O1", "O2", "O3", "O4"], "channel": ["a", "b", "c", "d"]})
+    expected = [("O1", "a"), ("O3", "c")]
+    assert sorted(orders_of_lines(lines, orders).collect().iter_rows()) == expected  # 2 ids: filter
+    monkeypatch.setattr(fact_refresh, "FILTER_ORDERS_UP_TO", 1)
+    assert sorted(orders_of_lines(lines, orders).collect().iter_rows()) == expected  # semi-join

@@ -117,3 +117,22 @@ def test_version_one_also_covers_orders_stamped_before_registration() -> None:
     )
     got = orders_in_windows(orders, changed_customer_windows(dim_changes)).collect()
     assert got.get_column("order_date").to_list() == [D(2026, 10, 2)]
+
+
+def test_orders_in_windows_can_keep_the_order_ids() -> None:
+    """The fact's night rebuilds the orders themselves: their ids come with their dates."""
+    dim_changes = pl.LazyFrame(
+        {"customer_id": ["C1"], "customer_key": [11], "version": [1], "valid_from": [_at(5)],
+         "valid_to": [OPEN], "_change_type": ["insert"]}
+    )  # fmt: skip
+    orders = pl.LazyFrame(
+        {
+            "order_id": ["O1", "O2", "O3"],
+            "customer_id": ["C1", "C1", "C2"],
+            "created_at": [_at(6), _at(7), _at(6)],
+            "order_date": [D(2026, 10, 6), D(2026, 10, 7), D(2026, 10, 6)],
+        }
+    )
+    windows = changed_customer_windows(dim_changes)
+    got = orders_in_windows(orders, windows, ("order_id", "order_date")).collect()
+    assert sorted(got.iter_rows()) == [("O1", D(2026, 10, 6)), ("O2", D(2026, 10, 7))]
