@@ -212,6 +212,12 @@ def test_helm_values_deploy_the_same_image_and_limits_on_kubernetes() -> None:
     assert values["concurrency"]["pools"]["defaultLimit"] == instance["pools"]["default_limit"]
     helm_tags = values["concurrency"]["runs"]["tagConcurrencyLimits"]
     assert helm_tags == instance["runs"]["tag_concurrency_limits"]
+    # A run's pod has room for a full silver rebuild's spill files, within its limit.
+    resources = values["runLauncher"]["config"]["k8sRunLauncher"]["runK8sConfig"][
+        "containerConfig"
+    ]["resources"]
+    assert resources["requests"]["ephemeral-storage"] == "20Gi"
+    assert resources["limits"]["ephemeral-storage"] == "60Gi"
 
 
 @pytest.mark.parametrize(
