@@ -65,6 +65,16 @@ def _publish(lake: LakeResource, table: str, piece: GoldSlice) -> None:
         lake.record_progress("gold", table, progress)
 
 
+def _first_lake(root: str, facts: Table, payments: Table, version: int) -> LakeResource:
+    """A lake with the dimensions and the facts' first (whole) write at ``version``."""
+    lake = LakeResource(root=root)
+    lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
+    lake.replace_table("gold", "dim_date", CALENDAR.collect())
+    _write_facts(lake, "fact_order_lines", facts, version, whole=True)
+    _write_facts(lake, "fact_payments", payments, version, whole=True)
+    return lake
+
+
 def _refresh_and_compare(lake: LakeResource, run: GoldRun = RUN) -> tuple[str, str]:
     kpi, retention = _refresh_and_compare_slices(lake, run)
     return kpi.mode, retention.mode
@@ -116,11 +126,7 @@ def test_refreshed_marts_equal_a_full_build_of_the_same_facts(
         tempfile.TemporaryDirectory() as root,
         patch.object(customer_state, "COMPACT_AFTER_APPENDS", 2),
     ):
-        lake = LakeResource(root=root)
-        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
-        lake.replace_table("gold", "dim_date", CALENDAR.collect())
-        _write_facts(lake, "fact_order_lines", facts, version, whole=True)
-        _write_facts(lake, "fact_payments", payments, version, whole=True)
+        lake = _first_lake(root, facts, payments, version)
         assert _refresh_and_compare(lake) == (FULL, FULL)  # nothing recorded yet
         rewritten = False  # a whole rewrite of the facts since the marts' last refresh
         for index, (change, refresh_after, rewrite_whole) in enumerate(later):
@@ -154,11 +160,7 @@ def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> Non
     facts.upsert(line(2, "O2", 20261031, 12, "paid", "4.00"), 1)  # C1 again, version 2
     facts.upsert(line(3, "O3", 20261002, 21, "paid", "5.00"), 1)  # C2
     with tempfile.TemporaryDirectory() as root:
-        lake = LakeResource(root=root)
-        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
-        lake.replace_table("gold", "dim_date", CALENDAR.collect())
-        _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
-        _write_facts(lake, "fact_payments", payments, 1, whole=True)
+        lake = _first_lake(root, facts, payments, 1)
         assert _refresh_and_compare(lake) == (FULL, FULL)
         assert _state(lake, "kpi_daily").rows() == [
             ("C1", 20261001, 1),
@@ -199,11 +201,7 @@ def test_changes_affecting_most_days_or_months_build_the_marts_whole() -> None:
     for key, day, customer in ((1, 20260930, 11), (2, 20261001, 21), (3, 20261002, 31)):
         facts.upsert(line(key, f"O{key}", day, customer, "paid", "10.00"), 1)
     with tempfile.TemporaryDirectory() as root:
-        lake = LakeResource(root=root)
-        lake.replace_table("gold", "dim_customer", CUSTOMERS.collect())
-        lake.replace_table("gold", "dim_date", CALENDAR.collect())
-        _write_facts(lake, "fact_order_lines", facts, 1, whole=True)
-        _write_facts(lake, "fact_payments", payments, 1, whole=True)
+        lake = _first_lake(root, facts, payments, 1)
         assert _refresh_and_compare(lake, guarded) == (FULL, FULL)  # nothing recorded yet
 
         facts.upsert(line(2, "O2", 20261001, 21, "paid", "12.00"), 2)
