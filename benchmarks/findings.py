@@ -206,6 +206,8 @@ def hot_spots(results: dict[str, Any]) -> list[str]:
             "per-source figures are carried forward from the last run's counts "
             "(`assets/silver/incremental.py`, `source_counts.py`). Gold reads silver's change "
             "data feed and replaces only the affected slices (`assets/gold/`: facts by date, "
+            "order lines by the orders the changes name, committed as a merge of the "
+            "differences; "
             "marts by date and cohort with each customer's first order day and cohort from a "
             "persisted customer state, `customer_state.py`; dimensions by key), and builds a "
             "table whole above a share of its input (`rebuild_above_share`)."
