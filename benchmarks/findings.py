@@ -14,6 +14,7 @@ from benchmarks.summary import (
     history_days,
     incremental_share,
     late_window_days,
+    layer_peaks,
     pipeline_peak_bytes,
 )
 
@@ -86,19 +87,8 @@ def _rewritten_whole(results: dict[str, Any]) -> str:
 
 def _lake_peak(results: dict[str, Any]) -> int:
     """The highest peak of the lake layers (silver, gold) in the full build and the night."""
-    runs = [results.get("full_build")]
-    incremental = results.get("incremental") or {}
-    if incremental.get("status") == "ok":
-        runs.append(incremental["result"])
-    return max(
-        (
-            values["peak_rss_bytes"]
-            for found in runs
-            for layer, values in (found or {}).get("layers", {}).items()
-            if layer in LAKE_LAYERS
-        ),
-        default=0,
-    )
+    peaks = layer_peaks(results)
+    return max((peak for (_, layer), peak in peaks.items() if layer in LAKE_LAYERS), default=0)
 
 
 def _warehouse_memory(results: dict[str, Any]) -> str:
@@ -123,16 +113,11 @@ def _warehouse_memory(results: dict[str, Any]) -> str:
 
 def _peak_layer(results: dict[str, Any]) -> str:
     """Where the pipeline's peak was: "the full build's gold layer", ..."""
-    runs = {"full build": results.get("full_build")}
-    incremental = results.get("incremental") or {}
-    if incremental.get("status") == "ok":
-        runs["incremental run"] = incremental["result"]
-    peaks = {
-        f"the {run}'s {layer} layer": values["peak_rss_bytes"]
-        for run, found in runs.items()
-        for layer, values in (found or {}).get("layers", {}).items()
-    }
-    return max(peaks, key=lambda name: peaks[name], default="?")
+    peaks = layer_peaks(results)
+    if not peaks:
+        return "?"
+    run, layer = max(peaks, key=lambda name: peaks[name])
+    return f"the {run}'s {layer} layer"
 
 
 def step_peaks(results: dict[str, Any]) -> dict[str, int]:

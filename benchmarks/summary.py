@@ -103,14 +103,24 @@ def incremental_share(results: dict[str, Any]) -> float | None:
     return incremental / full if incremental and full else None
 
 
+def layer_peaks(results: dict[str, Any]) -> dict[tuple[str, str], int]:
+    """(run, layer) -> peak RSS of every layer of the full build and of the incremental run
+    (when it succeeded); run is "full build" or "incremental run"."""
+    runs = {
+        "full build": results.get("full_build"),
+        "incremental run": _ok(results.get("incremental")),
+    }
+    return {
+        (run, layer): values["peak_rss_bytes"]
+        for run, found in runs.items()
+        for layer, values in (found or {}).get("layers", {}).items()
+    }
+
+
 def pipeline_peak_bytes(results: dict[str, Any]) -> int:
     """The highest peak of any layer of the full build or of the incremental run (the target
     is the whole pipeline's memory, both ways)."""
-    peaks = [0]
-    for run in (results.get("full_build"), _ok(results.get("incremental"))):
-        layers = (run or {}).get("layers", {})
-        peaks += [layer["peak_rss_bytes"] for layer in layers.values()]
-    return max(peaks)
+    return max(layer_peaks(results).values(), default=0)
 
 
 def local_generator_seconds(results: dict[str, Any]) -> float | None:

@@ -78,12 +78,13 @@ def bronze_chunks(
     total = bronze.select(pl.len()).collect().item()
     starts: list[int] = [*range(0, total, rows)]
     if group is not None:
-        starts = [*_group_cuts(bronze, group, rows)]
+        spans = _group_spans(bronze, group)
+        starts = [*_group_cuts(spans, rows)]
         ends = [*starts[1:], total]
         if max((end - start for start, end in zip(starts, ends, strict=True)), default=0) > (
             2 * rows
         ):
-            yield from _bucketed(bronze, group, rows, folder)
+            yield from _bucketed(bronze, spans, group, rows, folder)
             return
     starts = starts or [0]
     for start, end in zip(starts, [*starts[1:], max(total, 1)], strict=True):
@@ -93,22 +94,29 @@ def bronze_chunks(
 _BUCKET, _ROW = "_bucket", "_bronze_row"
 
 
-def _bucketed(bronze: pl.LazyFrame, group: str, rows: int, folder: Path) -> Iterator[pl.DataFrame]:
-    """Whole groups in buckets of about ``rows`` rows (in the order of each group's first
-    row), written by one streaming pass to one spill file per bucket and read back one at a
-    time, each in bronze's row order: memory holds a bucket, never the table."""
-    groups = (
+def _group_spans(bronze: pl.LazyFrame, group: str) -> pl.DataFrame:
+    """Each group's first row, end (last row + 1) and row count, by first row (one narrow
+    scan, shared by the cuts and the buckets)."""
+    return (
         bronze.select(group)
         .with_row_index(_ROW)
         .group_by(group)
-        .agg(first=pl.col(_ROW).min(), rows=pl.len())
-        .sort("first")
+        .agg(start=pl.col(_ROW).min(), end=pl.col(_ROW).max() + 1, rows=pl.len())
+        .sort("start")
         .collect(engine="streaming")
     )
+
+
+def _bucketed(
+    bronze: pl.LazyFrame, spans: pl.DataFrame, group: str, rows: int, folder: Path
+) -> Iterator[pl.DataFrame]:
+    """Whole groups in buckets of about ``rows`` rows (in the order of each group's first
+    row), written by one streaming pass to one spill file per bucket and read back one at a
+    time, each in bronze's row order: memory holds a bucket, never the table."""
     # A group starts a new bucket once the rows before it fill `rows`: each bucket holds at
     # most `rows` plus one group.
     before = pl.col("rows").cum_sum() - pl.col("rows")
-    buckets = groups.select(group, (before // rows).cast(pl.UInt32).alias(_BUCKET))
+    buckets = spans.select(group, (before // rows).cast(pl.UInt32).alias(_BUCKET))
     folder.mkdir(parents=True, exist_ok=True)
     bronze.with_row_index(_ROW).join(
         buckets.lazy(), on=group, how="left", nulls_equal=True
@@ -126,21 +134,14 @@ def _bucketed(bronze: pl.LazyFrame, group: str, rows: int, folder: Path) -> Iter
         yield chunk
 
 
-def _group_cuts(bronze: pl.LazyFrame, group: str, rows: int) -> Iterator[int]:
-    """Where slices may start so that each holds whole groups and about ``rows`` rows.
+def _group_cuts(spans: pl.DataFrame, rows: int) -> Iterator[int]:
+    """Where slices may start so that each holds whole groups and about ``rows`` rows
+    (``spans``: ``_group_spans``).
 
     A group's rows are consecutive when it was written at once (an S3 object's rows are);
     groups whose spans of rows overlap are kept in one slice, so the cut is right for any
     layout (interleaved groups only make slices larger).
     """
-    spans = (
-        bronze.select(group)
-        .with_row_index("_row")
-        .group_by(group)
-        .agg(start=pl.col("_row").min(), end=pl.col("_row").max() + 1)
-        .sort("start")
-        .collect(engine="streaming")
-    )
     chunk_start = reach = 0
     yield 0
     for start, end in spans.select("start", "end").iter_rows():
