@@ -38,6 +38,7 @@ from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldPlan
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import Progress
 from retail_platform.transforms.gold.customer_days import (
+    STATE_SCHEMA,
     StateMismatchError,
     advance_state,
     build_customer_days,
@@ -54,7 +55,7 @@ FACTS, CUSTOMERS = "fact_order_lines", "dim_customer"
 # night writes the summed state whole (one row per customer and day again).
 COMPACT_AFTER_APPENDS = 30
 # The state depends on these columns of the facts only: their feed is read and netted on them.
-_CHANGE_COLUMNS = ["customer_key", "date_key", "status"]
+_CHANGE_COLUMNS = ["customer_key", "date_key", "status", "net_amount_reporting"]
 _CUSTOMER_COLUMNS = ["customer_key", "customer_id"]
 
 
@@ -126,6 +127,8 @@ def _trusted(lake: LakeResource, table: str) -> _Trusted | None:
     """The versions the state reflects, or None: untrusted (module docstring)."""
     if not lake.exists(STATE_LAYER, table):
         return None
+    if lake.scan(STATE_LAYER, table).collect_schema() != STATE_SCHEMA:
+        return None  # written by an older layout (e.g. before it kept revenue): rebuilt
     own = lake.progress(STATE_LAYER, table, table)
     whole = lake.progress(STATE_LAYER, table, _compacted(table))
     facts = lake.progress(STATE_LAYER, table, FACTS)

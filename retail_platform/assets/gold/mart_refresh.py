@@ -57,6 +57,8 @@ from retail_platform.transforms.gold.customer_days import History, key_ids, stat
 from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
     active_range,
+    ambiguous_orders,
+    counted_lines,
     kpi_affected_dates,
     kpi_daily_for_dates,
 )
@@ -158,6 +160,19 @@ def _span(facts: pl.LazyFrame, payments: pl.LazyFrame, published: pl.LazyFrame) 
     return active_range(facts, payments).collect().lazy()
 
 
+def _last_month(state: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
+    """``last_month_of`` the state, reading only its rows from the published last month on
+    (a filter on the scan, no sum over the whole state); the whole state only when no
+    counted day is left there (the last month moved back)."""
+    was = published.select(pl.col("activity_month").max()).collect().item()
+    if was is not None:
+        start = was.year * 10_000 + was.month * 100 + 1
+        found = last_month_of(state.filter(pl.col("date_key") >= start)).collect()
+        if found.item() is not None:
+            return found.lazy()
+    return last_month_of(state).collect().lazy()
+
+
 def _published(lake: LakeResource, table: str) -> pl.LazyFrame:
     """The mart as published (an incremental plan guarantees it exists, in its contract)."""
     return lake.scan("gold", table)
@@ -202,9 +217,10 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
         return plan.unchanged("date_key")
     touched, published = _touched(lake, plan, "kpi_daily"), _published(lake, "kpi_daily")
     span = _span(facts, payments, published)
+    payment_changes = _changes(plan, "fact_payments", _PAYMENT_CHANGES).collect().lazy()
     affected = kpi_affected_dates(
         touched.changes,
-        _changes(plan, "fact_payments", _PAYMENT_CHANGES),
+        payment_changes,
         facts,
         payments,
         touched.customers,
@@ -222,8 +238,18 @@ def refresh_kpi_daily(lake: LakeResource, run: GoldRun) -> GoldSlice:
     wide = _too_wide(run, plan, len(dates), days, "KPI days")
     if wide:
         return _full_kpi(lake, plan.rebuilt(wide))
+    # Only the (order, day) pairs whose counting the changes alone cannot tell are read.
+    counted = counted_lines(facts, ambiguous_orders(touched.changes).collect())
     rows = kpi_daily_for_dates(
-        dates, facts, payments, touched.customers, calendar, touched.state, span=span
+        dates,
+        touched.changes,
+        payment_changes,
+        counted,
+        payments,
+        published,
+        touched.history,
+        calendar,
+        span,
     )
     # A date may get no row (it left the KPI range): the overwrite then deletes its row.
     return plan.slice(rows.collect(engine="streaming"), "date_key", dates)
@@ -238,14 +264,13 @@ def _full_retention(lake: LakeResource, plan: GoldPlan) -> GoldSlice:
 
 def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSlice:
     plan = plan_gold(lake, gold.FACT_CUSTOMER_RETENTION, RETENTION_INPUTS, _unguarded(run))
-    facts = plan.scan("fact_order_lines")
     if plan.mode == FULL:
         return _full_retention(lake, plan)
     if plan.mode == UNCHANGED:
         return plan.unchanged("cohort_month")
     published = _published(lake, "fact_customer_retention")
     touched = _touched(lake, plan, "fact_customer_retention")
-    last = last_month_of(touched.state).collect().lazy()
+    last = _last_month(touched.state, published)
     cohorts, months = pl.collect_all(
         [
             retention_affected_cohorts(
@@ -273,9 +298,7 @@ def refresh_fact_customer_retention(lake: LakeResource, run: GoldRun) -> GoldSli
     wide = _too_wide(run, plan, len(activity_months), all_months, "activity months")
     if wide:
         return _full_retention(lake, plan.rebuilt(wide))
-    rows = retention_for_cohorts(
-        cohorts, activity_months, facts, touched.customers, published, touched.state, last=last
-    )
+    rows = retention_for_cohorts(cohorts, published, touched.history, last)
     # A cohort left without customers gets no row: the overwrite deletes its rows.
     values = cohorts.get_column("cohort_month").to_list()
     return plan.slice(rows.collect(engine="streaming"), "cohort_month", values)

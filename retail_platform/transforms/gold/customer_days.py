@@ -3,14 +3,17 @@ each day, so the incremental marts never rescan a customer's fact history.
 
 One row per (customer_id, date_key) with at least one counted line: a line of
 gold.fact_order_lines that is not cancelled and whose customer_key is a real customer of
-dim_customer (the rule of ``customer_order_days``). From it:
+dim_customer (the rule of ``customer_order_days``), with the lines' revenue (the sum of their
+net_amount_reporting, to the cent). From it:
 
 - a customer's first order day (kpi_daily's new vs returning) is their smallest date_key, and
   their cohort (fact_customer_retention) its month;
-- their activity months are the months of their date_keys.
+- their activity months are the months of their date_keys, and their revenue in each month
+  the sum of those days' revenue (retention's cells follow from a mover's days without
+  reading their facts).
 
 Counts, not a bare first day, so the state follows the order facts' net change feed exactly:
-a post-image adds one line to its (customer, day), a pre-image removes one
+a post-image adds one line (and its amount) to its (customer, day), a pre-image removes one
 (``state_deltas``). A customer whose first order is cancelled, moved or deleted simply loses
 that day's last line, and their next day becomes their first: no fact is read for it. The
 state as it was before a range of changes is the state after minus the range's deltas
@@ -29,12 +32,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.gold.dimensions import UNKNOWN_KEY
 from retail_platform.transforms.gold.kpis import CANCELLED
 
 CHANGE_TYPE = "_change_type"
-_BEFORE = ("delete", "update_preimage")
-STATE_SCHEMA = pl.Schema({"customer_id": pl.String, "date_key": pl.Int32, "lines": pl.Int64})
+COMMIT_VERSION = "_commit_version"
+BEFORE = ("delete", "update_preimage")
+STATE_SCHEMA = pl.Schema(
+    {"customer_id": pl.String, "date_key": pl.Int32, "lines": pl.Int64, "revenue": MONEY}
+)
+
+
+def _summed() -> list[pl.Expr]:
+    """The state's figures summed over rows of one (customer, day)."""
+    return [pl.col("lines").sum(), pl.col("revenue").sum()]
 
 
 # (touched, before, now) of ``state_history``.
@@ -58,19 +70,19 @@ def build_customer_days(fact_order_lines: pl.LazyFrame, dim_customer: pl.LazyFra
     """The state from all of the facts (a full build), sorted by customer_id."""
     return (
         fact_order_lines.filter(pl.col("status") != CANCELLED)
-        .select("customer_key", "date_key")
+        .select("customer_key", "date_key", "net_amount_reporting")
         .join(customer_ids(dim_customer), on="customer_key", how="inner")
         .group_by("customer_id", "date_key")
-        .agg(lines=pl.len().cast(pl.Int64))
+        .agg(lines=pl.len().cast(pl.Int64), revenue=pl.col("net_amount_reporting").sum())
         .select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
         .sort("customer_id", "date_key")
     )
 
 
 def state_from_days(days: pl.LazyFrame) -> pl.LazyFrame:
-    """The state from ``customer_order_days`` of all the facts (which carry ``lines``): the
-    full builds compute those days anyway, so the state costs no second scan (nor a sort:
-    readers filter by customer, the table is a few narrow columns)."""
+    """The state from ``customer_order_days`` of all the facts (which carry ``lines`` and
+    ``revenue``): the full builds compute those days anyway, so the state costs no second
+    scan (nor a sort: readers filter by customer, the table is a few narrow columns)."""
     return days.select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
 
 
@@ -79,7 +91,7 @@ def stored_state(stored: pl.LazyFrame) -> pl.LazyFrame:
     holds one row each, every night appends its deltas), days without a line left out."""
     return (
         stored.group_by("customer_id", "date_key")
-        .agg(pl.col("lines").sum())
+        .agg(_summed())
         .filter(pl.col("lines") > 0)
         .select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
     )
@@ -111,15 +123,21 @@ def touched_ids(changed_lines: pl.LazyFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def state_deltas(changed_lines: pl.LazyFrame, ids: pl.LazyFrame) -> pl.LazyFrame:
-    """customer_id, date_key, lines: the net change of each (customer, day)'s counted lines
-    over the net change feed (a post-image adds one, a pre-image removes one; zeros dropped)."""
-    sign = pl.when(pl.col(CHANGE_TYPE).is_in(_BEFORE)).then(-1).otherwise(1)
+    """customer_id, date_key, lines, revenue: the net change of each (customer, day)'s counted
+    lines and their revenue over the net change feed (a post-image adds one line and its
+    net_amount_reporting, a pre-image removes them; days where both net to zero dropped)."""
+    before = pl.col(CHANGE_TYPE).is_in(BEFORE)
+    sign = pl.when(before).then(-1).otherwise(1)
+    amount = pl.col("net_amount_reporting")
     return (
         changed_lines.filter(pl.col("status") != CANCELLED)
         .join(ids, on="customer_key", how="inner")
         .group_by("customer_id", "date_key")
-        .agg(lines=sign.sum().cast(pl.Int64))
-        .filter(pl.col("lines") != 0)
+        .agg(
+            lines=sign.sum().cast(pl.Int64),
+            revenue=pl.when(before).then(-amount).otherwise(amount).sum(),
+        )
+        .filter((pl.col("lines") != 0) | (pl.col("revenue") != 0))
         .select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
     )
 
@@ -129,7 +147,8 @@ def _combined(rows: pl.LazyFrame, deltas: pl.LazyFrame) -> pl.LazyFrame:
     return (
         pl.concat([rows.select(columns), deltas.select(columns)])
         .group_by("customer_id", "date_key")
-        .agg(pl.col("lines").sum())
+        .agg(_summed())
+        .select(pl.col(name).cast(dtype) for name, dtype in STATE_SCHEMA.items())
     )
 
 
@@ -160,7 +179,9 @@ def state_history(changed_lines: pl.LazyFrame, state: pl.LazyFrame, ids: pl.Lazy
     changes (``stored_state``: summed here, after keeping the touched customers' rows only)."""
     touched = touched_ids(changed_lines, ids)
     now = stored_state(state.join(touched, on="customer_id", how="semi"))
-    reversed_deltas = state_deltas(changed_lines, ids).with_columns(-pl.col("lines"))
+    reversed_deltas = state_deltas(changed_lines, ids).with_columns(
+        -pl.col("lines"), -pl.col("revenue")
+    )
     before = _combined(now, reversed_deltas).filter(pl.col("lines") > 0)
     return touched, before, now
 

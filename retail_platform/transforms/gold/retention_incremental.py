@@ -4,13 +4,12 @@ transforms/gold/customer_days.py, gives first days and activity days before and 
 
 Like kpi_daily, in two steps: ``retention_affected_cohorts`` and ``retention_affected_months``
 say which cohorts (the slice values) and which of their months change;
-``retention_for_cohorts`` gives their rows with ``retention_grid``, the full build's own code.
+``retention_for_cohorts`` gives their rows with ``retention_grid``, the full build's own code,
+from the published cells and the touched customers' state rows before and after the changes
+(the state keeps each customer's revenue per day): a night reads no facts.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from datetime import date
 
 import polars as pl
 
@@ -18,12 +17,10 @@ from retail_platform.contracts.model import MONEY
 from retail_platform.transforms.gold.customer_days import (
     History,
     first_days_between,
-    first_days_of,
     key_ids,
     state_history,
     stored_state,
 )
-from retail_platform.transforms.gold.kpis import customer_order_days
 from retail_platform.transforms.gold.marts_incremental import month_of, touched_customers
 from retail_platform.transforms.gold.retention import retention_grid
 
@@ -128,44 +125,42 @@ def retention_affected_months(
     )
 
 
+def _contributions(rows: pl.LazyFrame, sign: int) -> pl.LazyFrame:
+    """cohort_month, activity_month, active_customers, revenue: what the customers of
+    ``rows`` (state rows, all of each customer's days) add to the cells of their cohort
+    (the month of their first day), times ``sign``."""
+    months = rows.with_columns(
+        cohort_month=month_of(pl.col("date_key").min().over("customer_id")),
+        activity_month=month_of(pl.col("date_key")),
+    )
+    return months.group_by("cohort_month", "activity_month").agg(
+        active_customers=(pl.col("customer_id").n_unique() * sign).cast(pl.Int64),
+        revenue=(pl.col("revenue").sum() * sign).cast(MONEY),
+    )
+
+
 def retention_for_cohorts(
     cohorts: pl.DataFrame,
-    months: Sequence[date],
-    fact_order_lines: pl.LazyFrame,
-    dim_customer: pl.LazyFrame,
     previous_retention: pl.LazyFrame,
-    state: pl.LazyFrame,
-    last: pl.LazyFrame | None = None,
+    history: History,
+    last: pl.LazyFrame,
 ) -> pl.LazyFrame:
     """The rows build_fact_customer_retention gives for ``cohorts``
-    (``retention_affected_cohorts``), every row up to the current last month (``state`` and
-    ``last`` as in ``retention_affected_cohorts``).
+    (``retention_affected_cohorts``), every row up to the current last month (``last``:
+    ``last_month_of`` the state after the changes; ``history``: ``state_history`` of the
+    changes). No fact is read.
 
-    Recomputed cohorts: size = published size + size_change; the cells of ``months``
-    (``retention_affected_months``) from the facts of those months (the customers ordering
-    then, placed in their cohort by their first day in the customer state); every other cell
-    as published.
+    Recomputed cohorts: size = published size + size_change; each cell = the published cell
+    minus what the touched customers gave it before the changes (their state rows before,
+    in their old cohort) plus what they give it now (in their new cohort): a customer counts
+    once in each month with a counted day and adds that month's revenue, and no other
+    customer's days changed.
     Extended cohorts: the published rows, cut or padded with zeros.
     """
-    last_month = last if last is not None else last_month_of(state)
+    _, before, now = history
     recompute = cohorts.filter(pl.col("recompute")).select("cohort_month", "size_change")
     wanted = list(recompute.get_column("cohort_month"))
     extend = list(cohorts.filter(~pl.col("recompute")).get_column("cohort_month"))
-    in_months = (pl.col("date_key") // 100).is_in([m.year * 100 + m.month for m in months])
-    days = customer_order_days(fact_order_lines.filter(in_months), dim_customer)
-    cells = (
-        days.join(first_days_of(days, state), on="customer_id")
-        .with_columns(
-            cohort_month=month_of(pl.col("first_date_key")),
-            activity_month=pl.col("date").dt.truncate("1mo"),
-        )
-        .filter(pl.col("cohort_month").is_in(wanted))
-        .group_by("cohort_month", "activity_month")
-        .agg(
-            active_customers=pl.col("customer_id").n_unique().cast(pl.Int64),
-            revenue=pl.col("revenue").sum().cast(MONEY),
-        )
-    )
     published = previous_retention.select(
         "cohort_month",
         "activity_month",
@@ -173,9 +168,18 @@ def retention_for_cohorts(
         "active_customers",
         pl.col("revenue").cast(MONEY),
     )
-    kept_cells = published.filter(
-        pl.col("cohort_month").is_in(wanted) & pl.col("activity_month").is_in(list(months)).not_()
-    ).drop("cohort_customers")
+    cells = (
+        pl.concat(
+            [
+                published.filter(pl.col("cohort_month").is_in(wanted)).drop("cohort_customers"),
+                _contributions(before, -1),
+                _contributions(now, 1),
+            ]
+        )
+        .group_by("cohort_month", "activity_month")
+        .agg(pl.col("active_customers").sum(), pl.col("revenue").sum().cast(MONEY))
+        .filter(pl.col("cohort_month").is_in(wanted))
+    )
     published_sizes = published.group_by("cohort_month").agg(pl.col("cohort_customers").first())
     sizes = (
         recompute.lazy()
@@ -190,7 +194,7 @@ def retention_for_cohorts(
     kept_sizes = kept.group_by("cohort_month").agg(pl.col("cohort_customers").first())
     return pl.concat(
         [
-            retention_grid(sizes, pl.concat([cells, kept_cells]), last_month),
-            retention_grid(kept_sizes, kept.drop("cohort_customers"), last_month),
+            retention_grid(sizes, cells, last),
+            retention_grid(kept_sizes, kept.drop("cohort_customers"), last),
         ]
     ).sort("cohort_month", "activity_month")

@@ -10,6 +10,7 @@ no audit (tested with the IO manager elsewhere): this checks the planning and th
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal as D
 from typing import Any
 from unittest.mock import patch
 
@@ -163,9 +164,9 @@ def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> Non
         lake = _first_lake(root, facts, payments, 1)
         assert _refresh_and_compare(lake) == (FULL, FULL)
         assert _state(lake, "kpi_daily").rows() == [
-            ("C1", 20261001, 1),
-            ("C1", 20261031, 1),
-            ("C2", 20261002, 1),
+            ("C1", 20261001, 1, D("10.00")),
+            ("C1", 20261031, 1, D("4.00")),
+            ("C2", 20261002, 1, D("5.00")),
         ]
 
         # C1's first order is cancelled: their first day moves to Oct 31 (another version).
@@ -173,20 +174,24 @@ def test_a_crash_around_the_customer_state_still_leaves_the_marts_right() -> Non
         _write_facts(lake, "fact_order_lines", facts, 2, whole=False)
         refresh_kpi_daily(lake, RUN)  # computed, never published
         refresh_fact_customer_retention(lake, RUN)
-        expected = [("C1", 20261031, 1), ("C2", 20261002, 1)]
+        expected = [("C1", 20261031, 1, D("4.00")), ("C2", 20261002, 1, D("5.00"))]
         assert _state(lake, "kpi_daily").rows() == expected
         assert _state(lake, "fact_customer_retention").rows() == expected
         assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
 
         # A state commit without its progress record: the next run rebuilds the state.
         bogus = pl.DataFrame(
-            [("C3", 20261003, 7)], schema=_state(lake, "kpi_daily").schema, orient="row"
+            [("C3", 20261003, 7, D("1.00"))], schema=_state(lake, "kpi_daily").schema, orient="row"
         )
         lake.replace_values(STATE_LAYER, state_table("kpi_daily"), bogus, "customer_id", ["C3"])
         facts.upsert(line(4, "O4", 20261003, 22, "paid", "2.00"), 3)  # C2 again
         _write_facts(lake, "fact_order_lines", facts, 3, whole=False)
         assert _refresh_and_compare(lake) == (INCREMENTAL, INCREMENTAL)
-        expected = [("C1", 20261031, 1), ("C2", 20261002, 1), ("C2", 20261003, 1)]
+        expected = [
+            ("C1", 20261031, 1, D("4.00")),
+            ("C2", 20261002, 1, D("5.00")),
+            ("C2", 20261003, 1, D("2.00")),
+        ]
         assert _state(lake, "kpi_daily").rows() == expected
         assert _state(lake, "fact_customer_retention").rows() == expected
 

@@ -43,9 +43,10 @@ def line(
     }
 
 
-def customer_state(*rows: tuple[str, int, int]) -> pl.LazyFrame:
-    """A customer state written by hand: (customer_id, date_key, counted lines)."""
-    return pl.LazyFrame(rows, schema=STATE_SCHEMA, orient="row")
+def customer_state(*rows: tuple[str, int, int, str]) -> pl.LazyFrame:
+    """A customer state written by hand: (customer_id, date_key, counted lines, revenue)."""
+    typed = [(who, day, count, Decimal(revenue)) for who, day, count, revenue in rows]
+    return pl.LazyFrame(typed, schema=STATE_SCHEMA, orient="row")
 
 
 def payment(key: int, date_key: int, status: str) -> dict[str, Any]:

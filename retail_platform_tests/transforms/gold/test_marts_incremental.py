@@ -4,9 +4,12 @@ from decimal import Decimal
 import polars as pl
 
 from retail_platform.contracts import gold
+from retail_platform.transforms.gold.customer_days import key_ids, state_history
 from retail_platform.transforms.gold.dimensions import build_dim_date
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
+    ambiguous_orders,
+    counted_lines,
     kpi_affected_dates,
     kpi_daily_for_dates,
     touched_customers,
@@ -35,7 +38,7 @@ def _backfilled_customer():
 
 
 # The state after v2, by hand: C1 has one counted line on Oct 1 and one on Oct 31.
-BACKFILLED = customer_state(("C1", 20261001, 1), ("C1", 20261031, 1))
+BACKFILLED = customer_state(("C1", 20261001, 1, "7.25"), ("C1", 20261031, 1, "5.00"))
 
 
 def test_a_backfilled_earlier_order_moves_the_first_day_and_both_days_are_affected() -> None:
@@ -61,18 +64,28 @@ def test_a_backfilled_earlier_order_moves_the_first_day_and_both_days_are_affect
 
 
 def test_kpi_rows_of_the_old_first_day_count_the_customer_as_returning() -> None:
-    facts, payments, _ = _backfilled_customer()
+    facts, payments, published = _backfilled_customer()
+    changes = facts.changes_since(0)
+    found = state_history(changes, BACKFILLED, key_ids(CUSTOMERS, None))
+    history = tuple(frame.lazy() for frame in pl.collect_all(found))
+    pairs = ambiguous_orders(changes).collect()
+    span = pl.LazyFrame({"first": [20261001], "last": [20261031]})
 
     rows = kpi_daily_for_dates(
         [20261001, 20261015, 20261031, 20261101],
-        facts.frame(),
+        changes,
+        payments.changes_since(0),
+        counted_lines(facts.frame(), pairs),
         payments.frame(),
-        CUSTOMERS,
+        published.lazy(),
+        history,
         OCTOBER,
-        BACKFILLED,
+        span,
     ).collect()
 
     assert rows.schema == gold.KPI_DAILY.polars_schema
+    # O2 is new (inserted, then corrected): the one order whose count needed its facts.
+    assert pairs.rows() == [("O2", 20261001)]
     # Nov 1 is outside the KPI range (and dim_date): no row. Oct 15 is a zero day.
     assert rows.rows() == [
         (20261001, date(2026, 10, 1), D("7.25"), 1, D("7.25"), 1, 0, D("0"), D("0")),
@@ -88,7 +101,9 @@ def test_a_pre_image_of_a_version_gone_from_dim_customer_is_named_by_its_change_
     # v1: version 99 is gone from dim_customer; its order now points at the unknown customer.
     facts.upsert(line(1, "O1", 20261005, -1, "paid", "5.00"), version=1)
     gone = pl.LazyFrame({"customer_key": [99], "customer_id": ["C1"]})
-    state = customer_state(("C1", 20261009, 1))  # the unknown customer's order counts for nobody
+    state = customer_state(
+        ("C1", 20261009, 1, "5.00")
+    )  # the unknown customer's order counts for nobody
 
     without = touched_customers(facts.changes_since(0), state, CUSTOMERS).collect()
     with_feed = touched_customers(

@@ -23,16 +23,21 @@ from retail_platform.transforms.gold.customer_days import (
     build_customer_days,
     key_ids,
     state_deltas,
+    state_history,
     stored_state,
     unresolved_keys,
 )
 from retail_platform.transforms.gold.kpis import build_kpi_daily
 from retail_platform.transforms.gold.marts_incremental import (
+    active_range,
+    ambiguous_orders,
+    counted_lines,
     kpi_affected_dates,
     kpi_daily_for_dates,
 )
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform.transforms.gold.retention_incremental import (
+    last_month_of,
     retention_affected_cohorts,
     retention_affected_months,
     retention_for_cohorts,
@@ -78,6 +83,10 @@ def _refresh(
     changed_lines = facts.changes_since(since)
     changed_payments = payments.changes_since(since)
     current, paid, now = facts.frame(), payments.frame(), state.lazy()
+    history = tuple(
+        frame.lazy()
+        for frame in pl.collect_all(state_history(changed_lines, now, key_ids(CUSTOMERS, None)))
+    )
     dates = (
         kpi_affected_dates(
             changed_lines, changed_payments, current, paid, CUSTOMERS, CALENDAR, kpi.lazy(), now
@@ -86,7 +95,19 @@ def _refresh(
         .get_column("date_key")
         .to_list()
     )
-    kpi_rows = kpi_daily_for_dates(dates, current, paid, CUSTOMERS, CALENDAR, now).collect()
+    span = active_range(current, paid).collect().lazy()
+    counted = counted_lines(current, ambiguous_orders(changed_lines).collect())
+    kpi_rows = kpi_daily_for_dates(
+        dates,
+        changed_lines,
+        changed_payments,
+        counted,
+        paid,
+        kpi.lazy(),
+        history,
+        CALENDAR,
+        span,
+    ).collect()
     cohorts, months = pl.collect_all(
         [
             retention_affected_cohorts(changed_lines, now, CUSTOMERS, retention.lazy()),
@@ -94,8 +115,9 @@ def _refresh(
         ]
     )
     months_list = months.get_column("activity_month").to_list()
+    assert months_list == sorted(months_list)  # the guard's months: still worked out
     retention_rows = retention_for_cohorts(
-        cohorts, months_list, current, CUSTOMERS, retention.lazy(), now
+        cohorts, retention.lazy(), history, last_month_of(now)
     ).collect()
     cohort_values = cohorts.get_column("cohort_month").to_list()
     return (
