@@ -8,22 +8,27 @@ Both read the change data feed of the order facts since the version they consume
   old and the new first day of each customer whose first day moved, and the days entering or
   leaving the KPI range;
 - fact_customer_retention replaces the old and the new cohort of each customer a changed
-  fact names, recomputing only the months the changes touch; when the last month moves, the
-  other cohorts are cut or padded with zero rows from their published rows (the whole table
-  is rewritten then: it is cohorts x months, small, and no fact is read for those cohorts).
+  fact names; when the last month moves, the other cohorts are cut or padded with zero rows
+  from their published rows (the whole table is rewritten then: it is cohorts x months,
+  small).
 
 Both read the facts' changes, dim_customer's keys and the mart's customer state once
 (`_touched`). The state (assets/gold/customer_state.py, transforms/gold/customer_days.py) holds
-each customer's counted order lines per day, advanced by the same change feed: first days
-before and after the changes, cohorts and a mover's activity months come from it, so a slice
-reads the facts of its affected dates (kpi_daily) or months (retention) only, never a
-customer's history. The retention's last month is the state's last day. A full build computes
-the customer days once, builds the mart from them and replaces the state with them.
+each customer's counted order lines and revenue per day, advanced by the same change feed. A
+slice reads no day's or month's facts: its rows are the published rows plus what changed.
+kpi_daily's revenue and orders add the changed lines' (the facts are read only for the
+(order, day) pairs whose counting the changes cannot settle, e.g. a new order: its day's
+files), new and returning customers add the touched customers' state rows now and subtract
+them before, the payment rates of a day with changed payments come from that day's payments.
+Retention's cells likewise from the touched customers' state rows before and now, its sizes
+from their cohort moves; its last month is the state's last day, read from the state's rows
+since the published last month. A full build computes the customer days once, builds the
+mart from them and replaces the state with them.
 
 The facts' changes are read (and netted) on the columns a mart row depends on only
 (`_LINE_CHANGES`): a change elsewhere in a fact row changes no mart. The marts plan without
 `plan_gold`'s guard on the share of changed fact rows (it reads every column of the feed) and
-guard on what their slice reads instead: past `rebuild_above_share` of the published KPI days
+guard on the slice's size instead: past `rebuild_above_share` of the published KPI days
 (retention: activity months) affected, a full build (`_too_wide`, reason in the metadata).
 
 dim_customer and dim_date are inputs for their versions only: a customer key always means the

@@ -3,15 +3,16 @@
 The input is the change data feed (CDF) of the gold order facts since the version a mart
 consumed last (``_change_type`` in insert / delete / update_preimage / update_postimage and
 ``_commit_version``), the customer state after those changes (transforms/gold/customer_days.py:
-each customer's counted order lines per day, so first days before and after the changes are
-read there, never from a customer's fact history), plus scans of the current facts for the
-affected dates only. Two steps, so that the asset can collect
-the (small) set of affected values and push it down as a filter into the scans of the second:
+each customer's counted order lines and revenue per day, so first days before and after the
+changes are read there, never from a customer's fact history) and the published mart. Two
+steps, so that the asset can collect the (small) set of affected values first:
 
 1. ``kpi_affected_dates`` (retention: transforms/gold/retention_incremental.py): which values
    of the slice column change;
-2. ``kpi_daily_for_dates``: the full build's rows for those values (``kpi_rows`` is the full
-   build's own code).
+2. ``kpi_daily_for_dates``: the full build's rows for those values, as the published rows
+   plus what the changes add and take away (``kpi_rows`` is the full build's own code), so
+   no day's facts are read; only the (order, day) pairs whose counting the changes cannot
+   settle (``ambiguous_orders``) are looked up in the facts (``counted_lines``).
 
 Customers are durable customer_ids: fact rows point at customer versions (customer_key =
 stable_key(customer_id, version), so a key always means the same customer). The current

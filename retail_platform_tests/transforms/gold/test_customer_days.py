@@ -104,3 +104,17 @@ def test_a_key_no_dimension_row_names_is_unresolved() -> None:
     found = unresolved_keys(facts.changes_since(0), IDS).collect()
 
     assert found.get_column("customer_key").to_list() == [99]
+
+
+def test_a_corrected_amount_changes_the_day_s_revenue_not_its_lines() -> None:
+    facts = lines_table()
+    facts.upsert(line(1, "O1", 20261001, 11, "paid", "5.00"), version=0)
+    facts.upsert(line(2, "O1", 20261001, 11, "paid", "3.00"), version=0)
+    before = customer_state(("C1", 20261001, 2, "8.00"))
+    facts.upsert(line(1, "O1", 20261001, 11, "paid", "7.25"), version=1)  # 5.00 -> 7.25
+
+    deltas = state_deltas(facts.changes_since(0), IDS).collect()
+    after = advance_state(before.collect(), deltas)
+
+    assert deltas.rows() == [("C1", 20261001, 0, D("2.25"))]  # kept: the revenue moved
+    assert after.rows() == [("C1", 20261001, 2, D("10.25"))]
