@@ -166,39 +166,70 @@ def _changes(
     return lines, customers
 
 
+@dataclass(frozen=True)
+class CurrentState:
+    """The mart's customer state at the plan's facts version: its stored rows (a scan) and,
+    read with the same scan that advanced it, the summed rows of the customers asked for."""
+
+    stored: pl.LazyFrame
+    rows: pl.DataFrame
+    """``stored_state`` of the ``wanted`` customers of ``current_state``."""
+
+
+def _of(stored: pl.LazyFrame, customers: pl.Series) -> pl.LazyFrame:
+    return stored.filter(pl.col("customer_id").is_in(customers.implode()))
+
+
+def _current(lake: LakeResource, table: str, wanted: pl.Series) -> CurrentState:
+    stored = _scan(lake, table)
+    return CurrentState(stored, stored_state(_of(stored, wanted)).collect())
+
+
 def current_state(
-    lake: LakeResource, plan: GoldPlan, mart: str, known: FactChanges | None = None
-) -> pl.LazyFrame:
-    """The stored rows of the mart's customer state at the plan's facts version (module
-    docstring); ``known``: the changes the mart read already."""
+    lake: LakeResource,
+    plan: GoldPlan,
+    mart: str,
+    wanted: pl.Series,
+    known: FactChanges | None = None,
+) -> CurrentState:
+    """The mart's customer state at the plan's facts version (module docstring), with the
+    summed rows of the ``wanted`` customer_ids; ``known``: the changes the mart read
+    already. Advancing reads the stored rows of the wanted and the changed customers once."""
     table = state_table(mart)
     trusted = _trusted(lake, table)
     facts_now = plan.position(FACTS).now
     if trusted is None or trusted.facts > facts_now:
-        return _rebuild(lake, plan, table)
+        _rebuild(lake, plan, table)
+        return _current(lake, table, wanted)
     if trusted.facts == facts_now:
-        return _scan(lake, table)
+        return _current(lake, table, wanted)
     if lake.replaced_whole_after("gold", FACTS, trusted.facts):
-        return _rebuild(lake, plan, table)
+        _rebuild(lake, plan, table)
+        return _current(lake, table, wanted)
     found = _changes(lake, plan, trusted, known)
     if found is None:
-        return _rebuild(lake, plan, table)
+        _rebuild(lake, plan, table)
+        return _current(lake, table, wanted)
     changed, customer_changes = found
     ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
-        return _rebuild(lake, plan, table)
+        _rebuild(lake, plan, table)
+        return _current(lake, table, wanted)
     deltas = state_deltas(changed.lazy(), ids).collect()
-    named = deltas.get_column("customer_id").unique().implode()
-    rows = stored_state(_scan(lake, table).filter(pl.col("customer_id").is_in(named))).collect()
+    named = deltas.get_column("customer_id").unique()
+    read = stored_state(_of(_scan(lake, table), pl.concat([wanted, named]).unique())).collect()
     try:
-        advance_state(rows, deltas)  # no day may end up below no line
+        advanced = advance_state(read, deltas)  # no day may end up below no line
     except StateMismatchError:
-        return _rebuild(lake, plan, table)
+        _rebuild(lake, plan, table)
+        return _current(lake, table, wanted)
     if trusted.appends + 1 >= COMPACT_AFTER_APPENDS:
         whole = pl.concat([stored_state(_scan(lake, table)).collect(), deltas])
         _write_whole(lake, plan, table, stored_state(whole.lazy()).sort("customer_id").collect())
-        return _scan(lake, table)
+        return _current(lake, table, wanted)
     if deltas.height:
         lake.append(STATE_LAYER, table, deltas)
     _record(lake, plan, table, INCREMENTAL)
-    return _scan(lake, table)
+    unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
+    rows = pl.concat([unchanged, advanced]).filter(pl.col("customer_id").is_in(wanted.implode()))
+    return CurrentState(_scan(lake, table), rows)

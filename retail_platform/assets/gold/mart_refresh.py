@@ -58,7 +58,12 @@ from retail_platform.assets.gold.increment import (
 )
 from retail_platform.contracts import gold
 from retail_platform.resources.lake import LakeResource
-from retail_platform.transforms.gold.customer_days import History, key_ids, state_history
+from retail_platform.transforms.gold.customer_days import (
+    History,
+    history_of,
+    key_ids,
+    touched_ids,
+)
 from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
     active_range,
@@ -143,11 +148,16 @@ def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
         plan.position("dim_customer").since,
         customer_changes,
     )
-    state = current_state(lake, plan, mart, known)
-    ids = key_ids(customers.lazy(), customer_changes.lazy())
-    touched, before, now = pl.collect_all(state_history(changes.lazy(), state, ids))
+    ids = key_ids(customers.lazy(), customer_changes.lazy()).collect().lazy()
+    touched = touched_ids(changes.lazy(), ids).collect()
+    # One read of the state for its advance and the touched customers' rows.
+    state = current_state(lake, plan, mart, touched.get_column("customer_id"), known)
+    found = history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids)
+    _, before, now = pl.collect_all(found)
     history = (touched.lazy(), before.lazy(), now.lazy())
-    return _Touched(changes.lazy(), customers.lazy(), customer_changes.lazy(), state, history)
+    return _Touched(
+        changes.lazy(), customers.lazy(), customer_changes.lazy(), state.stored, history
+    )
 
 
 def _span(facts: pl.LazyFrame, payments: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:

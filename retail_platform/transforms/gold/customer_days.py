@@ -179,6 +179,15 @@ def state_history(changed_lines: pl.LazyFrame, state: pl.LazyFrame, ids: pl.Lazy
     changes (``stored_state``: summed here, after keeping the touched customers' rows only)."""
     touched = touched_ids(changed_lines, ids)
     now = stored_state(state.join(touched, on="customer_id", how="semi"))
+    return history_of(changed_lines, touched, now, ids)
+
+
+def history_of(
+    changed_lines: pl.LazyFrame, touched: pl.LazyFrame, now: pl.LazyFrame, ids: pl.LazyFrame
+) -> History:
+    """``state_history`` from the touched customers' summed state rows after the changes
+    (``now``: ``stored_state`` of at least their rows), read by the caller already."""
+    now = now.join(touched, on="customer_id", how="semi")
     reversed_deltas = state_deltas(changed_lines, ids).with_columns(
         -pl.col("lines"), -pl.col("revenue")
     )
