@@ -75,6 +75,7 @@ from retail_platform.transforms.gold.marts_incremental import (
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform.transforms.gold.retention_incremental import (
     last_month_of,
+    last_month_since,
     retention_affected_cohorts,
     retention_affected_months,
     retention_for_cohorts,
@@ -176,13 +177,11 @@ def _span(facts: pl.LazyFrame, payments: pl.LazyFrame, published: pl.LazyFrame) 
 
 
 def _last_month(state: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
-    """``last_month_of`` the state, reading only its rows from the published last month on
-    (a filter on the scan, no sum over the whole state); the whole state only when no
-    counted day is left there (the last month moved back)."""
+    """``last_month_of`` the state, reading only its rows from the published last month on;
+    the whole state only when no counted day is left there (the last month moved back)."""
     was = published.select(pl.col("activity_month").max()).collect().item()
     if was is not None:
-        start = was.year * 10_000 + was.month * 100 + 1
-        found = last_month_of(state.filter(pl.col("date_key") >= start)).collect()
+        found = last_month_since(state, was).collect()
         if found.item() is not None:
             return found.lazy()
     return last_month_of(state).collect().lazy()

@@ -11,6 +11,8 @@ from the published cells and the touched customers' state rows before and after 
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from retail_platform.contracts.model import MONEY
@@ -29,6 +31,14 @@ def last_month_of(state: pl.LazyFrame) -> pl.LazyFrame:
     """One row, last_month: the month of the last non-cancelled order of a known customer
     (build_fact_customer_retention's last month), the last day of the customer state."""
     return stored_state(state).select(month_of(pl.col("date_key").max()).alias("last_month"))
+
+
+def last_month_since(state: pl.LazyFrame, since: date) -> pl.LazyFrame:
+    """``last_month_of`` the state's stored rows on or after ``since`` only (a filter the scan
+    applies; no sum over the whole state): the state's last month when a counted day lies
+    there, else null (the caller then takes ``last_month_of`` the whole state)."""
+    first_day = since.year * 10_000 + since.month * 100 + since.day
+    return last_month_of(state.filter(pl.col("date_key") >= first_day))
 
 
 def _cohort_moves(touched: pl.LazyFrame) -> pl.LazyFrame:

@@ -9,6 +9,7 @@ from retail_platform.transforms.gold.marts_incremental import touched_customers
 from retail_platform.transforms.gold.retention import build_fact_customer_retention
 from retail_platform.transforms.gold.retention_incremental import (
     last_month_of,
+    last_month_since,
     retention_affected_cohorts,
     retention_affected_months,
     retention_for_cohorts,
@@ -133,3 +134,20 @@ def test_a_returning_customer_recomputes_only_the_month_of_the_change() -> None:
         (sep, sep, 0, 2, 2, D("1.0000"), D("13.00")),  # as published
         (sep, oct_, 1, 2, 1, D("0.5000"), D("6.00")),  # C1 of 2
     ]
+
+
+def test_the_last_month_is_read_from_the_state_rows_since_a_month_only() -> None:
+    # Stored rows: C2's only October line was appended and then taken away again (sums to 0).
+    state = customer_state(
+        ("C1", 20260915, 1, "10.00"),
+        ("C2", 20261010, 1, "4.00"),
+        ("C2", 20261010, -1, "-4.00"),
+        ("C3", 20260920, 2, "3.00"),
+    )
+
+    since_october = last_month_since(state, date(2026, 10, 1)).collect()
+    since_september = last_month_since(state, date(2026, 9, 1)).collect()
+
+    assert since_october.item() is None  # nothing counted left in October: read the whole state
+    assert since_september.item() == date(2026, 9, 1)
+    assert last_month_of(state).collect().item() == date(2026, 9, 1)
