@@ -174,6 +174,9 @@ class CurrentState:
     stored: pl.LazyFrame
     rows: pl.DataFrame
     """``stored_state`` of the ``wanted`` customers of ``current_state``."""
+    before: pl.DataFrame | None = None
+    """Their rows before the mart's changes, when the state advanced over exactly those
+    changes (it read them then); None otherwise (the caller subtracts the changes)."""
 
 
 def _of(stored: pl.LazyFrame, customers: pl.Series) -> pl.LazyFrame:
@@ -211,6 +214,9 @@ def current_state(
         _rebuild(lake, plan, table)
         return _current(lake, table, wanted)
     changed, customer_changes = found
+    same_range = (
+        known is not None and changed is known.lines and customer_changes is known.customers
+    )
     ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
         _rebuild(lake, plan, table)
@@ -230,6 +236,9 @@ def current_state(
     if deltas.height:
         lake.append(STATE_LAYER, table, deltas)
     _record(lake, plan, table, INCREMENTAL)
+    mine = pl.col("customer_id").is_in(wanted.implode())
     unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
-    rows = pl.concat([unchanged, advanced]).filter(pl.col("customer_id").is_in(wanted.implode()))
-    return CurrentState(_scan(lake, table), rows)
+    rows = pl.concat([unchanged, advanced]).filter(mine)
+    # Read at the state's version, which is where the mart's changes start: their before.
+    before = read.filter(mine) if same_range else None
+    return CurrentState(_scan(lake, table), rows, before)

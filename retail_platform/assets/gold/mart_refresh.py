@@ -153,9 +153,13 @@ def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     touched = touched_ids(changes.lazy(), ids).collect()
     # One read of the state for its advance and the touched customers' rows.
     state = current_state(lake, plan, mart, touched.get_column("customer_id"), known)
-    found = history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids)
-    _, before, now = pl.collect_all(found)
-    history = (touched.lazy(), before.lazy(), now.lazy())
+    if state.before is not None:  # the state advanced over the mart's own changes
+        history = (touched.lazy(), state.before.lazy(), state.rows.lazy())
+    else:
+        _, before, now = pl.collect_all(
+            history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids)
+        )
+        history = (touched.lazy(), before.lazy(), now.lazy())
     return _Touched(
         changes.lazy(), customers.lazy(), customer_changes.lazy(), state.stored, history
     )

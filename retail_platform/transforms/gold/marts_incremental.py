@@ -287,7 +287,7 @@ def kpi_daily_for_dates(
             for rate in rates
         )
     )
-    return conform(rows, gold.KPI_DAILY)
+    return conform(rows.sort("date_key"), gold.KPI_DAILY)
 
 
 def month_of(date_key: pl.Expr) -> pl.Expr:
