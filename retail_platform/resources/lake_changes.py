@@ -168,6 +168,10 @@ def net_changes(changes: pl.DataFrame) -> pl.DataFrame:
     )
     if left.is_empty():
         return changes.head(0)
+    if left.height == changes.height:
+        # Every row is an image of its own that nothing cancels (a merge's feed of real
+        # differences): already net, and the aggregation below would give back each row.
+        return changes.select(*data, CHANGE_TYPE, COMMIT_VERSION)
     counted = (
         signed.join(left, on=data, how="semi", nulls_equal=True)
         .group_by(data, maintain_order=True)

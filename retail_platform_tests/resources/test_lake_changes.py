@@ -217,3 +217,24 @@ def test_netted_on_some_columns_a_change_elsewhere_cancels(lake: LakeResource) -
     # Netted on key and day, only row 2's move is left (and only those columns are read).
     assert some.collect_schema().names() == ["key", "day", "_change_type", "_commit_version"]
     assert sorted(some.select(images).collect().rows()) == [(2, 10, "delete"), (2, 11, "insert")]
+
+
+def test_a_feed_where_nothing_cancels_is_already_net() -> None:
+    feed = pl.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O2", "O3"],
+            "status": ["A", "B", "B2", "C"],
+            "_commit_version": [3, 4, 4, 5],
+            "_change_type": ["insert", "update_preimage", "update_postimage", "delete"],
+        }
+    )
+
+    got = net_changes(feed)
+
+    assert got.columns == ["order_id", "status", "_change_type", "_commit_version"]
+    assert got.rows() == [
+        ("O1", "A", "insert", 3),
+        ("O2", "B", "update_preimage", 4),
+        ("O2", "B2", "update_postimage", 4),
+        ("O3", "C", "delete", 5),
+    ]
