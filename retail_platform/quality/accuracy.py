@@ -74,9 +74,11 @@ def line_amounts_outcome(lines: pl.LazyFrame) -> RuleOutcome:
 def silver_line_amounts_add_up(
     context: dg.AssetCheckExecutionContext, lake: LakeResource
 ) -> dg.AssetCheckResult:
-    """Over the lines changed since the check last passed, or all (quality/silver_scope.py)."""
+    """Over the lines gained since the check last passed (a per-row rule: the other lines
+    passed then), or all (quality/silver_scope.py)."""
     scope = scope_of(lake, "order_lines", "line_amounts_add_up")
-    outcome = line_amounts_outcome(scope.rows(lake, ["order_id", "line_number"]))
+    lines = scope.current(lake) if scope.changes is None else scope.gained().lazy()
+    outcome = line_amounts_outcome(lines)
     if outcome.passed:
         record_passed(lake, "line_amounts_add_up", [scope], context.run.run_id)
     return scoped(outcome, scope).check_result()

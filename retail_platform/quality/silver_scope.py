@@ -1,14 +1,24 @@
 """What a silver check reads: the rows changed since it last passed, or the whole table.
 
 The silver rules checked after every run (key unique and present, required columns filled,
-line arithmetic, every line has its order) decompose by key: a table that passed at version V
-and was since changed by merges and appends can only break them in the keys written since V.
-So, after a passed check records the version it checked (the lake's progress log, under
-``silver_checks/<table>/<check>``), the next run reads the table's change data feed after
-that version (resources/lake_changes.py), takes the keys of the rows it inserted or updated,
-and checks the table's current rows of those keys (a scan the key clustering prunes), plus
-any changed row with a null key. An incremental night thus checks one day's keys, not the
-history.
+line arithmetic, every line has its order) decompose by row or by key: a table that passed at
+version S and was since changed can only break them through what changed after S. After a
+passed check records the version it checked (the lake's progress log, under
+``silver_checks/<table>/<check>``), the next run reads the table's NET change data feed after
+that version (resources/lake_changes.py): images equal before and after cancel, so what is
+left is exactly the rows the table gained (present now, not at S) and lost (present at S, not
+now). Then, with V the current version:
+
+- a per-row rule (required columns filled, a line's amount adds up) holds at V when it holds
+  for the rows gained: every other row of V was a row of S, which passed. The gained rows are
+  the feed itself: no scan of the table (:meth:`Scope.gained`).
+- key unique and present: a key held by two rows of V was held by at most one at S, so V
+  gained a row of it; a null key of V is a gained row. So the current rows of the gained keys
+  (a key-filtered scan of the key columns, which the clustering prunes) plus the gained rows
+  with a null key hold every offender.
+- every line has its order: see quality/checks.py ``every_line_has_its_order``.
+
+An incremental night thus checks one day's keys, not the history.
 
 A failed check records nothing: the next run checks from the last passed version again, so a
 bad increment keeps failing until it is fixed. The whole table is checked instead on the first
@@ -26,7 +36,7 @@ import polars as pl
 
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.resources.lake import LakeResource
-from retail_platform.resources.lake_changes import AFTER, BEFORE, CHANGE_TYPE
+from retail_platform.resources.lake_changes import AFTER, BEFORE, CHANGE_TYPE, COMMIT_VERSION
 from retail_platform.resources.lake_progress import Progress
 from retail_platform.transforms.silver.keys import rows_with_keys
 
@@ -44,7 +54,8 @@ class Scope:
     since: int | None
     """The version the check last passed at; None: the whole table is checked."""
     changes: pl.DataFrame | None = None
-    """The feed after ``since`` (insert/update/delete images), when ``since`` is set."""
+    """The net feed after ``since`` (rows lost and gained), when ``since`` is set: every
+    column, or only those the check asked for (then netted on them)."""
 
     @property
     def mode(self) -> str:
@@ -53,33 +64,48 @@ class Scope:
     def current(self, lake: LakeResource) -> pl.LazyFrame:
         return lake.scan(SILVER, self.table, self.version)
 
+    def _images(self, images: Sequence[str]) -> pl.DataFrame:
+        if self.changes is None:
+            raise ValueError(f"silver.{self.table}: a whole-table scope has no changes")
+        rows = self.changes.filter(pl.col(CHANGE_TYPE).is_in(list(images)))
+        return rows.drop(CHANGE_TYPE, COMMIT_VERSION, strict=False)
+
+    def gained(self) -> pl.DataFrame:
+        """The rows present at ``version`` that were not at ``since`` (the net feed's
+        inserted and post-update images)."""
+        return self._images(AFTER)
+
     def changed_keys(self, key: Sequence[str], images: Sequence[str] = AFTER) -> pl.DataFrame:
         """The distinct non-null keys of the changed rows of the given images."""
-        if self.changes is None:
-            raise ValueError(f"silver.{self.table}: a whole-table scope has no changed keys")
-        rows = self.changes.filter(pl.col(CHANGE_TYPE).is_in(list(images)))
-        return rows.select(key).drop_nulls().unique()
+        return self._images(images).select(key).drop_nulls().unique()
 
-    def rows(self, lake: LakeResource, key: Sequence[str]) -> pl.LazyFrame:
-        """The rows to check: the whole table, or its current rows of the changed keys plus
-        the changed rows whose key is null (they match no key)."""
-        current = self.current(lake)
-        if self.changes is None:
-            return current
-        of_keys = rows_with_keys(current, self.changed_keys(key), key)
-        names = current.collect_schema().names()
-        written = self.changes.filter(pl.col(CHANGE_TYPE).is_in(list(AFTER)))
-        null_keyed = written.filter(pl.any_horizontal(pl.col(key).is_null())).select(names)
-        return pl.concat([of_keys, null_keyed.lazy()], how="vertical_relaxed")
+    def removed_keys(self, key: Sequence[str]) -> pl.DataFrame:
+        """Keys that lost a row and gained none since ``since`` (e.g. an order no longer
+        valid): the only keys whose rows of ``since`` can all be gone now. An updated key
+        lost a row and gained one: it is still there."""
+        lost = self.changed_keys(key, BEFORE)
+        return lost.join(self.changed_keys(key), on=list(key), how="anti")
 
-    def deleted_keys(self, key: Sequence[str]) -> pl.DataFrame:
-        """Keys removed since ``since`` (delete images, e.g. an order no longer valid)."""
-        return self.changed_keys(key, images=("delete",))
+    def key_rows(self, lake: LakeResource, key: Sequence[str]) -> pl.DataFrame:
+        """The key columns of every current row of a gained key, plus the gained rows with
+        a null key (they match no key): where a repeated or missing key can be."""
+        columns = list(key)
+        gained = self.gained().select(columns)
+        of_keys = rows_with_keys(self.current(lake).select(columns), gained.drop_nulls(), columns)
+        null_keyed = gained.filter(pl.any_horizontal(pl.col(columns).is_null()))
+        return pl.concat([of_keys.collect(), null_keyed], how="vertical_relaxed")
 
 
-def scope_of(lake: LakeResource, table: str, check: str, owner: str | None = None) -> Scope:
+def scope_of(
+    lake: LakeResource,
+    table: str,
+    check: str,
+    owner: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> Scope:
     """The rows ``check`` (of ``silver.owner``, default ``table``) reads in ``silver.table``
-    on this run (module docstring)."""
+    on this run (module docstring). ``columns``: read only these of the feed, netted on them
+    (for a rule that depends on no other column)."""
     version = lake.version(SILVER, table)
     recorded = lake.progress(CHECKS_LAYER, f"{owner or table}/{check}", table)
     whole = Scope(table, version, None)
@@ -87,19 +113,24 @@ def scope_of(lake: LakeResource, table: str, check: str, owner: str | None = Non
         return whole
     since = recorded.source_version
     if since == version:
-        return Scope(table, version, since, _no_changes(lake, table, version))
+        return Scope(table, version, since, _no_changes(lake, table, version, columns))
     if lake.replaced_whole_after(SILVER, table, since):
         return whole
-    changes = lake.changes(SILVER, table, since, version)
+    changes = lake.changes(
+        SILVER, table, since, version, columns=columns, net_on_columns=columns is not None
+    )
     if changes is None:
         return whole
     wanted = pl.col(CHANGE_TYPE).is_in([*AFTER, *BEFORE])
     return Scope(table, version, since, changes.filter(wanted).collect())
 
 
-def _no_changes(lake: LakeResource, table: str, version: int) -> pl.DataFrame:
-    empty = lake.scan(SILVER, table, version).head(0).collect()
-    return empty.with_columns(pl.lit(None, pl.String).alias(CHANGE_TYPE))
+def _no_changes(
+    lake: LakeResource, table: str, version: int, columns: Sequence[str] | None
+) -> pl.DataFrame:
+    empty = lake.scan(SILVER, table, version).head(0)
+    empty = empty.select(columns) if columns is not None else empty
+    return empty.collect().with_columns(pl.lit(None, pl.String).alias(CHANGE_TYPE))
 
 
 def record_passed(lake: LakeResource, check: str, scopes: Sequence[Scope], run_id: str) -> None:
