@@ -176,17 +176,24 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
 def _silver_table_checks(
     run_id: str, lake: LakeResource, contract: TableContract
 ) -> Iterator[dg.AssetCheckResult]:
-    """Both rules over what changed since they last passed, or over the whole table
-    (quality/silver_scope.py): the key rule over the current rows of the gained keys, the
-    required columns over the gained rows; the passed version is recorded when both pass."""
+    """Both rules over what was written since they last passed, or over the whole table
+    (quality/silver_scope.py): the key rule over the rows of the keys the table gained, the
+    required columns over the rows written that the table still holds; the passed version is
+    recorded when both pass."""
     asset_key, key = dg.AssetKey(["silver", contract.name]), list(contract.primary_key)
     required = required_columns(contract)
-    scope = scope_of(lake, contract.name, TABLE_CHECKS)
+    scope = scope_of(lake, contract.name, TABLE_CHECKS, net=False)
     if scope.changes is None:
         keys = rows = scope.current(lake)
     else:
-        keys, rows = scope.key_rows(lake, key).lazy(), scope.gained().lazy()
+        keys, rows = scope.key_rows(lake, key).lazy(), scope.written().lazy()
     outcomes = [primary_key_outcome(keys, key), required_columns_outcome(rows, key, required)]
+    if scope.changes is not None and not outcomes[1].passed:
+        # Only the offenders the table still holds count (one corrected since does not).
+        filled = pl.all_horizontal(pl.col(name).is_not_null() for name in required)
+        offenders = scope.written().filter(~filled)
+        held = scope.still_present(lake, offenders, key).lazy()
+        outcomes[1] = required_columns_outcome(held, key, required)
     if all(outcome.passed for outcome in outcomes):
         record_passed(lake, TABLE_CHECKS, [scope], run_id)
     for outcome in outcomes:
@@ -244,7 +251,7 @@ def scoped_lines_and_orders(
     (present now by definition of the feed) plus a key-filtered read of the others. Only key
     columns are read (the feeds are netted on them: the rule depends on no other column).
     """
-    gained = lines_scope.gained().select(LINE_KEY)
+    gained = lines_scope.written().select(LINE_KEY)
     removed = orders_scope.removed_keys(ORDER_KEY)
     of_removed = rows_with_keys(lines_scope.current(lake).select(LINE_KEY), removed, ORDER_KEY)
     lines = pl.concat([gained, of_removed.collect()], how="vertical_relaxed")

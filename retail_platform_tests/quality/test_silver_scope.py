@@ -213,3 +213,28 @@ def test_the_lines_of_a_removed_order_are_in_scope_and_an_updated_orders_are_not
     run = run_check(lake, LINES, HAS_ORDER)
     assert (run.passed, run.metadata["orphan_lines"]) == (False, 1)
     assert "O1" in str(run.metadata["sample_text"])
+
+
+def test_key_rows_read_only_the_keys_gained_once_and_count_the_others(
+    lake: LakeResource,
+) -> None:
+    """Added minus removed images per key: O1 updated (one removed, one added) gains none and
+    is not read; O3 line 1, new, gains one and is read from the table; O4 line 1, appended
+    twice, gains two: repeated without a read."""
+    run_check(lake, LINES, PRIMARY_KEY)
+    _merge(lake, "order_lines", table(silver.ORDER_LINES, order_id=["O1"], line_number=[1],
+           quantity=[5]), KEY, delete=False)  # fmt: skip
+    lake.append(
+        "silver", "order_lines", table(silver.ORDER_LINES, order_id=["O3"], line_number=[1])
+    )
+    for _ in range(2):
+        lake.append(
+            "silver", "order_lines", table(silver.ORDER_LINES, order_id=["O4"], line_number=[1])
+        )
+
+    scope = scope_of(lake, "order_lines", "table_checks", net=False)
+    rows = scope.key_rows(lake, KEY)
+
+    assert sorted(rows.rows()) == [("O3", 1), ("O4", 1), ("O4", 1)]
+    run = run_check(lake, LINES, PRIMARY_KEY)
+    assert (run.passed, run.metadata["duplicated_keys"]) == (False, 1)
