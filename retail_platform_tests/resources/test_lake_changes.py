@@ -217,3 +217,19 @@ def test_netted_on_some_columns_a_change_elsewhere_cancels(lake: LakeResource) -
     # Netted on key and day, only row 2's move is left (and only those columns are read).
     assert some.collect_schema().names() == ["key", "day", "_change_type", "_commit_version"]
     assert sorted(some.select(images).collect().rows()) == [(2, 10, "delete"), (2, 11, "insert")]
+
+
+def test_not_netted_every_image_is_returned_as_written(lake: LakeResource) -> None:
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+    # The same row merged again: an update whose images are equal (they cancel when netted).
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+
+    netted = lake.changes("silver", "orders", 0)
+    raw = lake.changes("silver", "orders", 0, columns=["order_id"], net=False)
+
+    assert netted is not None and raw is not None
+    assert netted.collect().height == 0
+    assert sorted(raw.select("order_id", "_change_type").collect().rows()) == [
+        ("O1", "update_postimage"),
+        ("O1", "update_preimage"),
+    ]
