@@ -68,7 +68,7 @@ from retail_platform.transforms.silver.incremental import (
     settle_by_current_version,
 )
 from retail_platform.transforms.silver.keys import rows_with_keys
-from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
+from retail_platform.transforms.silver.latest import DELETE_FLAG, as_deletes, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
@@ -331,11 +331,13 @@ def merge_affected_children(
     contract, parent_key = children.contract, list(children.parent_key)
     require_audited(contract, built, lake)
     parents = pl.concat([built.select(parent_key), vanished.select(parent_key)])
-    current = rows_with_keys(lake.scan("silver", contract.name), parents, parent_key)
-    names = built.columns
-    replaced = child_merge_source(built.lazy(), current, parent_key, list(contract.primary_key))
-    orphaned = children_of(current, vanished.lazy(), parent_key).select(*names, DELETE_FLAG)
-    source = pl.concat([replaced, orphaned], how="vertical").collect()
+    child_key = list(contract.primary_key)
+    # Deletes need only the children's keys: the rest of the window's rows is not read.
+    current = rows_with_keys(lake.scan("silver", contract.name).select(child_key), parents,
+                             parent_key)  # fmt: skip
+    replaced = child_merge_source(built.lazy(), current, parent_key, child_key)
+    orphaned = children_of(current, vanished.lazy(), parent_key).drop(DELETE_FLAG)
+    source = pl.concat([replaced, as_deletes(orphaned, built.schema)], how="vertical").collect()
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
     if source.height:
         counts = lake.merge_rows(
