@@ -303,7 +303,10 @@ def merge_affected(
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
-    current = rows_with_keys(lake.scan("silver", contract.name), keys, key)
+    # The affected keys' current keys, read once (by key columns) for the deletes and the
+    # append-or-merge choice.
+    current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
+    current = current.collect().lazy()
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
@@ -332,9 +335,9 @@ def merge_affected_children(
     require_audited(contract, built, lake)
     parents = pl.concat([built.select(parent_key), vanished.select(parent_key)])
     child_key = list(contract.primary_key)
-    # Deletes need only the children's keys: the rest of the window's rows is not read.
-    current = rows_with_keys(lake.scan("silver", contract.name).select(child_key), parents,
-                             parent_key)  # fmt: skip
+    # Deletes need only the children's keys (read once): the rest of their rows is not read.
+    scan = lake.scan("silver", contract.name).select(child_key)
+    current = rows_with_keys(scan, parents, parent_key).collect().lazy()
     replaced = child_merge_source(built.lazy(), current, parent_key, child_key)
     orphaned = children_of(current, vanished.lazy(), parent_key).drop(DELETE_FLAG)
     source = pl.concat([replaced, as_deletes(orphaned, built.schema)], how="vertical").collect()
