@@ -30,7 +30,7 @@ from retail_platform.quality.rules import (
     null_keys,
     orphans,
 )
-from retail_platform.quality.silver_scope import record_passed, scope_of, scoped
+from retail_platform.quality.silver_scope import Scope, record_passed, scope_of, scoped
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.silver.keys import rows_with_keys
 
@@ -176,15 +176,24 @@ def _table_checks(layer: str, contract: TableContract) -> dg.AssetChecksDefiniti
 def _silver_table_checks(
     run_id: str, lake: LakeResource, contract: TableContract
 ) -> Iterator[dg.AssetCheckResult]:
-    """Both rules over the keys changed since they last passed, or the whole table
-    (quality/silver_scope.py); the passed version is recorded when both pass."""
+    """Both rules over what was written since they last passed, or over the whole table
+    (quality/silver_scope.py): the key rule over the rows of the keys the table gained, the
+    required columns over the rows written that the table still holds; the passed version is
+    recorded when both pass."""
     asset_key, key = dg.AssetKey(["silver", contract.name]), list(contract.primary_key)
-    scope = scope_of(lake, contract.name, TABLE_CHECKS)
-    frame = scope.rows(lake, key)
-    outcomes = [
-        primary_key_outcome(frame, key),
-        required_columns_outcome(frame, key, required_columns(contract)),
-    ]
+    required = required_columns(contract)
+    scope = scope_of(lake, contract.name, TABLE_CHECKS, net=False)
+    if scope.changes is None:
+        keys = rows = scope.current(lake)
+    else:
+        keys, rows = scope.key_rows(lake, key).lazy(), scope.written().lazy()
+    outcomes = [primary_key_outcome(keys, key), required_columns_outcome(rows, key, required)]
+    if scope.changes is not None and not outcomes[1].passed:
+        # Only the offenders the table still holds count (one corrected since does not).
+        filled = pl.all_horizontal(pl.col(name).is_not_null() for name in required)
+        offenders = scope.written().filter(~filled)
+        held = scope.still_present(lake, offenders, key).lazy()
+        outcomes[1] = required_columns_outcome(held, key, required)
     if all(outcome.passed for outcome in outcomes):
         record_passed(lake, TABLE_CHECKS, [scope], run_id)
     for outcome in outcomes:
@@ -214,13 +223,43 @@ def _foreign_key_check(contract: TableContract) -> dg.AssetChecksDefinition:
 
 
 def lines_have_orders_outcome(lines: pl.LazyFrame, orders: pl.LazyFrame) -> RuleOutcome:
-    orphaned = orphans(lines, "order_id", orders, "order_id")
+    orphaned = orphans(lines, "order_id", orders, "order_id").select("order_id", "line_number")
+    found = orphaned.collect()
     return RuleOutcome(
         "every_line_has_its_order",
-        (count := orphaned.select(pl.len()).collect().item()) == 0,
-        {"orphan_lines": count},
-        orphaned.select("order_id", "line_number").head(SAMPLE_SIZE).collect(),
+        found.is_empty(),
+        {"orphan_lines": found.height},
+        found.head(SAMPLE_SIZE),
     )
+
+
+LINE_KEY, ORDER_KEY = ["order_id", "line_number"], ["order_id"]
+
+
+def scoped_lines_and_orders(
+    lake: LakeResource, lines_scope: Scope, orders_scope: Scope
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """(lines, orders) holding every line of the current version that can lack its order,
+    with the orders it can match, when both tables passed the check at recorded versions.
+
+    Why nothing outside can: take a line with no order now. Either the line is a row the lines
+    table gained since it passed (in the lines' net feed), or it was there when the check
+    passed, so its order was there too, and the orders table has lost that order's row since
+    and gained none (a removed key of the orders' net feed: an updated order lost a row and
+    gained one, and is still there). So the lines to check are the gained lines plus the
+    current lines of the removed orders; their orders are those the orders table gained
+    (present now by definition of the feed) plus a key-filtered read of the others. Only key
+    columns are read (the feeds are netted on them: the rule depends on no other column).
+    """
+    gained = lines_scope.written().select(LINE_KEY)
+    removed = orders_scope.removed_keys(ORDER_KEY)
+    of_removed = rows_with_keys(lines_scope.current(lake).select(LINE_KEY), removed, ORDER_KEY)
+    lines = pl.concat([gained, of_removed.collect()], how="vertical_relaxed")
+    present = orders_scope.changed_keys(ORDER_KEY)
+    wanted = lines.select(ORDER_KEY).drop_nulls().unique().join(present, on=ORDER_KEY, how="anti")
+    looked_up = rows_with_keys(orders_scope.current(lake).select(ORDER_KEY), wanted, ORDER_KEY)
+    orders = pl.concat([present, looked_up.collect()], how="vertical_relaxed")
+    return lines.lazy(), orders.lazy()
 
 
 @dg.asset_check(
@@ -234,18 +273,15 @@ def lines_have_orders_outcome(lines: pl.LazyFrame, orders: pl.LazyFrame) -> Rule
 def every_line_has_its_order(
     context: dg.AssetCheckExecutionContext, lake: LakeResource
 ) -> dg.AssetCheckResult:
-    """Over the order ids of lines changed and of orders deleted since the check last passed
-    (quality/silver_scope.py), or over the whole tables."""
+    """Over the lines gained and the lines of the orders removed since the check last passed
+    (``scoped_lines_and_orders``), or over the whole tables."""
     check = "every_line_has_its_order"
-    lines_scope = scope_of(lake, "order_lines", check)
-    orders_scope = scope_of(lake, "orders", check, owner="order_lines")
-    lines, orders = lines_scope.current(lake), orders_scope.current(lake)
+    lines_scope = scope_of(lake, "order_lines", check, columns=LINE_KEY)
+    orders_scope = scope_of(lake, "orders", check, owner="order_lines", columns=ORDER_KEY)
     if lines_scope.changes is not None and orders_scope.changes is not None:
-        ids = pl.concat(
-            [lines_scope.changed_keys(["order_id"]), orders_scope.deleted_keys(["order_id"])]
-        ).unique()
-        lines = rows_with_keys(lines, ids, ["order_id"])
-        orders = rows_with_keys(orders, ids, ["order_id"])
+        lines, orders = scoped_lines_and_orders(lake, lines_scope, orders_scope)
+    else:
+        lines, orders = lines_scope.current(lake), orders_scope.current(lake)
     outcome = lines_have_orders_outcome(lines, orders)
     if outcome.passed:
         record_passed(lake, check, [lines_scope, orders_scope], context.run.run_id)

@@ -163,13 +163,15 @@ class LakeResource(dg.ConfigurableResource):
         until_version: int | None = None,
         columns: Sequence[str] | None = None,
         net_on_columns: bool = False,
+        net: bool = True,
     ) -> pl.LazyFrame | None:
         """The change data feed after `since_version` (up to `until_version`, default the
         latest): the table's columns (or `columns`) plus `_change_type` (insert, delete,
         update_preimage, update_postimage) and `_commit_version`. None when the range cannot
         be read as changes (feed off at that version, vacuumed, ahead of the table): the
         caller rebuilds in full (resources/lake_changes.py). `net_on_columns`: images cancel
-        when equal in `columns` (only those are read), for a reader that depends on no other."""
+        when equal in `columns` (only those are read), for a reader that depends on no other;
+        `net=False`: every image as written (only `columns` read)."""
         found = read_changes(
             self.table_uri(layer, table),
             self._options(),
@@ -177,6 +179,7 @@ class LakeResource(dg.ConfigurableResource):
             until_version,
             columns,
             net_on_columns,
+            net,
         )
         return None if found is None else found.lazy()
 

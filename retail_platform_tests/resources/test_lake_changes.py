@@ -238,3 +238,40 @@ def test_a_feed_where_nothing_cancels_is_already_net() -> None:
         ("O2", "B2", "update_postimage", 4),
         ("O3", "C", "delete", 5),
     ]
+
+
+def test_not_netted_every_image_is_returned_as_written(lake: LakeResource) -> None:
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+    # The same row merged again: an update whose images are equal (they cancel when netted).
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+
+    netted = lake.changes("silver", "orders", 0)
+    raw = lake.changes("silver", "orders", 0, columns=["order_id"], net=False)
+
+    assert netted is not None and raw is not None
+    assert netted.collect().height == 0
+    assert sorted(raw.select("order_id", "_change_type").collect().rows()) == [
+        ("O1", "update_postimage"),
+        ("O1", "update_preimage"),
+    ]
+
+
+def test_a_delete_merged_with_its_key_only_shows_the_deleted_rows_values(
+    lake: LakeResource,
+) -> None:
+    """Silver merges delete by key with the other columns null (transforms/silver/latest.py
+    as_deletes): the feed's delete image still holds the row the table had, which gold reads
+    (an order's old date)."""
+    lake.merge_rows("silver", "orders", _orders(("O1", "2026-10-01", False)), ["order_id"], FLAG)
+    key_only = pl.DataFrame(
+        {"order_id": ["O1"], "order_date": [None], FLAG: [True]},
+        schema={"order_id": pl.String, "order_date": pl.Date, FLAG: pl.Boolean},
+    )
+    lake.merge_rows("silver", "orders", key_only, ["order_id"], FLAG)
+
+    changes = lake.changes("silver", "orders", 0)
+
+    assert changes is not None
+    got = changes.select("order_id", "order_date", "_change_type").collect()
+    assert got.rows() == [("O1", date(2026, 10, 1), "delete")]
+    assert lake.scan("silver", "orders").collect().is_empty()

@@ -68,7 +68,7 @@ from retail_platform.transforms.silver.incremental import (
     settle_by_current_version,
 )
 from retail_platform.transforms.silver.keys import rows_with_keys
-from retail_platform.transforms.silver.latest import DELETE_FLAG, child_merge_source
+from retail_platform.transforms.silver.latest import DELETE_FLAG, as_deletes, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 # Above this many changed batches (e.g. after bronze was compacted) one full pass is cheaper
@@ -303,7 +303,10 @@ def merge_affected(
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
-    current = rows_with_keys(lake.scan("silver", contract.name), keys, key)
+    # The affected keys' current keys, read once (by key columns) for the deletes and the
+    # append-or-merge choice.
+    current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
+    current = current.collect().lazy()
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
@@ -331,11 +334,13 @@ def merge_affected_children(
     contract, parent_key = children.contract, list(children.parent_key)
     require_audited(contract, built, lake)
     parents = pl.concat([built.select(parent_key), vanished.select(parent_key)])
-    current = rows_with_keys(lake.scan("silver", contract.name), parents, parent_key)
-    names = built.columns
-    replaced = child_merge_source(built.lazy(), current, parent_key, list(contract.primary_key))
-    orphaned = children_of(current, vanished.lazy(), parent_key).select(*names, DELETE_FLAG)
-    source = pl.concat([replaced, orphaned], how="vertical").collect()
+    child_key = list(contract.primary_key)
+    # Deletes need only the children's keys (read once): the rest of their rows is not read.
+    scan = lake.scan("silver", contract.name).select(child_key)
+    current = rows_with_keys(scan, parents, parent_key).collect().lazy()
+    replaced = child_merge_source(built.lazy(), current, parent_key, child_key)
+    orphaned = children_of(current, vanished.lazy(), parent_key).drop(DELETE_FLAG)
+    source = pl.concat([replaced, as_deletes(orphaned, built.schema)], how="vertical").collect()
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
     if source.height:
         counts = lake.merge_rows(

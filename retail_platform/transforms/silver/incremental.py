@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from retail_platform.transforms.silver.keys import KeyReader, read_key
-from retail_platform.transforms.silver.latest import DELETE_FLAG
+from retail_platform.transforms.silver.latest import DELETE_FLAG, as_deletes
 
 _KEY_PREFIX = "_affected_"
 DECISION = "_decision"
@@ -138,10 +138,11 @@ def merge_source(
     key: Sequence[str],
 ) -> pl.LazyFrame:
     """What to merge into silver for the affected keys: every recomputed row (insert or
-    update, ``_delete = false``) and the current rows of affected keys that have none left."""
-    names = candidate.collect_schema().names()
+    update, ``_delete = false``) and the keys of the current rows of affected keys that have
+    none left (``_delete = true``, other columns null: only ``current``'s keys are read)."""
     upserts = candidate.with_columns(pl.lit(False).alias(DELETE_FLAG))
-    deletes = vanished_rows(current, affected, candidate, key).select(*names, DELETE_FLAG)
+    vanished = vanished_rows(current.select(list(key)), affected, candidate, key)
+    deletes = as_deletes(vanished.drop(DELETE_FLAG), candidate.collect_schema())
     return pl.concat([upserts, deletes], how="vertical")
 
 

@@ -47,6 +47,20 @@ def latest_versions(frame: pl.LazyFrame, key: Sequence[str], version_column: str
 DELETE_FLAG = "_delete"
 
 
+def as_deletes(keys: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """Rows of ``schema`` flagged for deletion (``_delete = true``) holding only the key
+    columns of ``keys``, the others null: the merge deletes a flagged row's match by key and
+    never writes its values, so only the key columns of the table need to be read."""
+    present = set(keys.collect_schema().names())
+    return keys.select(
+        *(
+            pl.col(name) if name in present else pl.lit(None, dtype).alias(name)
+            for name, dtype in schema.items()
+        ),
+        pl.lit(True).alias(DELETE_FLAG),
+    )
+
+
 def child_merge_source(
     new_children: pl.LazyFrame,
     current_children: pl.LazyFrame | None,
@@ -57,17 +71,19 @@ def child_merge_source(
 
     ``new_children`` are all children of the parents being written. Each gets
     ``_delete = false`` (insert or update); each current child of one of those parents that the
-    new version no longer has is added with ``_delete = true``, so the merge removes it.
-    Children of other parents are untouched.
+    new version no longer has is added with ``_delete = true`` (:func:`as_deletes`: its key,
+    read from ``current_children``, with nulls), so the merge removes it. Children of other
+    parents are untouched.
     """
     upserts = new_children.with_columns(pl.lit(False).alias(DELETE_FLAG))
     if current_children is None:
         return upserts
     parents = new_children.select(list(parent_key)).unique()
+    keys = list(dict.fromkeys([*parent_key, *child_key]))
     stale = (
-        current_children.join(parents, on=list(parent_key), how="semi")
+        current_children.select(keys)
+        .join(parents, on=list(parent_key), how="semi")
         .join(new_children.select(list(child_key)), on=list(child_key), how="anti")
-        .select(new_children.collect_schema().names())
-        .with_columns(pl.lit(True).alias(DELETE_FLAG))
+        .select(list(child_key))
     )
-    return pl.concat([upserts, stale], how="vertical")
+    return pl.concat([upserts, as_deletes(stale, new_children.collect_schema())], how="vertical")
