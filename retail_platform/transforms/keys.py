@@ -15,7 +15,7 @@ KEY_SEPARATOR = "\x1f"
 # The first 8 bytes of a digest as a big-endian signed integer (faster than int.from_bytes
 # on a slice, and the same value).
 _FIRST_INT64 = struct.Struct(">q").unpack_from
-# Values looked at to choose how to hash a batch (below): a look, not a count of them all.
+# The first values looked at to choose how to hash a batch (`_mostly_distinct`).
 _SAMPLE = 4_096
 
 
@@ -37,14 +37,22 @@ def _hash_texts(texts: pl.Series) -> pl.Series:
 def _hash_series(values: pl.Series) -> pl.Series:
     # hashlib is used instead of Expr.hash because Polars' hash may change between versions,
     # while a surrogate key must be identical across runs, versions and machines.
-    # Both ways give the same keys; a look at the first values (counting them all costs a
-    # fifth of hashing them) only picks the faster one.
-    sample = values.head(_SAMPLE)
-    if sample.n_unique() * 2 > sample.len():  # mostly distinct (a table's own key)
+    # Both ways below give the same keys; which one runs is only a matter of speed.
+    if _mostly_distinct(values):  # a table's own key
         return _hash_texts(values)
-    # Each distinct value is hashed once (a column repeating a few values).
+    # Each distinct value is hashed once (a column repeating its values, e.g. product ids).
     distinct = values.drop_nulls().unique()
     return values.replace_strict(distinct, _hash_texts(distinct), default=None)
+
+
+def _mostly_distinct(values: pl.Series) -> bool:
+    """More than half the values distinct. A key column is told by its first values alone
+    (all distinct): counting every value costs a fifth of hashing them. Any repeat among the
+    first values (a catalog's ids repeat well before) needs the count of them all."""
+    sample = values.head(_SAMPLE)
+    if sample.n_unique() == sample.len():
+        return True
+    return values.n_unique() * 2 > values.len()
 
 
 def stable_key(*columns: str) -> pl.Expr:
