@@ -78,8 +78,8 @@ def day_of(date_key: int) -> date:
 
 
 def silver_lines_of_dates(lake: LakeResource, date_keys: Collection[object]) -> pl.LazyFrame:
-    """Silver's revenue lines of the given date keys only (the filter reaches the scan; only
-    orders are read only over those lines' order-id range: `orders_of`)."""
+    """Silver's revenue lines of the given date keys only (the filter reaches the scan); their
+    orders are read over those lines' order-id range only (`orders_of`)."""
     days = [day_of(int(key)) for key in date_keys]  # type: ignore[call-overload]
     lines = lake.scan("silver", "order_lines").filter(pl.col("order_date").is_in(days))
     # Collected once: the orders' id range comes from these lines.
