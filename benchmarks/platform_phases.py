@@ -190,8 +190,7 @@ def gold_with_transforms(context: PhaseContext) -> dict[str, Any]:
         # The output folder is empty here: every gold table builds as on a first run, and the
         # assets write it under output/gold themselves.
         silver_root = workspace.table_path("silver", platform_api.SILVER_INPUTS[0]).parent
-        for frame in platform_api.build_gold(silver_root, output).values():
-            build.rows += frame.height
+        build.rows += sum(platform_api.build_gold(silver_root, output).values())
     return {"build": build.to_json(), "format": "delta", "path": str(output / "gold")}
 
 

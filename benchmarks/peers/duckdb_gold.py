@@ -90,13 +90,20 @@ GOLD_SQL = {
         FROM days ORDER BY d
     """,
     # The customer version valid when the order was placed (version 1 for an order stamped
-    # before registration); the rate of the order's currency valid on the order date.
+    # before registration); the rate of the order's currency valid on the order date; the
+    # product's key hashed once per catalog product, as the platform does (-1: not in it).
     "fact_order_lines": f"""
-        WITH lines AS (
-            SELECT l.*, o.customer_id, o.channel, o.currency, o.created_at AS placed_at
+        WITH product_keys AS (
+            SELECT product_id, stable_key(product_id) AS product_key
+            FROM (SELECT DISTINCT product_id FROM products)
+        ),
+        lines AS (
+            SELECT l.*, o.customer_id, o.channel, o.currency, o.created_at AS placed_at,
+                   coalesce(p.product_key, -1) AS product_key
             FROM order_lines l
             LEFT JOIN (SELECT order_id, customer_id, channel, currency, created_at FROM orders) o
                 USING (order_id)
+            LEFT JOIN product_keys p USING (product_id)
         ),
         keyed AS (
             SELECT lines.*, d.customer_key
@@ -114,7 +121,7 @@ GOLD_SQL = {
         )
         SELECT stable_key(order_id || chr(31) || CAST(line_number AS VARCHAR)) AS order_line_key,
                order_id, line_number, {_date_key("order_date")} AS date_key, customer_key,
-               stable_key(product_id) AS product_key, channel, status, quantity,
+               product_key, channel, status, quantity,
                CASE WHEN status IN ('cancelled', 'returned') THEN CAST(0 AS INTEGER)
                     ELSE quantity END AS net_quantity,
                unit_price, discount, line_amount AS gross_amount, net_amount, currency, fx_rate,

@@ -43,6 +43,7 @@ from retail_platform.quality.fx_coverage import fx_coverage_outcome, reporting_c
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.unknown_members import UNKNOWN_MEMBER_KEYS, unknown_share_outcome
 from retail_platform.resources.lake import LakeResource
+from retail_platform.transforms.gold.affected import orders_of
 
 DATE_KEY = "date_key"
 RECONCILED = frozenset({"fact_order_lines", "kpi_daily"})
@@ -77,12 +78,14 @@ def day_of(date_key: int) -> date:
 
 
 def silver_lines_of_dates(lake: LakeResource, date_keys: Collection[object]) -> pl.LazyFrame:
-    """Silver's revenue lines of the given date keys only (the filter reaches the scan; only
-    those lines' orders are joined, never a hash table of every order)."""
+    """Silver's revenue lines of the given date keys only (the filter reaches the scan); their
+    orders are read over those lines' order-id range only (`orders_of`)."""
     days = [day_of(int(key)) for key in date_keys]  # type: ignore[call-overload]
     lines = lake.scan("silver", "order_lines").filter(pl.col("order_date").is_in(days))
-    orders = lake.scan("silver", "orders").join(lines.select("order_id"), on="order_id", how="semi")
-    return silver_revenue_lines(lines, orders, lake.scan("silver", "fx_rates"))
+    # Collected once: the orders' id range comes from these lines.
+    lines = lines.select("order_id", "status", "order_date", "line_amount").collect()
+    orders = orders_of(lines, lake.scan("silver", "orders"))
+    return silver_revenue_lines(lines.lazy(), orders, lake.scan("silver", "fx_rates"))
 
 
 def audit_gold_slice(

@@ -31,6 +31,15 @@ def test_repeated_values_get_the_same_keys_as_distinct_ones() -> None:
     assert keys == [-563891096492079116, blake2b_int64("C2"), None] * 4
 
 
+def test_distinct_values_with_nulls_keep_their_places() -> None:
+    # Mostly distinct values are hashed one by one: a null stays a null in its own row.
+    frame = pl.LazyFrame({"customer_id": ["C1", None, "C2", "C3"]})
+
+    keys = frame.select(stable_key("customer_id")).collect().to_series().to_list()
+
+    assert keys == [-563891096492079116, None, blake2b_int64("C2"), blake2b_int64("C3")]
+
+
 def test_composite_key_joins_values_with_the_unit_separator() -> None:
     frame = pl.LazyFrame({"order_id": ["O1"], "line_number": pl.Series([1], dtype=pl.Int32)})
 

@@ -67,6 +67,7 @@ from retail_platform.transforms.gold.affected import (
     dates_in_rate_ranges,
     net_changed,
     orders_in_windows,
+    orders_of,
     union_dates,
 )
 from retail_platform.transforms.gold.facts import (
@@ -350,7 +351,8 @@ def orders_of_lines(lines: pl.DataFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
     ids = lines.get_column("order_id").unique()
     if ids.len() <= FILTER_ORDERS_UP_TO:
         return orders.filter(pl.col("order_id").is_in(pl.lit(ids).implode()))
-    return orders.join(lines.lazy().select("order_id"), on="order_id", how="semi")
+    # Many ids: a semi-join, over the ids' range only (silver orders are clustered by id).
+    return orders_of(lines, orders)
 
 
 def refresh_fact_order_lines(lake: LakeResource, run: GoldRun) -> GoldSlice:

@@ -120,3 +120,15 @@ def union_dates(parts: Sequence[pl.LazyFrame], column: str) -> pl.LazyFrame:
         part.select(pl.col(part.collect_schema().names()[0]).alias(column)) for part in parts
     ]
     return pl.concat(renamed).drop_nulls().unique()
+
+
+def orders_of(lines: pl.DataFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
+    """The orders of `lines` (a semi-join on order_id), read only from the order ids' range:
+    silver orders are clustered by order_id, issued in time order, so the range filter skips
+    the files of the history before a few days' orders (the same rows either way)."""
+    ids = lines.get_column("order_id")
+    low, high = ids.min(), ids.max()
+    if low is None:  # no line carries an order id: no order is theirs
+        return orders.clear()
+    within = pl.col("order_id").is_between(pl.lit(low), pl.lit(high))
+    return orders.filter(within).join(lines.lazy().select("order_id"), on="order_id", how="semi")

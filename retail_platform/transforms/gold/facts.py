@@ -19,11 +19,14 @@ ZERO_NET_STATUSES = ("cancelled", "returned")
 
 def member_key(natural_key: str, known: pl.LazyFrame) -> tuple[pl.Expr, pl.LazyFrame]:
     """(key expression, frame to left-join on ``natural_key``): the dimension key of a natural
-    key that ``known`` (one column of that name) holds, else the unknown member's."""
-    flag = f"_known_{natural_key}"
-    lookup = known.select(natural_key).unique().with_columns(pl.lit(True).alias(flag))
-    key = pl.when(pl.col(flag)).then(known_key(natural_key)).otherwise(pl.lit(UNKNOWN_KEY))
-    return key.cast(pl.Int64), lookup
+    key that ``known`` (one column of that name) holds, else the unknown member's.
+
+    The key is hashed on the lookup (one row per known value), not on the fact's rows: a
+    fact repeats each product many times, and a key is the same value wherever it is hashed.
+    """
+    found = f"_known_{natural_key}_key"
+    lookup = known.select(natural_key).unique().with_columns(known_key(natural_key).alias(found))
+    return pl.col(found).fill_null(pl.lit(UNKNOWN_KEY)).cast(pl.Int64), lookup
 
 
 def build_fact_order_lines(
@@ -58,7 +61,9 @@ def build_fact_order_lines(
         gross_amount_reporting=to_reporting(pl.col("gross_amount")),
         net_amount_reporting=to_reporting(pl.col("net_amount")),
     )
-    return conform(facts.sort("order_id", "line_number"), gold.FACT_ORDER_LINES)
+    # Unsorted: the lake writes every fact clustered by date_key (resources/lake_layout.py),
+    # so a sort here would be redone there; readers that need an order sort themselves.
+    return conform(facts, gold.FACT_ORDER_LINES)
 
 
 def build_fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.LazyFrame:
@@ -84,7 +89,7 @@ def build_fact_payments(payments: pl.LazyFrame, fx_rates: pl.LazyFrame) -> pl.La
     facts = facts.with_columns(
         net_collected_reporting=(pl.col("amount_reporting") * sign).cast(MONEY)
     )
-    return conform(facts.sort("payment_id"), gold.FACT_PAYMENTS)
+    return conform(facts, gold.FACT_PAYMENTS)  # unsorted: as build_fact_order_lines
 
 
 def build_fact_partner_sales(

@@ -12,6 +12,7 @@ from retail_platform.transforms.gold.affected import (
     dates_in_rate_ranges,
     net_changed,
     orders_in_windows,
+    orders_of,
 )
 
 D = date
@@ -136,3 +137,15 @@ def test_orders_in_windows_can_keep_the_order_ids() -> None:
     windows = changed_customer_windows(dim_changes)
     got = orders_in_windows(orders, windows, ("order_id", "order_date")).collect()
     assert sorted(got.iter_rows()) == [("O1", D(2026, 10, 6)), ("O2", D(2026, 10, 7))]
+
+
+def test_orders_of_lines_are_their_orders_only_whatever_the_id_range() -> None:
+    orders = pl.LazyFrame({"order_id": ["O1", "O2", "O3", "O4", "O5"], "currency": list("ABCDE")})
+    # O2 and O4 bound the range; O3 lies inside it without a line, O9 has no order.
+    lines = pl.DataFrame({"order_id": ["O4", "O2", "O2", None, "O9"]})
+
+    found = orders_of(lines, orders).collect().sort("order_id")
+
+    assert found.rows() == [("O2", "B"), ("O4", "D")]
+    no_ids = pl.DataFrame({"order_id": [None]}, schema={"order_id": pl.String})
+    assert orders_of(no_ids, orders).collect().is_empty()
