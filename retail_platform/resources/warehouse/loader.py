@@ -22,7 +22,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -42,6 +41,7 @@ from retail_platform.resources.warehouse.plan import (
     partition_value,
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
+from retail_platform.resources.warehouse.state import LoadState
 from retail_platform.sql_text import (
     quote_identifier,
     validate_identifier,
@@ -53,10 +53,6 @@ PUT_OPTIONS = "AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
 COPY_OPTIONS = "FILE_FORMAT=(TYPE=PARQUET) MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE PURGE=TRUE"
 # Beyond this many changed partitions one full replacement is cheaper than a long IN list.
 MAX_MERGE_PARTITIONS = 1000
-STATE_ROWS_PER_INSERT = 500
-# The load state records, next to a table's partitions (TABLE_NAME = SCHEMA.TABLE), the format
-# its fingerprints were made in, under TABLE_NAME = SCHEMA.TABLE#format (no identifier has "#").
-FORMAT_SUFFIX, FORMAT_KEY = "#format", "*"
 
 StepCallback = Callable[[str], None]
 
@@ -98,9 +94,8 @@ class TableLoad:
         self.on_step = on_step or (lambda _step: None)
         self.target = names.target(plan.table)
         self.stage_table = names.stage_table(plan.table)
-        self.state_key = names.state_key(plan.table)
         self.format = format_fingerprint(plan)
-        self.format_state_key = self.state_key + FORMAT_SUFFIX
+        self.state = LoadState(runner, names, plan.table, self.format)
 
     def run(
         self,
@@ -119,7 +114,7 @@ class TableLoad:
         """
         self.ensure_control_objects()
         target_change = self.ensure_target()
-        previous, recorded_format = self.read_state()
+        previous, recorded_format = self.state.read()
         present = self._target_rows_per_partition()
         known = set(previous) | set(present)
         drift = {k for k in known if previous.get(k, ("", 0))[1] != present.get(k, 0)}
@@ -128,37 +123,52 @@ class TableLoad:
         # first load, a column change, a LOADER_FORMAT bump, a caller that cannot tell.
         if scope is not None and target_change == "unchanged" and recorded_format == self.format:
             read_keys = set(scope) | drift
-            if len(read_keys) > MAX_MERGE_PARTITIONS:
-                read_keys = None
 
         def is_changed(digest: PartitionDigest) -> bool:
             return previous.get(digest.key) != (digest.fingerprint, digest.rows) or (
                 present.get(digest.key, 0) != digest.rows
             )
 
-        files = StagedFiles(self.plan, workdir, load_id, loaded_at)
-        found = read_source(self.plan, source, read_keys, is_changed, files, part_rows)
-        digests, changed = found.digests, found.changed
-        removed = sorted((known if read_keys is None else known & read_keys) - set(digests))
-        replace_all = self.plan.partition_column is None or (
-            len(changed) + len(removed) > MAX_MERGE_PARTITIONS
-        )
-        if replace_all and (changed or removed) and len(changed) < len(digests):
-            # Only when every partition was read (read_keys is None: at most MAX_MERGE_PARTITIONS
-            # are read otherwise): a second pass stages the unchanged ones, too.
-            unchanged = set(digests) - set(changed)
-            read_source(self.plan, source, unchanged, is_changed, files, part_rows, True)
-        if replace_all and (changed or removed):
-            changed, removed = list(digests), []
-        staged, counts = 0, SwapCounts()
-        if changed or removed:
-            try:
-                staged = self.stage(files)
-                counts = self.swap(digests, changed, removed, replace_all, load_id, loaded_at)
-            finally:
-                self.drop_stage_table()
-        elif recorded_format != self.format:  # content equal, fingerprints of an older format
-            self.swap(digests, [], [], False, load_id, loaded_at)
+        while True:
+            if read_keys is not None and len(read_keys) > MAX_MERGE_PARTITIONS:
+                read_keys = None
+            files = StagedFiles(self.plan, workdir / uuid.uuid4().hex, load_id, loaded_at)
+            found = read_source(self.plan, source, read_keys, is_changed, files, part_rows)
+            digests, changed = found.digests, found.changed
+            removed = sorted((known if read_keys is None else known & read_keys) - set(digests))
+            replace_all = self.plan.partition_column is None or (
+                len(changed) + len(removed) > MAX_MERGE_PARTITIONS
+            )
+            if replace_all and (changed or removed) and len(changed) < len(digests):
+                # Only when every partition was read (at most MAX_MERGE_PARTITIONS are read
+                # otherwise): a second pass stages the unchanged ones, too.
+                unchanged = set(digests) - set(changed)
+                read_source(self.plan, source, unchanged, is_changed, files, part_rows, True)
+            if replace_all and (changed or removed):
+                changed, removed = list(digests), []
+            staged, counts, elsewhere = 0, SwapCounts(), set[str]()
+            if changed or removed:
+                try:
+                    staged = self.stage(files)
+                    if not replace_all:
+                        elsewhere = self._keys_held_elsewhere([*changed, *removed])
+                    if not elsewhere:
+                        counts = self.swap(
+                            digests, changed, removed, replace_all, load_id, loaded_at
+                        )
+                finally:
+                    self.drop_stage_table()
+            elif recorded_format != self.format:  # content equal, fingerprints of an old format
+                self.swap(digests, [], [], False, load_id, loaded_at)
+            if not elsewhere:
+                break
+            if read_keys is None or elsewhere <= read_keys:  # those partitions equal gold's
+                raise PrimaryKeyViolationError(
+                    f"{self.plan.table}: primary key {self.plan.primary_key} of staged rows is "
+                    f"also held by partitions {sorted(elsewhere)[:5]} that this load keeps"
+                )
+            # Keys that moved from partitions outside the scope: read those, too, and redo.
+            read_keys |= elsewhere
         row_count, fingerprint = checksum(self.runner, self.target, self.plan.column_names)
         return LoadOutcome(
             target_change,
@@ -224,22 +234,6 @@ class TableLoad:
         ddl = f"{create} {self.target} ({self.plan.column_ddl()}){self.plan.table_comment_clause()}"
         self.runner.run("create target", ddl)
 
-    def read_state(self) -> tuple[dict[str, tuple[str, int]], str | None]:
-        """The recorded (fingerprint, rows) per partition, and the recorded format marker."""
-        rows = self.runner.run(
-            "read load state",
-            "SELECT TABLE_NAME, PARTITION_KEY, FINGERPRINT, ROW_COUNT "
-            f"FROM {self.names.state_table()} WHERE TABLE_NAME IN (?, ?)",
-            [self.state_key, self.format_state_key],
-        )
-        previous = {
-            key: (fingerprint, int(count))
-            for name, key, fingerprint, count in rows
-            if name == self.state_key
-        }
-        markers = [fingerprint for name, _, fingerprint, _ in rows if name != self.state_key]
-        return previous, markers[0] if markers else None
-
     def _target_rows_per_partition(self) -> dict[str, int]:
         column = self.plan.partition_column
         if column is None:
@@ -295,6 +289,26 @@ class TableLoad:
                 f"across the load's parts ({repeated} keys)"
             )
 
+    def _keys_held_elsewhere(self, merged: Sequence[str]) -> set[str]:
+        """Target partitions outside ``merged`` holding a staged key. The MERGE would move such
+        a row instead of adding one, leaving its old partition short: a fact's key is not bound
+        to its date (an order line follows its order's date), so a scope that missed the old
+        date of a moved row, or a key twice in the source, is caught here."""
+        plan = self.plan
+        partition = quote_identifier(plan.partition_column or "")
+        key_match = " AND ".join(
+            f"s.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in plan.primary_key
+        )
+        values = [partition_value(key, plan.partition_dtype) for key in merged]
+        rows = self.runner.run(
+            "find staged keys held elsewhere",
+            f"SELECT DISTINCT t.{partition} FROM {self.target} AS t "
+            f"JOIN {self.stage_table} AS s ON {key_match} "
+            f"WHERE t.{partition} NOT IN ({', '.join('?' for _ in values)})",
+            values,
+        )
+        return {partition_key_text(value) for (value,) in rows}
+
     def drop_stage_table(self) -> None:
         self.runner.try_run("drop stage table", f"DROP TABLE IF EXISTS {self.stage_table}")
 
@@ -319,9 +333,9 @@ class TableLoad:
                 counts = self._merge_partitions([*changed, *removed])
             else:  # nothing to write but the format marker (fingerprints of an older format)
                 counts = SwapCounts()
-            self._clear_state(None if replace_all else [*changed, *removed])
-            self._write_state([digests[key] for key in changed], load_id, loaded_at)
-            self._record_format(load_id, loaded_at)
+            self.state.clear(None if replace_all else [*changed, *removed])
+            self.state.write([digests[key] for key in changed], load_id, loaded_at)
+            self.state.record_format(load_id, loaded_at)
             self.runner.run("commit", "COMMIT")
         except BaseException:
             self.runner.try_run("rollback", "ROLLBACK")
@@ -379,44 +393,3 @@ class TableLoad:
         inserted = ", ".join(f"s.{quote_identifier(c)}" for c in all_names)
         sql += f" WHEN NOT MATCHED THEN INSERT ({self._column_list()}) VALUES ({inserted})"
         return sql
-
-    def _clear_state(self, keys: list[str] | None) -> None:
-        """Forget the recorded state of the partitions this load rewrites (all when keys=None)."""
-        sql = f"DELETE FROM {self.names.state_table()} WHERE TABLE_NAME = ?"
-        params: list[Any] = [self.state_key]
-        if keys is not None:
-            sql += f" AND PARTITION_KEY IN ({', '.join('?' for _ in keys)})"
-            params += list(keys)
-        self.runner.run("clear load state", sql, params)
-
-    def _record_format(self, load_id: str, loaded_at: datetime) -> None:
-        """The format the recorded fingerprints were made in (read_state)."""
-        self.runner.run(
-            "clear load format",
-            f"DELETE FROM {self.names.state_table()} WHERE TABLE_NAME = ?",
-            [self.format_state_key],
-        )
-        marker = PartitionDigest(FORMAT_KEY, None, self.format, 0)
-        self._write_state([marker], load_id, loaded_at, self.format_state_key)
-
-    def _write_state(
-        self,
-        digests: list[PartitionDigest],
-        load_id: str,
-        loaded_at: datetime,
-        state_key: str | None = None,
-    ) -> None:
-        columns = "TABLE_NAME, PARTITION_KEY, FINGERPRINT, ROW_COUNT, LOAD_ID, LOADED_AT"
-        for start in range(0, len(digests), STATE_ROWS_PER_INSERT):
-            chunk = digests[start : start + STATE_ROWS_PER_INSERT]
-            params: list[Any] = []
-            for digest in chunk:
-                params += [state_key or self.state_key, digest.key, digest.fingerprint]
-                params += [digest.rows, load_id]
-                params.append(loaded_at.isoformat(sep=" "))
-            rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in chunk)
-            self.runner.run(
-                "record load state",
-                f"INSERT INTO {self.names.state_table()} ({columns}) VALUES {rows}",
-                params,
-            )

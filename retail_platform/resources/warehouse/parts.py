@@ -87,6 +87,7 @@ class StagedFiles:
         self.plan, self.workdir, self.load_id, self.loaded_at = plan, workdir, load_id, loaded_at
         self.paths: list[Path] = []
         self.rows = 0
+        workdir.mkdir(parents=True, exist_ok=True)
 
     def write(self, rows: pl.DataFrame) -> None:
         if not rows.height:
