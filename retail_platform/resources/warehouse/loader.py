@@ -136,8 +136,11 @@ class TableLoad:
             found = read_source(self.plan, source, read_keys, is_changed, files, part_rows)
             digests, changed = found.digests, found.changed
             removed = sorted((known if read_keys is None else known & read_keys) - set(digests))
-            replace_all = self.plan.partition_column is None or (
-                len(changed) + len(removed) > MAX_MERGE_PARTITIONS
+            # An empty target (a first load) takes every partition: a plain INSERT, no MERGE.
+            replace_all = (
+                self.plan.partition_column is None
+                or len(changed) + len(removed) > MAX_MERGE_PARTITIONS
+                or (read_keys is None and not present)
             )
             if replace_all and (changed or removed) and len(changed) < len(digests):
                 # Only when every partition was read (at most MAX_MERGE_PARTITIONS are read
