@@ -14,7 +14,10 @@ dimensions from an older gold version than the one the fact was audited against,
 and its dimensions in Snowflake always come from audited builds that agree.
 """
 
+from typing import Any
+
 import dagster as dg
+import polars as pl
 
 from retail_platform.assets.contract_metadata import asset_metadata
 from retail_platform.automation.policies import (
@@ -63,6 +66,8 @@ def load_metadata(result: LoadResult) -> dict[str, object]:
         "partitions_loaded": len(result.partitions_loaded),
         "partitions_loaded_list": _listed(result.partitions_loaded),
         "partitions_removed": len(result.partitions_removed),
+        "partitions_read": result.partitions_read,
+        "files_staged": result.files_staged,
         "unchanged": result.unchanged,
         "table_change": result.target_change,
         "checksum": result.checksum,
@@ -104,16 +109,19 @@ def build_warehouse_asset(
     ) -> dg.MaterializeResult:
         audited = audited_version(lake, GOLD, contract.name)
         _require_dimensions_loaded(lake, contract.name, audited.input_versions())
-        frame = lake.scan(GOLD, contract.name, version=audited.version).collect()
+        scope, scope_reason = load_scope(lake, contract.name, partition_column, audited.version)
+        # Lazy: the loader reads the partitions it needs, in parts (resources/warehouse/parts.py)
+        source = lake.scan(GOLD, contract.name, version=audited.version)
         result = warehouse.load_table(
             contract.name,
-            frame,
+            source,
             columns=[WarehouseColumn(c.name, c.description) for c in contract.columns],
             primary_key=contract.primary_key,
             table_description=contract.description,
             partition_column=partition_column,
             load_id=context.run.run_id,
             on_step=lambda step: context.log.debug(f"{contract.name}: {step}"),
+            scope=scope,
         )
         if result.unchanged:
             context.log.info(f"{result.table} already holds this gold version: nothing written")
@@ -138,12 +146,44 @@ def build_warehouse_asset(
         return dg.MaterializeResult(
             metadata={
                 **load_metadata(result),
+                "load_scope": scope_reason,
                 "gold_version": audited.version,
                 "audited_by_run": audited.record.run_id,
             }
         )
 
     return _load
+
+
+def load_scope(
+    lake: LakeResource, table: str, partition_column: str | None, version: int
+) -> tuple[set[Any] | None, str]:
+    """The partition values of gold `table` that can differ between the version Snowflake
+    last received (the warehouse audit log) and `version`, and why; None: any can.
+
+    An empty set when Snowflake already received `version`. For an incremental fact, the
+    date keys of gold's net change feed over the versions in between: a row moved to another
+    date shows both (its pre-image has the old date). Every partition when that cannot be
+    told: no previous load, an older gold version than the last loaded, a table replaced
+    whole (a rebuild), or a feed that cannot be read over the range.
+    """
+    loads = lake.audit_log(WAREHOUSE, table)
+    if not loads:
+        return None, "all partitions: no previous load"
+    loaded = loads[-1].version
+    if loaded == version:
+        return set(), f"none: gold version {version} already loaded"
+    if partition_column is None or loaded > version:
+        return None, f"all: gold version {version}, last loaded {loaded}"
+    if lake.replaced_whole_after(GOLD, table, loaded):
+        return None, f"all partitions: gold {table} was replaced whole after version {loaded}"
+    changes = lake.changes(GOLD, table, loaded, version, columns=[partition_column])
+    if changes is None:
+        return None, f"all partitions: no change feed from gold version {loaded} to {version}"
+    values = changes.select(pl.col(partition_column).unique()).collect()
+    return set(values.to_series().to_list()), (
+        f"{values.height} partitions changed from gold version {loaded} to {version}"
+    )
 
 
 def _require_dimensions_loaded(

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -31,15 +30,18 @@ from retail_platform.resources.warehouse.objects import (
     checksum,
     existing_columns,
 )
+from retail_platform.resources.warehouse.parts import StagedFiles, read_source
 from retail_platform.resources.warehouse.plan import (
     WHOLE_TABLE,
     LoadPlan,
     PartitionDigest,
-    parquet_frame,
+    PrimaryKeyViolationError,
+    format_fingerprint,
     partition_key_text,
     partition_value,
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
+from retail_platform.resources.warehouse.state import LoadState
 from retail_platform.sql_text import (
     quote_identifier,
     validate_identifier,
@@ -51,7 +53,6 @@ PUT_OPTIONS = "AUTO_COMPRESS=FALSE OVERWRITE=TRUE"
 COPY_OPTIONS = "FILE_FORMAT=(TYPE=PARQUET) MATCH_BY_COLUMN_NAME=CASE_INSENSITIVE PURGE=TRUE"
 # Beyond this many changed partitions one full replacement is cheaper than a long IN list.
 MAX_MERGE_PARTITIONS = 1000
-STATE_ROWS_PER_INSERT = 500
 
 StepCallback = Callable[[str], None]
 
@@ -72,6 +73,9 @@ class LoadOutcome:
     counts: SwapCounts
     row_count: int
     checksum: str
+    partitions_read: int = 0  # partitions read from the source and fingerprinted
+    files_staged: int = 0  # Parquet files (parts) put to the stage
+    read_everything: bool = True  # every partition was read (no scope, or it did not apply)
 
 
 class TableLoad:
@@ -90,38 +94,97 @@ class TableLoad:
         self.on_step = on_step or (lambda _step: None)
         self.target = names.target(plan.table)
         self.stage_table = names.stage_table(plan.table)
-        self.state_key = names.state_key(plan.table)
+        self.format = format_fingerprint(plan)
+        self.state = LoadState(runner, names, plan.table, self.format)
 
     def run(
         self,
-        frame: pl.DataFrame,
-        digests: dict[str, PartitionDigest],
+        source: pl.LazyFrame,
+        scope: Collection[str] | None,
+        part_rows: int,
         workdir: Path,
         load_id: str,
         loaded_at: datetime,
     ) -> LoadOutcome:
-        """The whole load; the staging table is dropped whatever happens."""
+        """The whole load; the staging table is dropped whatever happens.
+
+        ``source`` has upper-case column names; ``scope`` holds the partition keys that can
+        have changed since the last load (None: any). Only those, and the partitions whose
+        recorded row count differs from the target's (drift), are read and fingerprinted.
+        """
         self.ensure_control_objects()
         target_change = self.ensure_target()
-        changed, removed = self.changed_partitions(digests)
-        replace_all = self.plan.partition_column is None or (
-            len(changed) + len(removed) > MAX_MERGE_PARTITIONS
-        )
-        if replace_all and (changed or removed):
-            changed, removed = list(digests), []
-        staged, counts = 0, SwapCounts()
-        if changed or removed:
-            rows = frame.rename(str.upper)
-            if not replace_all:  # only the changed partitions travel
-                partition = pl.col(self.plan.partition_column or "")
-                rows = rows.filter(partition.is_in([digests[key].value for key in changed]))
-            try:
-                staged = self.stage(rows, workdir, load_id, loaded_at)
-                counts = self.swap(digests, changed, removed, replace_all, load_id, loaded_at)
-            finally:
-                self.drop_stage_table()
+        previous, recorded_format = self.state.read()
+        present = self._target_rows_per_partition()
+        known = set(previous) | set(present)
+        drift = {k for k in known if previous.get(k, ("", 0))[1] != present.get(k, 0)}
+        read_keys: set[str] | None = None
+        # Anything but a known format over an untouched target reads every partition: the
+        # first load, a column change, a LOADER_FORMAT bump, a caller that cannot tell.
+        if scope is not None and target_change == "unchanged" and recorded_format == self.format:
+            read_keys = set(scope) | drift
+
+        def is_changed(digest: PartitionDigest) -> bool:
+            return previous.get(digest.key) != (digest.fingerprint, digest.rows) or (
+                present.get(digest.key, 0) != digest.rows
+            )
+
+        while True:
+            if read_keys is not None and len(read_keys) > MAX_MERGE_PARTITIONS:
+                read_keys = None
+            files = StagedFiles(self.plan, workdir / uuid.uuid4().hex, load_id, loaded_at)
+            found = read_source(self.plan, source, read_keys, is_changed, files, part_rows)
+            digests, changed = found.digests, found.changed
+            removed = sorted((known if read_keys is None else known & read_keys) - set(digests))
+            # An empty target (a first load) takes every partition: a plain INSERT, no MERGE.
+            replace_all = (
+                self.plan.partition_column is None
+                or len(changed) + len(removed) > MAX_MERGE_PARTITIONS
+                or (read_keys is None and not present)
+            )
+            if replace_all and (changed or removed) and len(changed) < len(digests):
+                # Only when every partition was read (at most MAX_MERGE_PARTITIONS are read
+                # otherwise): a second pass stages the unchanged ones, too.
+                unchanged = set(digests) - set(changed)
+                read_source(self.plan, source, unchanged, is_changed, files, part_rows, True)
+            if replace_all and (changed or removed):
+                changed, removed = list(digests), []
+            staged, counts, elsewhere = 0, SwapCounts(), set[str]()
+            if changed or removed:
+                try:
+                    staged = self.stage(files)
+                    if not replace_all:
+                        elsewhere = self._keys_held_elsewhere([*changed, *removed])
+                    if not elsewhere:
+                        counts = self.swap(
+                            digests, changed, removed, replace_all, load_id, loaded_at
+                        )
+                finally:
+                    self.drop_stage_table()
+            elif recorded_format != self.format:  # content equal, fingerprints of an old format
+                self.swap(digests, [], [], False, load_id, loaded_at)
+            if not elsewhere:
+                break
+            if read_keys is None or elsewhere <= read_keys:  # those partitions equal gold's
+                raise PrimaryKeyViolationError(
+                    f"{self.plan.table}: primary key {self.plan.primary_key} of staged rows is "
+                    f"also held by partitions {sorted(elsewhere)[:5]} that this load keeps"
+                )
+            # Keys that moved from partitions outside the scope: read those, too, and redo.
+            read_keys |= elsewhere
         row_count, fingerprint = checksum(self.runner, self.target, self.plan.column_names)
-        return LoadOutcome(target_change, changed, removed, staged, counts, row_count, fingerprint)
+        return LoadOutcome(
+            target_change,
+            changed,
+            removed,
+            staged,
+            counts,
+            row_count,
+            fingerprint,
+            partitions_read=len(digests),
+            files_staged=len(files.paths),
+            read_everything=read_keys is None,
+        )
 
     # --- before the transaction: control objects, target table, what changed ---------------
 
@@ -174,27 +237,6 @@ class TableLoad:
         ddl = f"{create} {self.target} ({self.plan.column_ddl()}){self.plan.table_comment_clause()}"
         self.runner.run("create target", ddl)
 
-    def changed_partitions(
-        self, digests: dict[str, PartitionDigest]
-    ) -> tuple[list[str], list[str]]:
-        """(changed, removed) partition keys: fingerprint, recorded or actual row count differ."""
-        rows = self.runner.run(
-            "read load state",
-            f"SELECT PARTITION_KEY, FINGERPRINT, ROW_COUNT FROM {self.names.state_table()} "
-            "WHERE TABLE_NAME = ?",
-            [self.state_key],
-        )
-        previous = {key: (fingerprint, int(count)) for key, fingerprint, count in rows}
-        present = self._target_rows_per_partition()
-        changed = [
-            key
-            for key, digest in digests.items()
-            if previous.get(key) != (digest.fingerprint, digest.rows)
-            or present.get(key, 0) != digest.rows
-        ]
-        removed = sorted((set(previous) | set(present)) - set(digests))
-        return changed, removed
-
     def _target_rows_per_partition(self) -> dict[str, int]:
         column = self.plan.partition_column
         if column is None:
@@ -209,7 +251,8 @@ class TableLoad:
 
     # --- staging ----------------------------------------------------------------------------
 
-    def stage(self, rows: pl.DataFrame, workdir: Path, load_id: str, loaded_at: datetime) -> int:
+    def stage(self, files: StagedFiles) -> int:
+        """PUT every part's file, then ONE COPY of them all into the staging table."""
         self.on_step("stage")
         # TRANSIENT: no fail-safe storage for a scratch table (fakesnow ignores the keyword).
         self.runner.run(
@@ -217,24 +260,57 @@ class TableLoad:
             f"CREATE OR REPLACE TRANSIENT TABLE {self.stage_table} "
             f"({self.plan.column_ddl(target=False)})",
         )
-        if rows.height:  # nothing to copy when only deletions remain
-            parquet_path = workdir / f"{self.plan.table.lower()}.parquet"
-            # snappy: the codec every Parquet reader, Snowflake's COPY included, accepts
-            parquet_frame(self.plan, rows, load_id, loaded_at).write_parquet(
-                parquet_path, compression="snappy"
-            )
+        if files.paths:  # nothing to copy when only deletions remain
             location = f"@{self.names.stage()}/{self.plan.table.lower()}/{uuid.uuid4().hex}"
-            source = parquet_path.as_uri()  # percent-encoded: no quote can end the literal
-            self.runner.run("put", f"PUT '{source}' {location} {PUT_OPTIONS}")
+            for path in files.paths:
+                source = path.as_uri()  # percent-encoded: no quote can end the literal
+                self.runner.run("put", f"PUT '{source}' {location} {PUT_OPTIONS}")
             self.runner.run("copy", f"COPY INTO {self.stage_table} FROM {location} {COPY_OPTIONS}")
         [(staged,)] = self.runner.run(
             "count staged rows", f"SELECT COUNT(*) FROM {self.stage_table}"
         )
-        if staged != rows.height:
+        if staged != files.rows:
             raise WarehouseLoadError(
-                f"{self.runner.table}: step 'copy' staged {staged} of {rows.height} rows"
+                f"{self.runner.table}: step 'copy' staged {staged} of {files.rows} rows"
             )
+        if len(files.paths) > 1 and self.plan.primary_key:
+            self._check_staged_key()
         return int(staged)
+
+    def _check_staged_key(self) -> None:
+        """Parts were checked one by one (plan.check_rows); a key repeated across parts is
+        found here, on the staged rows, before anything reaches the target."""
+        key = ", ".join(map(quote_identifier, self.plan.primary_key))
+        [(repeated,)] = self.runner.run(
+            "check staged primary key",
+            f"SELECT COUNT(*) FROM (SELECT {key} FROM {self.stage_table} "
+            f"GROUP BY {key} HAVING COUNT(*) > 1) AS repeated",
+        )
+        if repeated:
+            raise PrimaryKeyViolationError(
+                f"{self.plan.table}: primary key {self.plan.primary_key} has duplicates "
+                f"across the load's parts ({repeated} keys)"
+            )
+
+    def _keys_held_elsewhere(self, merged: Sequence[str]) -> set[str]:
+        """Target partitions outside ``merged`` holding a staged key. The MERGE would move such
+        a row instead of adding one, leaving its old partition short: a fact's key is not bound
+        to its date (an order line follows its order's date), so a scope that missed the old
+        date of a moved row, or a key twice in the source, is caught here."""
+        plan = self.plan
+        partition = quote_identifier(plan.partition_column or "")
+        key_match = " AND ".join(
+            f"s.{quote_identifier(k)} = t.{quote_identifier(k)}" for k in plan.primary_key
+        )
+        values = [partition_value(key, plan.partition_dtype) for key in merged]
+        rows = self.runner.run(
+            "find staged keys held elsewhere",
+            f"SELECT DISTINCT t.{partition} FROM {self.target} AS t "
+            f"JOIN {self.stage_table} AS s ON {key_match} "
+            f"WHERE t.{partition} NOT IN ({', '.join('?' for _ in values)})",
+            values,
+        )
+        return {partition_key_text(value) for (value,) in rows}
 
     def drop_stage_table(self) -> None:
         self.runner.try_run("drop stage table", f"DROP TABLE IF EXISTS {self.stage_table}")
@@ -256,10 +332,13 @@ class TableLoad:
         try:
             if replace_all:
                 counts = self._replace_all()
-            else:
+            elif changed or removed:
                 counts = self._merge_partitions([*changed, *removed])
-            self._clear_state(None if replace_all else [*changed, *removed])
-            self._write_state([digests[key] for key in changed], load_id, loaded_at)
+            else:  # nothing to write but the format marker (fingerprints of an older format)
+                counts = SwapCounts()
+            self.state.clear(None if replace_all else [*changed, *removed])
+            self.state.write([digests[key] for key in changed], load_id, loaded_at)
+            self.state.record_format(load_id, loaded_at)
             self.runner.run("commit", "COMMIT")
         except BaseException:
             self.runner.try_run("rollback", "ROLLBACK")
@@ -317,29 +396,3 @@ class TableLoad:
         inserted = ", ".join(f"s.{quote_identifier(c)}" for c in all_names)
         sql += f" WHEN NOT MATCHED THEN INSERT ({self._column_list()}) VALUES ({inserted})"
         return sql
-
-    def _clear_state(self, keys: list[str] | None) -> None:
-        """Forget the recorded state of the partitions this load rewrites (all when keys=None)."""
-        sql = f"DELETE FROM {self.names.state_table()} WHERE TABLE_NAME = ?"
-        params: list[Any] = [self.state_key]
-        if keys is not None:
-            sql += f" AND PARTITION_KEY IN ({', '.join('?' for _ in keys)})"
-            params += list(keys)
-        self.runner.run("clear load state", sql, params)
-
-    def _write_state(
-        self, digests: list[PartitionDigest], load_id: str, loaded_at: datetime
-    ) -> None:
-        columns = "TABLE_NAME, PARTITION_KEY, FINGERPRINT, ROW_COUNT, LOAD_ID, LOADED_AT"
-        for start in range(0, len(digests), STATE_ROWS_PER_INSERT):
-            chunk = digests[start : start + STATE_ROWS_PER_INSERT]
-            params: list[Any] = []
-            for digest in chunk:
-                params += [self.state_key, digest.key, digest.fingerprint, digest.rows, load_id]
-                params.append(loaded_at.isoformat(sep=" "))
-            rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in chunk)
-            self.runner.run(
-                "record load state",
-                f"INSERT INTO {self.names.state_table()} ({columns}) VALUES {rows}",
-                params,
-            )

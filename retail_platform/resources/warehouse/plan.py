@@ -39,6 +39,7 @@ WHOLE_TABLE = "*"  # the single partition of a full (non-incremental) table
 # Part of every fingerprint: bump it when the way rows reach Snowflake changes, so the next
 # load rewrites everything once.
 LOADER_FORMAT = "retail-warehouse-load/1"
+FINGERPRINT_SLICE_ROWS = 50_000  # rows of CSV text hashed at a time
 
 
 class PrimaryKeyViolationError(ValueError):
@@ -101,11 +102,27 @@ def plan_load(
     table_description: str | None = None,
     partition_column: str | None = None,
 ) -> LoadPlan:
+    """The plan of loading ``frame``, its rows checked (primary key, partition column)."""
+    plan = plan_schema(
+        table, frame.schema, columns, primary_key, table_description, partition_column
+    )
+    check_rows(plan, frame.rename(str.upper))
+    return plan
+
+
+def plan_schema(
+    table: str,
+    schema: pl.Schema,
+    columns: Sequence[WarehouseColumn] | None = None,
+    primary_key: Sequence[str] = (),
+    table_description: str | None = None,
+    partition_column: str | None = None,
+) -> LoadPlan:
+    """The plan from the columns alone: a lazy source is checked part by part (check_rows)."""
     table_name = validate_identifier(table)
     validate_identifier(table_name + STAGE_TABLE_SUFFIX)  # the stage table must fit, too
     typed = [
-        (validate_identifier(name), snowflake_type(name, dtype))
-        for name, dtype in frame.schema.items()
+        (validate_identifier(name), snowflake_type(name, dtype)) for name, dtype in schema.items()
     ]
     names = [name for name, _ in typed]
     if len(set(names)) != len(names):
@@ -118,33 +135,39 @@ def plan_load(
     key = [validate_identifier(name) for name in primary_key]
     if unknown := sorted(set(key) - set(names)):
         raise ValueError(f"{table_name}: primary key columns are not in the frame: {unknown}")
-    upper = frame.rename(str.upper)
-    if key:
-        key_frame = upper.select(key)
-        if key_frame.is_duplicated().any() or key_frame.null_count().sum_horizontal().item():
-            raise PrimaryKeyViolationError(f"{table_name}: primary key {key} has duplicates/nulls")
     partition, partition_dtype = None, None
     if partition_column is not None:
         partition = validate_identifier(partition_column)
-        partition_dtype = _check_partition_column(table_name, upper, partition, key)
+        if partition not in names:
+            raise ValueError(f"{table_name}: partition column {partition} is not in the frame")
+        if not key:  # MERGE matches rows on the primary key
+            raise ValueError(f"{table_name}: an incremental load needs a primary key")
+        partition_dtype = {n.upper(): d for n, d in schema.items()}[partition]
+        if not (
+            partition_dtype.is_integer() or isinstance(partition_dtype, SUPPORTED_PARTITION_DTYPES)
+        ):
+            raise ValueError(
+                f"{table_name}: partition column {partition} has unsupported type {partition_dtype}"
+            )
     return LoadPlan(
         table_name, typed, key, comments, table_description or None, partition, partition_dtype
     )
 
 
-def _check_partition_column(
-    table: str, frame: pl.DataFrame, partition: str, key: list[str]
-) -> pl.DataType:
-    if partition not in frame.columns:
-        raise ValueError(f"{table}: partition column {partition} is not in the frame")
-    if not key:  # MERGE matches rows on the primary key
-        raise ValueError(f"{table}: an incremental load needs a primary key")
-    dtype = frame.schema[partition]
-    if not (dtype.is_integer() or isinstance(dtype, SUPPORTED_PARTITION_DTYPES)):
-        raise ValueError(f"{table}: partition column {partition} has unsupported type {dtype}")
-    if frame.get_column(partition).null_count():
-        raise ValueError(f"{table}: partition column {partition} holds nulls")
-    return dtype
+def check_rows(plan: LoadPlan, upper: pl.DataFrame) -> None:
+    """Primary key unique and non-null, partition column non-null, in these (upper-case) rows.
+
+    A load read in parts checks each part here and the uniqueness across parts on what is
+    staged (loader.py): a part holds whole partitions, but a key is not bound to one partition.
+    """
+    if plan.primary_key:
+        key_frame = upper.select(plan.primary_key)
+        if key_frame.is_duplicated().any() or key_frame.null_count().sum_horizontal().item():
+            raise PrimaryKeyViolationError(
+                f"{plan.table}: primary key {plan.primary_key} has duplicates/nulls"
+            )
+    if plan.partition_column and upper.get_column(plan.partition_column).null_count():
+        raise ValueError(f"{plan.table}: partition column {plan.partition_column} holds nulls")
 
 
 @dataclass(frozen=True)
@@ -169,26 +192,40 @@ def partition_value(text: str, dtype: pl.DataType | None) -> Any:
 
 
 def partition_digests(plan: LoadPlan, frame: pl.DataFrame) -> dict[str, PartitionDigest]:
-    """Content fingerprint per partition: SHA-256 of the rows as CSV, sorted by primary key.
+    """Content fingerprint per partition of ``frame`` (upper-case names), see ``fingerprint``."""
+    if plan.partition_column is None:
+        return {
+            WHOLE_TABLE: PartitionDigest(WHOLE_TABLE, None, fingerprint(plan, frame), frame.height)
+        }
+    digests = {}
+    for (value,), part in frame.partition_by(plan.partition_column, as_dict=True).items():
+        key = partition_key_text(value)
+        digests[key] = PartitionDigest(key, value, fingerprint(plan, part), part.height)
+    return digests
+
+
+def fingerprint(plan: LoadPlan, rows: pl.DataFrame, sorted_: bool = False) -> str:
+    """SHA-256 of the rows as CSV, sorted by primary key.
 
     Sorting makes the fingerprint independent of row order (gold builds do not fix it), and
-    CSV text is stable across polars versions, unlike polars' own row hashes.
+    CSV text is stable across polars versions, unlike polars' own row hashes. The text is
+    hashed in slices, so it never exists whole next to the rows (the same digest as one CSV).
+    ``sorted_``: the rows already are in that order (a part sorted in its query).
     """
-    upper = frame.rename(str.upper)
-    header = f"{LOADER_FORMAT}|{plan.columns}\n".encode()
-    order = plan.primary_key or plan.column_names
+    digest = hashlib.sha256(f"{LOADER_FORMAT}|{plan.columns}\n".encode())
+    ordered = rows if sorted_ else rows.sort(plan.primary_key or plan.column_names)
+    for start in range(0, ordered.height, FINGERPRINT_SLICE_ROWS):
+        text = ordered.slice(start, FINGERPRINT_SLICE_ROWS).write_csv(include_header=start == 0)
+        digest.update(text.encode())
+    return digest.hexdigest()[:32]
 
-    def fingerprint(part: pl.DataFrame) -> str:
-        body = part.sort(order).write_csv() if not part.is_empty() else ""
-        return hashlib.sha256(header + body.encode()).hexdigest()[:32]
 
-    if plan.partition_column is None:
-        return {WHOLE_TABLE: PartitionDigest(WHOLE_TABLE, None, fingerprint(upper), upper.height)}
-    digests = {}
-    for (value,), part in upper.partition_by(plan.partition_column, as_dict=True).items():
-        key = partition_key_text(value)
-        digests[key] = PartitionDigest(key, value, fingerprint(part), part.height)
-    return digests
+def format_fingerprint(plan: LoadPlan) -> str:
+    """What every fingerprint of this plan starts from: the loader format and the columns.
+
+    Recorded with the load state; when it differs, every partition is read again.
+    """
+    return hashlib.sha256(f"{LOADER_FORMAT}|{plan.columns}\n".encode()).hexdigest()[:32]
 
 
 def parquet_frame(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,11 +22,13 @@ from pydantic import Field
 
 from retail_platform.resources.warehouse.loader import StepCallback, TableLoad
 from retail_platform.resources.warehouse.objects import ObjectNames, checksum, existing_columns
+from retail_platform.resources.warehouse.parts import DEFAULT_PART_ROWS
 from retail_platform.resources.warehouse.plan import (
     AUDIT_COLUMNS,
     WarehouseColumn,
-    partition_digests,
+    partition_key_text,
     plan_load,
+    plan_schema,
 )
 from retail_platform.resources.warehouse.runner import StatementRunner, WarehouseLoadError
 from retail_platform.sql_text import quote_identifier, validate_identifier
@@ -54,6 +56,9 @@ class LoadResult:
     checksum: str
     query_ids: list[str]
     duration_s: float
+    partitions_read: int = 0  # partitions read from the source and fingerprinted
+    files_staged: int = 0  # Parquet files (parts) copied into the stage by one COPY
+    read_everything: bool = True  # False: only the scope (and drifted partitions) was read
 
     @property
     def unchanged(self) -> bool:
@@ -87,6 +92,10 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
     login_timeout_s: int = 60
     network_timeout_s: int | None = None  # retry budget; None: unlimited, or 15 s with a host
     create_database_if_missing: bool = False
+    load_part_rows: int = Field(
+        default=DEFAULT_PART_ROWS,
+        description="rows per part when a lazy source is read, fingerprinted and staged",
+    )
 
     def snowflake_resource(self, role: str | None = None) -> SnowflakeResource:
         """The dagster-snowflake resource that opens this warehouse's connections.
@@ -164,7 +173,7 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
     def load_table(
         self,
         table: str,
-        frame: pl.DataFrame,
+        frame: pl.DataFrame | pl.LazyFrame,
         *,
         columns: Sequence[WarehouseColumn] | None = None,
         primary_key: Sequence[str] = (),
@@ -172,16 +181,34 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
         partition_column: str | None = None,
         load_id: str | None = None,
         on_step: StepCallback | None = None,
+        scope: Collection[Any] | None = None,
     ) -> LoadResult:
         """Make TABLE hold exactly ``frame``, atomically, writing only what changed.
 
         Without ``partition_column`` a changed table is replaced whole; with it, only the
         partitions whose rows changed are merged on the primary key. ``on_step`` is called
         with "stage" before the PUT and "swap" before the transaction.
+
+        ``frame`` may be lazy: it is then read in parts of whole partitions of about
+        ``load_part_rows`` rows, each fingerprinted and staged as its own Parquet file (one
+        COPY, one swap). ``scope``: the partition values that can have changed since the
+        last load (for a full table: empty when nothing can have); partitions outside it are
+        neither read nor taken as removed, except those whose recorded row count differs
+        from the target's. None (the default): every partition is read.
         """
         started = time.perf_counter()
-        plan = plan_load(table, frame, columns, primary_key, table_description, partition_column)
-        digests = partition_digests(plan, frame)
+        if isinstance(frame, pl.DataFrame):  # all rows at hand: checked before connecting
+            args = (columns, primary_key, table_description, partition_column)
+            plan = plan_load(table, frame, *args)
+        else:
+            schema = frame.collect_schema()
+            plan = plan_schema(
+                table, schema, columns, primary_key, table_description, partition_column
+            )
+        source = frame.lazy().rename(str.upper)
+        scope_keys = None if scope is None else {partition_key_text(value) for value in scope}
+        if plan.partition_column is None and scope_keys:
+            scope_keys = None  # a full table has one partition: any change reads it
         load_id = load_id or uuid.uuid4().hex
         loaded_at = datetime.now(UTC).replace(tzinfo=None)
         names = self.object_names()
@@ -189,7 +216,7 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
         with TemporaryDirectory(prefix="warehouse_load_") as workdir, self.connect() as connection:
             runner = StatementRunner(connection.cursor(), self.qualified_name(plan.table))
             outcome = TableLoad(runner, plan, names, on_step).run(
-                frame, digests, Path(workdir), load_id, loaded_at
+                source, scope_keys, self.load_part_rows, Path(workdir), load_id, loaded_at
             )
         return LoadResult(
             table=runner.table,
@@ -206,6 +233,9 @@ class SnowflakeWarehouse(dg.ConfigurableResource):
             checksum=outcome.checksum,
             query_ids=runner.query_ids,
             duration_s=time.perf_counter() - started,
+            partitions_read=outcome.partitions_read,
+            files_staged=outcome.files_staged,
+            read_everything=outcome.read_everything,
         )
 
     def table_row_count(self, table: str) -> int:

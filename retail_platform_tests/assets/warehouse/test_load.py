@@ -13,6 +13,7 @@ import pytest
 from retail_platform.assets.warehouse.load import (
     build_warehouse_asset,
     incremental_partition_column,
+    load_scope,
 )
 from retail_platform.contracts import gold
 from retail_platform.contracts.gold import GOLD_TABLES
@@ -145,6 +146,7 @@ def test_materializing_the_warehouse_again_changes_nothing(pipeline_run: Pipelin
         assert (after["rows_loaded"], after["rows_merged"], after["rows_deleted"]) == (0, 0, 0)
         assert after["checksum"] == before[table]["checksum"], table
         assert after["dagster/row_count"] == before[table]["dagster/row_count"], table
+        assert after["partitions_read"] == 0, table  # same gold version: nothing read
 
 
 def test_a_fact_waits_until_snowflake_holds_the_dimension_it_was_audited_against(
@@ -175,3 +177,58 @@ def test_a_fact_waits_until_snowflake_holds_the_dimension_it_was_audited_against
         "gold.dim_date version 3, but Snowflake holds dim_date from version 2; load "
         "warehouse/dim_date first"
     ) in error.message
+
+
+FACT = "fact_lines"
+
+
+def _fact(rows: list[tuple[int, int, int]]) -> pl.DataFrame:
+    """(line_key, date_key, quantity) rows of a small gold fact."""
+    return pl.DataFrame(rows, schema={"line_key": KEY, "date_key": KEY, "qty": KEY}, orient="row")
+
+
+def _loaded(lake: LakeResource, version: int) -> None:
+    """As the warehouse asset records a load of gold version `version`."""
+    lake.record_audit("warehouse", FACT, AuditRecord(PUBLISHED, version, "run-load", "checks"))
+
+
+def test_the_load_scope_is_the_dates_changed_since_the_last_loaded_version(
+    tmp_path: Path,
+) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", FACT, _fact([(1, 10, 1), (2, 10, 1), (3, 20, 1), (4, 30, 1)]))
+    assert load_scope(lake, FACT, "date_key", 0)[0] is None  # never loaded: everything
+    _loaded(lake, 0)
+    assert load_scope(lake, FACT, "date_key", 0)[0] == set()  # already there: nothing
+    # Version 1: day 20's line 3 changes. Version 2: line 1 moves from day 10 to day 30 (days
+    # 10 and 30 rewritten; line 2 and 4 rewritten equal, so their images cancel).
+    lake.replace_values("gold", FACT, _fact([(3, 20, 5)]), "date_key", [20])
+    lake.replace_values(
+        "gold", FACT, _fact([(2, 10, 1), (1, 30, 1), (4, 30, 1)]), "date_key", [10, 30]
+    )
+
+    assert load_scope(lake, FACT, "date_key", 1)[0] == {20}
+    assert load_scope(lake, FACT, "date_key", 2)[0] == {10, 20, 30}
+    _loaded(lake, 1)
+    scope, reason = load_scope(lake, FACT, "date_key", 2)
+    assert scope == {10, 30}
+    assert reason == "2 partitions changed from gold version 1 to 2"
+    assert load_scope(lake, FACT, None, 2)[0] is None  # a full table: read whole
+
+
+def test_the_load_scope_is_everything_when_the_feed_cannot_tell(tmp_path: Path) -> None:
+    from deltalake import write_deltalake
+
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    lake.replace_table("gold", FACT, _fact([(1, 10, 1), (2, 20, 1)]))
+    _loaded(lake, 0)
+    lake.replace_table("gold", FACT, _fact([(1, 10, 2), (2, 20, 1)]))  # a rebuild: version 1
+    scope, reason = load_scope(lake, FACT, "date_key", 1)
+    assert scope is None and "replaced whole after version 0" in reason
+    # A table written without the change feed (as before the feed existed), then appended to.
+    plain = "fact_plain"
+    write_deltalake(lake.table_uri("gold", plain), _fact([(1, 10, 1)]).to_arrow())
+    write_deltalake(lake.table_uri("gold", plain), _fact([(2, 20, 1)]).to_arrow(), mode="append")
+    lake.record_audit("warehouse", plain, AuditRecord(PUBLISHED, 0, "run-load", "checks"))
+    scope, reason = load_scope(lake, plain, "date_key", 1)
+    assert scope is None and reason == "all partitions: no change feed from gold version 0 to 1"
