@@ -43,6 +43,7 @@ from retail_platform.resources.lake_changes import (
     replaced_whole_after,
     wants_change_feed,
 )
+from retail_platform.resources.lake_guards import values_predicate, window_predicate
 from retail_platform.resources.lake_layout import (
     LOCAL_TARGET_FILE_SIZE,
     clustered,
@@ -58,7 +59,7 @@ from retail_platform.resources.lake_progress import (
     latest_progress,
     record_progress,
 )
-from retail_platform.sql_text import plain_identifier, typed_literal
+from retail_platform.sql_text import plain_identifier
 
 if TYPE_CHECKING:  # delta-rs is imported where used: loading the code location should not pay
     from deltalake import DeltaTable
@@ -226,29 +227,21 @@ class LakeResource(dg.ConfigurableResource):
     ) -> bool:
         """Atomically replace the rows whose `column` is one of `values` (ints, strings or
         dates) by `frame`, in one overwrite-with-predicate commit; False (no commit) when
-        `values` is empty. Every row of `frame` must carry one of `values`, so the predicate
-        never reaches other rows; literals are rendered by type (sql_text.typed_literal),
-        never spliced from raw text. A missing table is created from `frame`."""
-        wanted = sorted(set(values), key=lambda value: (type(value).__name__, value))
-        stray = frame.filter(~pl.col(column).is_in(wanted) | pl.col(column).is_null()).height
-        if stray:
-            raise ValueError(
-                f"{layer}.{table}: {stray} rows have a {column} outside the {len(wanted)} "
-                "values being replaced; refusing to write them"
-            )
-        if not wanted:
+        `values` is empty. Every row of `frame` must carry one of `values` (lake_guards.py).
+        A missing table is created from `frame`."""
+        predicate = values_predicate(f"{layer}.{table}", frame, column, values)
+        if predicate is None:
             return False
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return True
         self._keep_change_feed(layer, table)
-        literals = ", ".join(typed_literal(value) for value in wanted)
         self._write(
             self.table_uri(layer, table),
             frame,
             cluster_by=self.cluster_columns(layer, table),
             mode="overwrite",
-            predicate=f"{plain_identifier(column)} IN ({literals})",
+            predicate=predicate,
             schema_mode="merge",
         )
         return True
@@ -257,25 +250,12 @@ class LakeResource(dg.ConfigurableResource):
         self, layer: str, table: str, frame: pl.DataFrame, start: date, end: date
     ) -> None:
         """Atomically replace the rows whose partition date is in [start, end)."""
-        outside = frame.filter(
-            (pl.col(PARTITION_COLUMN) < start)
-            | (pl.col(PARTITION_COLUMN) >= end)
-            | pl.col(PARTITION_COLUMN).is_null()
-        ).height
-        if outside:
-            raise ValueError(
-                f"{layer}.{table}: {outside} rows fall outside the partition window "
-                f"[{start}, {end}); refusing to write them"
-            )
-        uri = self.table_uri(layer, table)
+        predicate = window_predicate(f"{layer}.{table}", frame, PARTITION_COLUMN, start, end)
         if not self.exists(layer, table):
             self._create(layer, table, frame)
             return
-        # Literal dates come from the partition window (typed `date`), never from data.
-        column = PARTITION_COLUMN
-        predicate = f"{column} >= '{start.isoformat()}' AND {column} < '{end.isoformat()}'"
         self._write(
-            uri,
+            self.table_uri(layer, table),
             frame,
             mode="overwrite",
             predicate=predicate,
