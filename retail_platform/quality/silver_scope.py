@@ -106,18 +106,15 @@ class Scope:
             .filter(pl.col("_gain") > 0)
         )
         null_key = pl.any_horizontal(pl.col(columns).is_null())
-        # A null key is new (``since`` had none): the table holds exactly _gain rows of it.
-        null_keyed = gain.filter(null_key).select(
-            pl.col(column).repeat_by("_gain").explode() for column in columns
-        )
-        gained = gain.filter(~null_key)
-        repeated = gained.filter(pl.col("_gain") > 1).select(
+        # A null key is new (``since`` had none) and a key gaining two is repeated whatever
+        # ``since`` held: the table holds (at least) _gain rows of each, repeated here.
+        flagged = gain.filter(null_key | (pl.col("_gain") > 1)).select(
             pl.col(column).repeat_by("_gain").explode() for column in columns
         )
         # Gaining exactly one: repeated only if ``since`` held it too; the table tells.
-        one = gained.filter(pl.col("_gain") == 1).select(columns)
+        one = gain.filter(~null_key & (pl.col("_gain") == 1)).select(columns)
         of_keys = rows_with_keys(self.current(lake).select(columns), one, columns).collect()
-        return pl.concat([of_keys, repeated, null_keyed], how="vertical_relaxed")
+        return pl.concat([of_keys, flagged], how="vertical_relaxed")
 
     def still_present(
         self, lake: LakeResource, rows: pl.DataFrame, key: Sequence[str]

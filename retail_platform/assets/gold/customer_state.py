@@ -117,10 +117,11 @@ def _scan(lake: LakeResource, table: str) -> pl.LazyFrame:
     return lake.scan(STATE_LAYER, table)
 
 
-def _rebuild(lake: LakeResource, plan: GoldPlan, table: str) -> pl.LazyFrame:
+def _rebuilt(lake: LakeResource, plan: GoldPlan, table: str, wanted: pl.Series) -> CurrentState:
+    """The state built whole from the facts and dim_customer, with the wanted rows."""
     rows = build_customer_days(plan.scan(FACTS), plan.scan(CUSTOMERS))
     _write_whole(lake, plan, table, rows.collect(engine="streaming"))
-    return _scan(lake, table)
+    return _current(lake, table, wanted)
 
 
 def _trusted(lake: LakeResource, table: str) -> _Trusted | None:
@@ -202,33 +203,28 @@ def current_state(
     trusted = _trusted(lake, table)
     facts_now = plan.position(FACTS).now
     if trusted is None or trusted.facts > facts_now:
-        _rebuild(lake, plan, table)
-        return _current(lake, table, wanted)
+        return _rebuilt(lake, plan, table, wanted)
     if trusted.facts == facts_now:
         return _current(lake, table, wanted)
     if lake.replaced_whole_after("gold", FACTS, trusted.facts):
-        _rebuild(lake, plan, table)
-        return _current(lake, table, wanted)
+        return _rebuilt(lake, plan, table, wanted)
     found = _changes(lake, plan, trusted, known)
     if found is None:
-        _rebuild(lake, plan, table)
-        return _current(lake, table, wanted)
+        return _rebuilt(lake, plan, table, wanted)
     changed, customer_changes = found
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
     ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
-        _rebuild(lake, plan, table)
-        return _current(lake, table, wanted)
+        return _rebuilt(lake, plan, table, wanted)
     deltas = state_deltas(changed.lazy(), ids).collect()
     named = deltas.get_column("customer_id").unique()
     read = stored_state(_of(_scan(lake, table), pl.concat([wanted, named]).unique())).collect()
     try:
         advanced = advance_state(read, deltas)  # no day may end up below no line
     except StateMismatchError:
-        _rebuild(lake, plan, table)
-        return _current(lake, table, wanted)
+        return _rebuilt(lake, plan, table, wanted)
     if trusted.appends + 1 >= COMPACT_AFTER_APPENDS:
         whole = pl.concat([stored_state(_scan(lake, table)).collect(), deltas])
         _write_whole(lake, plan, table, stored_state(whole.lazy()).sort("customer_id").collect())

@@ -212,7 +212,7 @@ def fingerprint(plan: LoadPlan, rows: pl.DataFrame, sorted_: bool = False) -> st
     hashed in slices, so it never exists whole next to the rows (the same digest as one CSV).
     ``sorted_``: the rows already are in that order (a part sorted in its query).
     """
-    digest = hashlib.sha256(f"{LOADER_FORMAT}|{plan.columns}\n".encode())
+    digest = hashlib.sha256(_format_header(plan))
     ordered = rows if sorted_ else rows.sort(plan.primary_key or plan.column_names)
     for start in range(0, ordered.height, FINGERPRINT_SLICE_ROWS):
         text = ordered.slice(start, FINGERPRINT_SLICE_ROWS).write_csv(include_header=start == 0)
@@ -225,7 +225,11 @@ def format_fingerprint(plan: LoadPlan) -> str:
 
     Recorded with the load state; when it differs, every partition is read again.
     """
-    return hashlib.sha256(f"{LOADER_FORMAT}|{plan.columns}\n".encode()).hexdigest()[:32]
+    return hashlib.sha256(_format_header(plan)).hexdigest()[:32]
+
+
+def _format_header(plan: LoadPlan) -> bytes:
+    return f"{LOADER_FORMAT}|{plan.columns}\n".encode()
 
 
 def parquet_frame(
