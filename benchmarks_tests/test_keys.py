@@ -16,6 +16,7 @@ def test_peer_key_rule_matches_the_platform_stable_key() -> None:
     assert peers[2] is None
 
 
-def test_peer_key_of_c1_is_the_pinned_platform_literal() -> None:
-    # The same literal retail_platform_tests/transforms/test_keys.py pins for the platform.
-    assert stable_key_text("C1") == -563891096492079116
+def test_peer_key_of_c1_is_the_pinned_spark_literal() -> None:
+    # The literal retail_platform_tests/transforms/test_keys.py pins (PySpark's xxhash64('C1')).
+    assert stable_key_text("C1") == -3220996657417140566
+    assert stable_key_text(None) is None

@@ -1,7 +1,11 @@
 """PySpark peer (local mode): the gold tables in Spark SQL.
 
 Local mode on every core, shuffle partitions set to the core count (the default of 200 is
-tuned for clusters), UTC session time zone. Surrogate keys come from an Arrow pandas UDF.
+tuned for clusters), UTC session time zone. Surrogate keys are Spark's native `xxhash64` of the
+parts joined with chr(31): Spark's xxhash64 of one string is XXH64 with seed 42 over its UTF-8
+bytes, the platform's rule, so the equality check proves a Spark user recomputes the keys in SQL.
+(Spark's xxhash64(NULL) is 42, not NULL; the natural-key columns hashed here are never null in
+silver, whose checks quarantine a row without its key.)
 SparkSession start-up (the JVM) is measured apart from the build and reported beside it.
 """
 
@@ -9,13 +13,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from typing import Any
 
-import pandas as pd  # the key UDF's type hints must resolve at module level for pyspark
-
 from benchmarks.measure import Measurement, measured
-from benchmarks.peers.keys import stable_keys
 from benchmarks.peers.silver_files import silver_parquet_files
 from benchmarks.workspace import PhaseContext
 
@@ -63,7 +63,7 @@ def gold_sql() -> dict[str, str]:
     """Spark's dialect of the DuckDB peer's SQL (same rules, see duckdb_gold)."""
     return {
         "dim_customer": """
-            SELECT stable_key(concat(c.customer_id, char(31), '1')) AS customer_key,
+            SELECT xxhash64(concat_ws(char(31), c.customer_id, '1')) AS customer_key,
                    c.customer_id, 1 AS version, c.created_at AS valid_from,
                    TIMESTAMP '9999-12-31 00:00:00' AS valid_to, true AS is_current,
                    c.loyalty_tier, c.country, c.email_token, c.birth_year, c.city,
@@ -75,7 +75,7 @@ def gold_sql() -> dict[str, str]:
             ) f ON c.customer_id = f.customer_id
         """,
         "dim_product": """
-            SELECT stable_key(product_id) AS product_key, product_id, sku, name, category,
+            SELECT xxhash64(product_id) AS product_key, product_id, sku, name, category,
                    brand, unit_price, currency, active
             FROM products
         """,
@@ -120,10 +120,10 @@ def gold_sql() -> dict[str, str]:
                 SELECT k.*, r.fx_rate
                 FROM keyed k LEFT JOIN ({_RATE_PERIODS}) r ON {_rate_on("k", "k.order_date")}
             )
-            SELECT stable_key(concat(order_id, char(31), CAST(line_number AS STRING)))
+            SELECT xxhash64(concat_ws(char(31), order_id, CAST(line_number AS STRING)))
                        AS order_line_key,
                    order_id, line_number, {_date_key("order_date")} AS date_key, customer_key,
-                   stable_key(product_id) AS product_key, channel, status, quantity,
+                   xxhash64(product_id) AS product_key, channel, status, quantity,
                    CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE quantity END
                        AS net_quantity,
                    unit_price, discount, line_amount AS gross_amount, net_amount, currency,
@@ -138,7 +138,7 @@ def gold_sql() -> dict[str, str]:
                 LEFT JOIN ({_RATE_PERIODS}) r ON {_rate_on("p", "p.payment_date")}
             ),
             reported AS (SELECT *, {_reporting("amount")} AS amount_reporting FROM converted)
-            SELECT stable_key(payment_id) AS payment_key, payment_id, order_id,
+            SELECT xxhash64(payment_id) AS payment_key, payment_id, order_id,
                    {_date_key("payment_date")} AS date_key, method, status, amount, currency,
                    fx_rate, amount_reporting,
                    CAST(amount_reporting * CASE status WHEN 'captured' THEN 1
@@ -217,8 +217,6 @@ def start_session(cores: int, memory: str) -> Any:
         raise SparkUnavailableError(
             f"pyspark is not installed ({error}); `make bench` installs the bench group"
         ) from error
-    # The Python workers of the key UDF must be this interpreter (it has pyarrow and pandas).
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         return (
             SparkSession.builder.master(f"local[{cores}]")
@@ -245,18 +243,11 @@ def build_gold(context: PhaseContext) -> dict[str, Any]:
         spark.stop()
 
 
-def _stable_key(texts: pd.Series) -> pd.Series:
-    return pd.Series(stable_keys(texts.tolist()), dtype="Int64")
-
-
 def _build(context: PhaseContext, spark: Any) -> dict[str, Any]:
-    from pyspark.sql.functions import pandas_udf
-
     output = context.workspace.engine_output("pyspark")
     shutil.rmtree(output, ignore_errors=True)
     build: Measurement
     with measured(context.sampler) as build:
-        spark.udf.register("stable_key", pandas_udf(_stable_key, "long"))
         for name, files in silver_parquet_files(context.workspace).items():
             spark.read.parquet(*files).createOrReplaceTempView(name)
         for name, sql in gold_sql().items():
