@@ -26,6 +26,7 @@ import dagster as dg
 import polars as pl
 
 from retail_platform.assets.gold.increment import GoldSlice, SliceMerge
+from retail_platform.assets.gold.key_rule import record_key_rule
 from retail_platform.assets.gold.ui_metadata import gold_ui_metadata
 from retail_platform.quality.accuracy import RECONCILED_WITH
 from retail_platform.quality.audit import GOLD_RULES, AuditFailedError, audit_gold, failed
@@ -75,6 +76,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
         outcomes = audit_gold(table, frame.lazy(), self.lake)
         self._refuse_failed(context, layer, table, outcomes, frame.height, inputs)
         super().handle_output(context, frame)
+        record_key_rule(self.lake, layer, table)  # a whole write (assets/gold/key_rule.py)
         self._record_published(context, layer, table, outcomes, frame.height, inputs)
 
     def _publish_slice(
@@ -120,6 +122,7 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
             self._refuse_failed(context, layer, table, outcomes, audit.rows, inputs)
 
         written = self.lake.replace_table_in_parts(layer, table, audited(), parts.schema)
+        record_key_rule(self.lake, layer, table)
         self._record_published(context, layer, table, outcomes, written, inputs)
         record_slice_progress(self.lake, layer, table, piece, context.run_id)
         context.add_output_metadata(slice_metadata(self.lake, layer, table, piece, written))
@@ -188,9 +191,12 @@ def commit_slice(lake: LakeResource, layer: str, table: str, piece: GoldSlice) -
     records progress after."""
     if piece.parts is not None:
         parts = piece.parts
-        return lake.replace_table_in_parts(layer, table, (r for _, r in parts), parts.schema)
+        written = lake.replace_table_in_parts(layer, table, (r for _, r in parts), parts.schema)
+        record_key_rule(lake, layer, table)
+        return written
     if piece.whole:
         lake.replace_table(layer, table, piece.rows)
+        record_key_rule(lake, layer, table)  # the keys' rule (assets/gold/key_rule.py)
     elif piece.values:
         if not lake.exists(layer, table):
             raise ValueError(f"{layer}.{table} does not exist: a first build is a whole one")

@@ -191,6 +191,14 @@ class LakeResource(dg.ConfigurableResource):
     def version(self, layer: str, table: str) -> int:
         return self._table(layer, table).version()
 
+    def table_properties(self, layer: str, table: str) -> dict[str, str]:
+        """The table's properties (its Delta configuration)."""
+        return {k: str(v) for k, v in self._table(layer, table).metadata().configuration.items()}
+
+    def set_table_properties(self, layer: str, table: str, properties: dict[str, str]) -> None:
+        """Set properties, ours (`retail.*`) too, in one SET TBLPROPERTIES commit (no data)."""
+        self._table(layer, table).alter.set_table_properties(properties, raise_if_not_exists=False)
+
     def replace_table(self, layer: str, table: str, frame: pl.DataFrame) -> None:
         self._keep_change_feed(layer, table)
         self._write(

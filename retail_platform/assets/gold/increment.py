@@ -4,7 +4,8 @@ A gold table records, after each audited commit, the version of every input it c
 lake's progress log, `gold/<table>`). The next run plans (`plan_gold`):
 
 - FULL when the run asks for it (config `full_refresh: true` or run tag
-  `retail/full_refresh=true`), when the gold table is missing or not in its contract, when an
+  `retail/full_refresh=true`), when the gold table is missing or not in its contract or
+  holds surrogate keys of an older rule (key_rule.py), when an
   input has no recorded progress, or when an input's changes since then cannot be read as a
   change data feed (feed off at that version, vacuumed) or the input was replaced whole (a
   full silver rebuild: reading every row twice as changes costs more than a rebuild);
@@ -28,6 +29,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from retail_platform.assets.gold.key_rule import stale_key_rule
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import Progress
@@ -334,6 +336,9 @@ def plan_gold(
         return plan(FULL, f"gold.{table} does not exist yet")
     if lake.scan(GOLD, table).collect_schema() != contract.polars_schema:
         return plan(FULL, f"gold.{table} is not in its contract's schema")
+    stale_keys = stale_key_rule(lake, GOLD, table)  # keys of an older rule (key_rule.py)
+    if stale_keys:
+        return plan(FULL, stale_keys)
     for item in inputs:
         if since[item] is None:
             return plan(FULL, f"no recorded progress in {item.layer}.{item.table}")
