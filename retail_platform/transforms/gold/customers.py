@@ -140,9 +140,12 @@ def build_dim_customer(
         .with_columns(customer_key=known_key("customer_id", "version"))
         .sort("customer_id", "version")
     )
-    # Customers that left silver keep their previous rows, attributes and all.
+    # Customers that left silver keep their previous rows, attributes and all; their keys
+    # are hashed again, so a rebuild after a change of key rule re-keys them too.
     departed = (
-        previous.join(customers.select("customer_id"), on="customer_id", how="anti")
+        previous.join(customers.select("customer_id"), on="customer_id", how="anti").with_columns(
+            customer_key=known_key("customer_id", "version")
+        )
         if previous is not None
         else None
     )

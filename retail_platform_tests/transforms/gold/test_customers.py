@@ -148,6 +148,20 @@ def test_a_customer_gone_from_silver_keeps_its_versions() -> None:
     ]
 
 
+def test_a_rebuild_re_keys_every_version_even_of_customers_gone_from_silver() -> None:
+    # A dimension keyed under an older rule (here: made-up keys 11 and 99) is rebuilt with
+    # the current rule's keys, departed customers included: no table mixes two rules.
+    first = build(customers(customer("C1"), customer("C9")))
+    old_rule = first.with_columns(customer_key=pl.Series([11, 99], dtype=pl.Int64))
+
+    rebuilt = build(customers(customer("C1")), old_rule)
+
+    assert rebuilt.select("customer_id", "customer_key").rows() == [
+        ("C1", expected_key("C1", "1")),
+        ("C9", expected_key("C9", "1")),
+    ]
+
+
 def test_first_order_date_ignores_cancelled_orders_but_counts_returned_ones() -> None:
     silver_orders = orders(
         ("O1", "C1", "cancelled", date(2026, 10, 1)),
