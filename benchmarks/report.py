@@ -80,9 +80,13 @@ make bench SF=10    # SF10 (~10 million order lines); rewrites the SF10 section
   (the transforms its gold assets run on a full build, on the same inputs) to Delta, DuckDB in
   SQL, pandas, and PySpark in local mode, to Parquet. Peers read the Delta tables' Parquet files
   (DuckDB's Delta extension and Spark's Delta jar cannot be downloaded here) and compute the
-  surrogate keys with the platform's documented BLAKE2b rule (an Arrow UDF in DuckDB and
-  Spark). Every output is compared with the gold the platform's assets wrote (same columns,
-  types and rows, sorted by primary key); a peer whose output differs does not get a time.
+  surrogate keys with the platform's documented rule, XXH64 seed 42 of the natural key's text:
+  PySpark natively (`xxhash64(concat_ws(chr(31), ...))` is that rule, so the comparison proves a
+  Spark user recomputes the keys in SQL), DuckDB in an Arrow UDF and pandas in a loop, both
+  calling the `xxhash` package once per value (DuckDB's XXH64 is in its `hashfuncs` community
+  extension, which cannot be downloaded here; the peer's result records the seconds spent in
+  the UDF, `key_udf`). Every output is compared with the gold the platform's assets wrote (same
+  columns, types and rows, sorted by primary key); a peer whose output differs does not get a time.
   Spark's JVM start is measured but not counted. Each engine builds once per round;
   `--repeats N` runs N rounds, engines interleaved, and reports the median. Above SF3,
   pandas (about 2 GiB per SF) and PySpark local (about 30x the platform's time) are left out
