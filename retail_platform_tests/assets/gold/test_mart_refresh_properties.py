@@ -22,6 +22,7 @@ from polars.testing import assert_frame_equal
 from retail_platform.assets.gold import customer_state
 from retail_platform.assets.gold.customer_state import STATE_LAYER, state_table
 from retail_platform.assets.gold.increment import FULL, INCREMENTAL, GoldRun, GoldSlice
+from retail_platform.assets.gold.key_rule import record_key_rule
 from retail_platform.assets.gold.mart_refresh import (
     refresh_fact_customer_retention,
     refresh_kpi_daily,
@@ -60,6 +61,7 @@ def _write_facts(lake: LakeResource, table: str, rows: Table, version: int, whol
 def _publish(lake: LakeResource, table: str, piece: GoldSlice) -> None:
     if piece.whole:
         lake.replace_table("gold", table, piece.rows)
+        record_key_rule(lake, "gold", table)  # as commit_slice does after a whole write
     elif piece.values:
         lake.replace_values("gold", table, piece.rows, piece.column or "", piece.values)
     for progress in piece.progress(RUN.run_id):
