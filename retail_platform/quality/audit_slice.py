@@ -7,7 +7,9 @@ in the slice's values, so the new version holds every rule when:
 - primary key: unique and present within the slice, and no slice key is held by a kept row
   (only the slice keys no replaced row holds can be: the table's key columns are scanned
   against those alone, `slice_key_outcome`);
-- required columns, fact amounts, fx coverage and the unknown-member share: on the slice rows;
+- required columns, fact amounts, fx coverage and the unknown-member share: on the slice rows
+  (required columns and amounts on the rows that differ from the published ones, when the
+  slice is committed as a merge of those: `audit_gold_slice`);
 - foreign keys: the slice against the published dimensions;
 - reconciliation with silver (fact_order_lines, kpi_daily): the slice against the silver lines
   of the slice's dates (a slice on another column is reconciled as the whole new version);
@@ -122,16 +124,25 @@ def audit_gold_slice(
     column: str,
     values: Collection[object],
     lake: LakeResource,
+    differing: pl.LazyFrame | None = None,
 ) -> list[RuleOutcome]:
     """The outcomes of `table`'s blocking rules for replacing its `column` in `values` rows by
-    `rows` (module docstring). The table must exist (a first build is a full one)."""
+    `rows` (module docstring). The table must exist (a first build is a full one).
+
+    `differing`: the slice rows that differ from the published ones, when the slice is
+    committed as a merge of them (`SliceMerge.upserts`). The rules that depend on the row
+    alone (required columns, fact amounts) then run on those only: the other rows are the
+    published ones, which passed them. The rules that read other tables (foreign keys, fx
+    coverage: a dimension may have lost a key since) or the whole slice (key, unknown share,
+    reconciliation) still run on every row."""
+    per_row = rows if differing is None else differing
     contract = GOLD_BY_NAME[table]
     key = list(contract.primary_key)
     kept = kept_rows(lake, table, column, values)
     replaced = replaced_rows(lake, table, column, values)
     outcomes = [
         slice_key_outcome(rows, lake.scan("gold", table), replaced, key),
-        required_columns_outcome(rows, key, required_columns(contract)),
+        required_columns_outcome(per_row, key, required_columns(contract)),
     ]
     if contract.foreign_keys:
         outcomes.append(foreign_keys_outcome(rows, contract, lambda name: lake.scan("gold", name)))
@@ -142,7 +153,7 @@ def audit_gold_slice(
         scope = rows if by_date else pl.concat([kept, rows], how="diagonal_relaxed")
         silver = silver_lines_of_dates(lake, values) if by_date else silver_lines_of(lake)
         if table == "fact_order_lines":
-            outcomes.append(fact_amounts_outcome(rows))
+            outcomes.append(fact_amounts_outcome(per_row))
             outcomes.append(fact_reconciles_outcome(scope, silver))
         else:
             outcomes.append(kpi_revenue_outcome(scope, silver))

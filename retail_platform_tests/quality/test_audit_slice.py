@@ -186,3 +186,21 @@ def test_only_keys_new_to_the_replaced_values_are_looked_up_in_the_kept_rows() -
     )
     assert (moved.passed, moved.counts["keys_held_by_kept_rows"]) == (False, 1)
     assert moved.sample.get_column("k").to_list() == [3]
+
+
+def test_row_rules_of_a_merged_slice_run_on_its_differing_rows(lake: LakeResource) -> None:
+    assert materialize_payments(lake).success
+    published = lake.scan("gold", "fact_payments").filter(pl.col("date_key") == 20261001)
+    changed = published.collect().with_columns(status=pl.lit(None, pl.String))
+    rule = "required_columns_present"
+
+    def required(rows: pl.DataFrame, differing: pl.DataFrame | None) -> RuleOutcome:
+        lazy = differing.lazy() if differing is not None else None
+        found = audit_gold_slice("fact_payments", rows.lazy(), "date_key", [20261001], lake, lazy)
+        return _outcome(found, rule)
+
+    # The changed row lost its status: it fails whether the slice names its differences or not.
+    assert not required(changed, None).passed
+    assert not required(changed, changed).passed
+    # A slice row not among the differences is a published one: its rule is not read again.
+    assert required(changed, changed.head(0)).passed
