@@ -5,8 +5,11 @@ The published table passed its audit, and a slice replaces exactly its rows whos
 in the slice's values, so the new version holds every rule when:
 
 - primary key: unique and present within the slice, and no slice key is held by a kept row
-  (a streaming scan of the key columns of the rows outside the slice);
-- required columns, fact amounts, fx coverage and the unknown-member share: on the slice rows;
+  (only the slice keys no replaced row holds can be: the table's key columns are scanned
+  against those alone, `slice_key_outcome`);
+- required columns, fact amounts, fx coverage and the unknown-member share: on the slice rows
+  (required columns and amounts on the rows that differ from the published ones, when the
+  slice is committed as a merge of those: `audit_gold_slice`);
 - foreign keys: the slice against the published dimensions;
 - reconciliation with silver (fact_order_lines, kpi_daily): the slice against the silver lines
   of the slice's dates (a slice on another column is reconciled as the whole new version);
@@ -57,14 +60,41 @@ def kept_rows(
     return published.filter(~pl.col(column).is_in(list(values)) | pl.col(column).is_null())
 
 
-def slice_key_outcome(rows: pl.LazyFrame, kept: pl.LazyFrame, key: list[str]) -> RuleOutcome:
-    """Primary key unique and present in the slice, and held by no kept row."""
+def replaced_rows(
+    lake: LakeResource, table: str, column: str, values: Collection[object]
+) -> pl.LazyFrame:
+    """The published rows a slice replaces: those whose `column` is one of `values` (the
+    filter reaches the scan, which skips the files holding none of them)."""
+    return lake.scan("gold", table).filter(pl.col(column).is_in(list(values)))
+
+
+def slice_key_outcome(
+    rows: pl.LazyFrame, published: pl.LazyFrame, replaced: pl.LazyFrame, key: list[str]
+) -> RuleOutcome:
+    """Primary key unique and present in the slice, and held by no kept row.
+
+    `published` is the whole published table, `replaced` its rows the slice replaces. The
+    published table passed its audit, so it holds each key once: a slice key that a replaced
+    row holds is held by no kept row. Only the others (the keys new to the slice's values:
+    a night's new lines, a row moved in from another value) can collide, and any published
+    row holding one of them is a kept row. So the history is read for its key columns only,
+    against those few keys, rather than every slice key against every kept row.
+    """
     own = primary_key_outcome(rows, key)
-    colliding = (
-        kept.select(key)
-        .join(rows.select(key).unique(), on=key, how="semi")
-        .collect(engine="streaming")
+    new_keys = (
+        rows.select(key)
+        .unique()
+        .join(replaced.select(key), on=key, how="anti", nulls_equal=True)
+        .collect()
     )
+    if new_keys.is_empty():
+        colliding = new_keys
+    else:
+        colliding = (
+            published.select(key)
+            .join(new_keys.lazy(), on=key, how="semi")
+            .collect(engine="streaming")
+        )
     return RuleOutcome(
         PRIMARY_KEY,
         own.passed and colliding.is_empty(),
@@ -94,15 +124,25 @@ def audit_gold_slice(
     column: str,
     values: Collection[object],
     lake: LakeResource,
+    differing: pl.LazyFrame | None = None,
 ) -> list[RuleOutcome]:
     """The outcomes of `table`'s blocking rules for replacing its `column` in `values` rows by
-    `rows` (module docstring). The table must exist (a first build is a full one)."""
+    `rows` (module docstring). The table must exist (a first build is a full one).
+
+    `differing`: the slice rows that differ from the published ones, when the slice is
+    committed as a merge of them (`SliceMerge.upserts`). The rules that depend on the row
+    alone (required columns, fact amounts) then run on those only: the other rows are the
+    published ones, which passed them. The rules that read other tables (foreign keys, fx
+    coverage: a dimension may have lost a key since) or the whole slice (key, unknown share,
+    reconciliation) still run on every row."""
+    per_row = rows if differing is None else differing
     contract = GOLD_BY_NAME[table]
     key = list(contract.primary_key)
     kept = kept_rows(lake, table, column, values)
+    replaced = replaced_rows(lake, table, column, values)
     outcomes = [
-        slice_key_outcome(rows, kept, key),
-        required_columns_outcome(rows, key, required_columns(contract)),
+        slice_key_outcome(rows, lake.scan("gold", table), replaced, key),
+        required_columns_outcome(per_row, key, required_columns(contract)),
     ]
     if contract.foreign_keys:
         outcomes.append(foreign_keys_outcome(rows, contract, lambda name: lake.scan("gold", name)))
@@ -113,7 +153,7 @@ def audit_gold_slice(
         scope = rows if by_date else pl.concat([kept, rows], how="diagonal_relaxed")
         silver = silver_lines_of_dates(lake, values) if by_date else silver_lines_of(lake)
         if table == "fact_order_lines":
-            outcomes.append(fact_amounts_outcome(rows))
+            outcomes.append(fact_amounts_outcome(per_row))
             outcomes.append(fact_reconciles_outcome(scope, silver))
         else:
             outcomes.append(kpi_revenue_outcome(scope, silver))

@@ -94,7 +94,10 @@ class AuditedDeltaIOManager(DeltaLakeIOManager):
                 if not self.lake.exists(layer, table):
                     raise ValueError(f"{layer}.{table} does not exist: a first build is whole")
                 column, values = piece.column or "", piece.values
-                outcomes = audit_gold_slice(table, piece.rows.lazy(), column, values, self.lake)
+                differing = piece.merge.upserts.lazy() if piece.merge is not None else None
+                outcomes = audit_gold_slice(
+                    table, piece.rows.lazy(), column, values, self.lake, differing
+                )
             self._refuse_failed(context, layer, table, outcomes, piece.rows.height, inputs)
         written = commit_slice(self.lake, layer, table, piece)
         if audited:

@@ -15,7 +15,7 @@ from retail_platform.assets.gold.fact_refresh import refresh_fact_order_lines
 from retail_platform.assets.gold.increment import GoldRun
 from retail_platform.contracts import silver
 from retail_platform.quality.audit import audit_gold
-from retail_platform.quality.audit_slice import audit_gold_slice
+from retail_platform.quality.audit_slice import audit_gold_slice, slice_key_outcome
 from retail_platform.quality.outcome import RuleOutcome
 from retail_platform.quality.publish import AuditedDeltaIOManager, commit_slice
 from retail_platform.resources.lake import PUBLISHED, REJECTED, LakeResource
@@ -171,3 +171,36 @@ def test_a_slice_reconciles_with_the_silver_lines_of_its_own_dates_only(tmp_path
         audit_gold_slice("fact_order_lines", doubled, "date_key", [20261002], lake), check
     )
     assert (wrong.passed, wrong.counts["mismatched_days"]) == (False, 1)
+
+
+def test_only_keys_new_to_the_replaced_values_are_looked_up_in_the_kept_rows() -> None:
+    # Published: keys 1 and 2 on day 1 (replaced), 3 on day 2 (kept).
+    published = pl.LazyFrame({"k": [1, 2, 3], "day": [1, 1, 2]})
+    replaced = published.filter(pl.col("day") == 1)
+    # Key 1 stays, 2 goes, 4 is new: nothing of day 2 holds 1 or 4.
+    fine = slice_key_outcome(pl.LazyFrame({"k": [1, 4], "day": [1, 1]}), published, replaced, ["k"])
+    assert (fine.passed, fine.counts["keys_held_by_kept_rows"]) == (True, 0)
+    # Key 3 moved into day 1 while day 2, which is kept, still holds it.
+    moved = slice_key_outcome(
+        pl.LazyFrame({"k": [1, 3], "day": [1, 1]}), published, replaced, ["k"]
+    )
+    assert (moved.passed, moved.counts["keys_held_by_kept_rows"]) == (False, 1)
+    assert moved.sample.get_column("k").to_list() == [3]
+
+
+def test_row_rules_of_a_merged_slice_run_on_its_differing_rows(lake: LakeResource) -> None:
+    assert materialize_payments(lake).success
+    published = lake.scan("gold", "fact_payments").filter(pl.col("date_key") == 20261001)
+    changed = published.collect().with_columns(status=pl.lit(None, pl.String))
+    rule = "required_columns_present"
+
+    def required(rows: pl.DataFrame, differing: pl.DataFrame | None) -> RuleOutcome:
+        lazy = differing.lazy() if differing is not None else None
+        found = audit_gold_slice("fact_payments", rows.lazy(), "date_key", [20261001], lake, lazy)
+        return _outcome(found, rule)
+
+    # The changed row lost its status: it fails whether the slice names its differences or not.
+    assert not required(changed, None).passed
+    assert not required(changed, changed).passed
+    # A slice row not among the differences is a published one: its rule is not read again.
+    assert required(changed, changed.head(0)).passed

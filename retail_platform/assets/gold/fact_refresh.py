@@ -328,7 +328,11 @@ def _refresh_order_lines(plan: GoldPlan, build: Build, source: FactSource) -> Go
     published = plan.lake.scan(GOLD, plan.table).filter(pl.col(DATE_KEY).is_in(keys))
     published = published.select(columns).collect(engine="streaming")
     replaced = pl.col(DATE_KEY).is_in(rate_keys) | order_id.is_null() | order_id.is_in(ids)
-    old, carried = published.filter(replaced), published.filter(~replaced)
+    # The mask once, then two plain filters: filtering by the expression twice looks every
+    # order id up in the scope's ids twice (SF10 night, 1.15 million rows, on a loaded
+    # machine: 0.13-0.39 s against 0.23-0.51 s).
+    mask = published.select(replaced).to_series()
+    old, carried = published.filter(mask), published.filter(~mask)
     # Committed as a merge of the differences: the rebuilt rows equal to their old ones and
     # the carried rows stay as they are (their files are rewritten all the same).
     key = [DATE_KEY, *source.contract.primary_key]
