@@ -100,7 +100,11 @@ def _tampered(refresh: Callable[..., GoldSlice], **columns: pl.Expr) -> Callable
         assert not piece.whole, "the scenario must refresh a slice"
         schema = piece.rows.schema  # same types: only the values are wrong
         altered = {name: expr.cast(schema[name]) for name, expr in columns.items()}
-        return replace(piece, rows=piece.rows.with_columns(**altered))
+        # A slice committed as a merge writes its differing rows: the bug shows there too.
+        merge = piece.merge and replace(
+            piece.merge, upserts=piece.merge.upserts.with_columns(**altered)
+        )
+        return replace(piece, rows=piece.rows.with_columns(**altered), merge=merge)
 
     return tampered
 

@@ -184,7 +184,8 @@ class GoldSlice:
     parts: GoldParts | None = None
     merge: SliceMerge | None = None
     """The slice's commit as a merge of its differences (SliceMerge); `rows` are still the
-    whole slice, which the audit judges."""
+    whole slice: the audit's per-row rules judge the merge's upserts (the rows it writes), its
+    table-level rules (keys, reconciliation, unknown share) the whole slice."""
 
     @property
     def whole(self) -> bool:
