@@ -84,6 +84,8 @@ class FactChanges:
     lines: pl.DataFrame
     customers_since: int | None
     customers: pl.DataFrame
+    ids: pl.DataFrame | None = None
+    """``key_ids`` of dim_customer now and ``customers``, when the mart computed them."""
 
 
 def _record(lake: LakeResource, plan: GoldPlan, table: str, mode: str) -> None:
@@ -215,7 +217,10 @@ def current_state(
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
-    ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
+    if known is not None and known.ids is not None and customer_changes is known.customers:
+        ids = known.ids.lazy()  # the mart resolved the same keys already
+    else:
+        ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
         return _rebuilt(lake, plan, table, wanted)
     deltas = state_deltas(changed.lazy(), ids).collect()

@@ -143,21 +143,22 @@ def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     changes = _changes(plan, "fact_order_lines", _LINE_CHANGES).collect()
     customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
     customer_changes = _customer_changes(plan).collect()
+    ids = key_ids(customers.lazy(), customer_changes.lazy()).collect()
     known = FactChanges(
         plan.position("fact_order_lines").since,
         changes,
         plan.position("dim_customer").since,
         customer_changes,
+        ids,
     )
-    ids = key_ids(customers.lazy(), customer_changes.lazy()).collect().lazy()
-    touched = touched_ids(changes.lazy(), ids).collect()
+    touched = touched_ids(changes.lazy(), ids.lazy()).collect()
     # One read of the state for its advance and the touched customers' rows.
     state = current_state(lake, plan, mart, touched.get_column("customer_id"), known)
     if state.before is not None:  # the state advanced over the mart's own changes
         history = (touched.lazy(), state.before.lazy(), state.rows.lazy())
     else:
         _, before, now = pl.collect_all(
-            history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids)
+            history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids.lazy())
         )
         history = (touched.lazy(), before.lazy(), now.lazy())
     return _Touched(
