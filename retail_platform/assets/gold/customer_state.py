@@ -86,6 +86,8 @@ class FactChanges:
     customers: pl.DataFrame
     ids: pl.DataFrame | None = None
     """``key_ids`` of dim_customer now and ``customers``, when the mart computed them."""
+    deltas: pl.DataFrame | None = None
+    """``state_deltas`` of ``lines`` resolved with ``ids``, when the mart computed them."""
 
 
 def _record(lake: LakeResource, plan: GoldPlan, table: str, mode: str) -> None:
@@ -217,13 +219,21 @@ def current_state(
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
-    if known is not None and known.ids is not None and customer_changes is known.customers:
-        ids = known.ids.lazy()  # the mart resolved the same keys already
+    same_customers = known is not None and customer_changes is known.customers
+    known_ids = known.ids if known is not None and same_customers else None
+    if known_ids is not None:
+        ids = known_ids.lazy()  # the mart resolved the same keys already
     else:
         ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
         return _rebuilt(lake, plan, table, wanted)
-    deltas = state_deltas(changed.lazy(), ids).collect()
+    known_deltas = (
+        known.deltas if known is not None and same_range and known_ids is not None else None
+    )
+    if known_deltas is not None:
+        deltas = known_deltas
+    else:
+        deltas = state_deltas(changed.lazy(), ids).collect()
     named = deltas.get_column("customer_id").unique()
     read = stored_state(_of(_scan(lake, table), pl.concat([wanted, named]).unique())).collect()
     try:

@@ -62,7 +62,7 @@ from retail_platform.transforms.gold.customer_days import (
     History,
     history_of,
     key_ids,
-    touched_ids,
+    state_deltas,
 )
 from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
@@ -136,7 +136,8 @@ class _Touched:
     customer_changes: pl.LazyFrame
     state: pl.LazyFrame
     history: History
-    """``state_history`` of the changes: the touched customers' state rows before and now."""
+    """``state_history`` of the changes, for the customers whose state rows they alter: those
+    rows before and now."""
 
 
 def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
@@ -144,14 +145,18 @@ def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
     customer_changes = _customer_changes(plan).collect()
     ids = key_ids(customers.lazy(), customer_changes.lazy()).collect()
+    deltas = state_deltas(changes.lazy(), ids.lazy()).collect()
     known = FactChanges(
         plan.position("fact_order_lines").since,
         changes,
         plan.position("dim_customer").since,
         customer_changes,
         ids,
+        deltas,
     )
-    touched = touched_ids(changes.lazy(), ids.lazy()).collect()
+    # Only customers whose state the changes alter: the others (a status change between
+    # counted statuses, say) give every mart row the same figures before and after.
+    touched = deltas.select("customer_id").unique()
     # One read of the state for its advance and the touched customers' rows.
     state = current_state(lake, plan, mart, touched.get_column("customer_id"), known)
     if state.before is not None:  # the state advanced over the mart's own changes
