@@ -85,7 +85,8 @@ class FactChanges:
     customers_since: int | None
     customers: pl.DataFrame
     ids: pl.DataFrame | None = None
-    """``key_ids`` of dim_customer now and ``customers``, when the mart computed them."""
+    """``key_ids`` of dim_customer now and ``customers`` for (at least) the customer_keys of
+    ``lines``, when the mart computed them."""
     deltas: pl.DataFrame | None = None
     """``state_deltas`` of ``lines`` resolved with ``ids``, when the mart computed them."""
 
@@ -219,10 +220,10 @@ def current_state(
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
-    same_customers = known is not None and customer_changes is known.customers
-    known_ids = known.ids if known is not None and same_customers else None
+    # The mart resolved the keys of exactly these changes already (only theirs).
+    known_ids = known.ids if known is not None and same_range else None
     if known_ids is not None:
-        ids = known_ids.lazy()  # the mart resolved the same keys already
+        ids = known_ids.lazy()
     else:
         ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():

@@ -133,6 +133,7 @@ class _Touched:
 
     changes: pl.LazyFrame
     customers: pl.LazyFrame
+    """dim_customer's customer_key and customer_id, of the keys the changes name only."""
     customer_changes: pl.LazyFrame
     state: pl.LazyFrame
     history: History
@@ -142,7 +143,14 @@ class _Touched:
 
 def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     changes = _changes(plan, "fact_order_lines", _LINE_CHANGES).collect()
-    customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
+    # Only the keys the changes name are resolved (a key always means the same customer).
+    keys = changes.get_column("customer_key").unique().implode()
+    customers = (
+        plan.scan("dim_customer")
+        .select("customer_key", "customer_id")
+        .filter(pl.col("customer_key").is_in(keys))
+        .collect()
+    )
     customer_changes = _customer_changes(plan).collect()
     ids = key_ids(customers.lazy(), customer_changes.lazy()).collect()
     deltas = state_deltas(changes.lazy(), ids.lazy()).collect()
