@@ -12,10 +12,12 @@ Both read the change data feed of the order facts since the version they consume
   from their published rows (the whole table is rewritten then: it is cohorts x months,
   small).
 
-Both read the facts' changes, dim_customer's keys and the mart's customer state once
-(`_touched`). The state (assets/gold/customer_state.py, transforms/gold/customer_days.py) holds
-each customer's counted order lines and revenue per day, advanced by the same change feed. A
-slice reads no day's or month's facts: its rows are the published rows plus what changed.
+Both read the facts' changes, dim_customer's keys of the customers they name and the mart's
+customer state once (`_touched`), keeping the state rows of the customers whose counted lines
+or revenue the changes alter. The state (assets/gold/customer_state.py,
+transforms/gold/customer_days.py) holds each customer's counted order lines and revenue per
+day, advanced by the same change feed. A slice reads no day's or month's facts: its rows are
+the published rows plus what changed.
 kpi_daily's revenue and orders add the changed lines' (the facts are read only for the
 (order, day) pairs whose counting the changes cannot settle, e.g. a new order: its day's
 files), new and returning customers add the touched customers' state rows now and subtract
