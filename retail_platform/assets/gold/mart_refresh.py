@@ -7,8 +7,8 @@ Both read the change data feed of the order facts since the version they consume
 - kpi_daily recomputes the dates of changed order and payment facts (before and after), the
   old and the new first day of each customer whose first day moved, and the days entering or
   leaving the KPI range;
-- fact_customer_retention replaces the old and the new cohort of each customer a changed
-  fact names; when the last month moves, the other cohorts are cut or padded with zero rows
+- fact_customer_retention replaces the old and the new cohort of each customer the changes
+  alter; when the last month moves, the other cohorts are cut or padded with zero rows
   from their published rows (the whole table is rewritten then: it is cohorts x months,
   small).
 
