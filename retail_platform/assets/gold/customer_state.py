@@ -7,9 +7,9 @@ Each mart owns its copy (`_state/<mart>_customer_days` in the lake, layer `_stat
 feed, never loaded into the warehouse). Both marts may run at once in one run (multiprocess
 executor); one writer per table needs no lock.
 
-The state records its own progress (`_progress/_state/<table>`): the versions of
+The state records its own progress (`_progress/_state/<table>`, one commit): the versions of
 gold.fact_order_lines and gold.dim_customer it reflects, its version at its last whole write
-and, last, its own table version. It is
+and its own table version. It is
 trusted only when that recorded own version is the table's current version (a crash between
 the state's commit and its progress leaves them apart, and the state is then rebuilt, never
 double-counted) and its facts version is not ahead of the facts. Otherwise:
@@ -92,18 +92,18 @@ class FactChanges:
 
 
 def _record(lake: LakeResource, plan: GoldPlan, table: str, mode: str) -> None:
-    """Progress: the facts' and dim_customer's versions, then (the commit mark) its own."""
+    """Progress, in one commit: the facts' and dim_customer's versions, its version at its
+    last whole write (when this is one) and its own version (the commit mark)."""
     run_id = plan.run.run_id if plan.run is not None else ""
+    records = []
     for source in (FACTS, CUSTOMERS):
         position = plan.position(source)
-        lake.record_progress(
-            STATE_LAYER, table, Progress(position.layer, source, position.now, mode, run_id)
-        )
+        records.append(Progress(position.layer, source, position.now, mode, run_id))
     own = lake.version(STATE_LAYER, table)
     if mode == FULL:
-        whole = Progress(STATE_LAYER, _compacted(table), own, mode, run_id)
-        lake.record_progress(STATE_LAYER, table, whole)
-    lake.record_progress(STATE_LAYER, table, Progress(STATE_LAYER, table, own, mode, run_id))
+        records.append(Progress(STATE_LAYER, _compacted(table), own, mode, run_id))
+    records.append(Progress(STATE_LAYER, table, own, mode, run_id))
+    lake.record_progresses(STATE_LAYER, table, records)
 
 
 def _write_whole(lake: LakeResource, plan: GoldPlan, table: str, rows: pl.DataFrame) -> None:
@@ -135,10 +135,9 @@ def _trusted(lake: LakeResource, table: str) -> _Trusted | None:
         return None
     if lake.scan(STATE_LAYER, table).collect_schema() != STATE_SCHEMA:
         return None  # written by an older layout (e.g. before it kept revenue): rebuilt
-    own = lake.progress(STATE_LAYER, table, table)
-    whole = lake.progress(STATE_LAYER, table, _compacted(table))
-    facts = lake.progress(STATE_LAYER, table, FACTS)
-    customers = lake.progress(STATE_LAYER, table, CUSTOMERS)
+    recorded = lake.progresses(STATE_LAYER, table)  # one read of its progress log
+    own, whole = recorded.get(table), recorded.get(_compacted(table))
+    facts, customers = recorded.get(FACTS), recorded.get(CUSTOMERS)
     if own is None or whole is None or facts is None or customers is None:
         return None
     if own.source_version != lake.version(STATE_LAYER, table):
