@@ -167,12 +167,18 @@ def fact_reconciles_with_silver(lake: LakeResource) -> dg.AssetCheckResult:
 
 
 def kpi_revenue_outcome(kpis: pl.LazyFrame, silver_lines: pl.LazyFrame) -> RuleOutcome:
-    revenue = silver_lines.select("date_key", pl.col("net_amount_reporting").alias("revenue"))
-    kpis = kpis.select("date_key", "revenue")
-    mismatches = totals_mismatches(kpis, revenue, ["date_key"], "revenue").collect()
+    # Silver's revenue is summed per day once (one pass over the lines, their orders and
+    # rates): the mismatches and the totals both come from the daily sums.
+    revenue, days = pl.collect_all(
+        [
+            silver_lines.group_by("date_key").agg(revenue=pl.col("net_amount_reporting").sum()),
+            kpis.select("date_key", "revenue"),
+        ]
+    )
+    mismatches = totals_mismatches(days.lazy(), revenue.lazy(), ["date_key"], "revenue").collect()
     totals = {
-        "gold_revenue": kpis.select(pl.col("revenue").sum()).collect().item(),
-        "silver_revenue": revenue.select(pl.col("revenue").sum()).collect().item(),
+        "gold_revenue": days.get_column("revenue").sum(),
+        "silver_revenue": revenue.get_column("revenue").sum(),
     }
     return RuleOutcome(
         KPI_RECONCILES,

@@ -12,7 +12,9 @@ in the slice's values, so the new version holds every rule when:
   slice is committed as a merge of those: `audit_gold_slice`);
 - foreign keys: the slice against the published dimensions;
 - reconciliation with silver (fact_order_lines, kpi_daily): the slice against the silver lines
-  of the slice's dates (a slice on another column is reconciled as the whole new version);
+  of the slice's dates (a slice on another column is reconciled as the whole new version); a
+  kpi_daily slice against the order facts of its dates instead when the facts' current
+  version passed its own audit against silver as it is now (``kpi_revenue_reference``);
 - dim_date contiguity: on the whole new version (kept rows and slice; the table is small).
 
 The checks are those of `audit_gold` (quality/audit.py), under the same names.
@@ -26,12 +28,16 @@ from datetime import date
 import polars as pl
 
 from retail_platform.quality.accuracy import (
+    AMOUNTS,
+    FACT_RECONCILES,
+    RECONCILED_WITH,
     fact_amounts_outcome,
     fact_reconciles_outcome,
     kpi_revenue_outcome,
     silver_lines_of,
     silver_revenue_lines,
 )
+from retail_platform.quality.audit_reuse import audited_pass
 from retail_platform.quality.checks import (
     GOLD_BY_NAME,
     PRIMARY_KEY,
@@ -118,6 +124,23 @@ def silver_lines_of_dates(lake: LakeResource, date_keys: Collection[object]) -> 
     return silver_revenue_lines(lines.lazy(), orders, lake.scan("silver", "fx_rates"))
 
 
+def kpi_revenue_reference(lake: LakeResource, date_keys: Collection[object]) -> pl.LazyFrame:
+    """What a kpi_daily slice's revenue is reconciled with, per date: the order facts of its
+    dates when the facts' current version passed its audit's reconciliation with silver (per
+    date and currency) and its amounts rule, against the silver versions of now
+    (quality/audit_reuse.py), so kpi = facts and facts = silver on every such date; otherwise
+    silver's lines of those dates. The facts are clustered by date_key (a read of those
+    dates' files), where silver's lines of a few dates take a pass over silver order_lines
+    (clustered by order_id) and a join with their orders: several times the cost."""
+    facts = "fact_order_lines"
+    reconciled = audited_pass(lake, facts, FACT_RECONCILES, RECONCILED_WITH) is not None
+    if reconciled and audited_pass(lake, facts, AMOUNTS) is not None:
+        keys = [int(key) for key in date_keys]  # type: ignore[call-overload]
+        rows = lake.scan("gold", facts).filter(pl.col(DATE_KEY).is_in(keys))
+        return rows.select(DATE_KEY, "net_amount_reporting")
+    return silver_lines_of_dates(lake, date_keys)
+
+
 def audit_gold_slice(
     table: str,
     rows: pl.LazyFrame,
@@ -151,12 +174,13 @@ def audit_gold_slice(
     if table in RECONCILED:
         by_date = column == DATE_KEY
         scope = rows if by_date else pl.concat([kept, rows], how="diagonal_relaxed")
-        silver = silver_lines_of_dates(lake, values) if by_date else silver_lines_of(lake)
         if table == "fact_order_lines":
+            silver = silver_lines_of_dates(lake, values) if by_date else silver_lines_of(lake)
             outcomes.append(fact_amounts_outcome(per_row))
             outcomes.append(fact_reconciles_outcome(scope, silver))
         else:
-            outcomes.append(kpi_revenue_outcome(scope, silver))
+            lines = kpi_revenue_reference(lake, values) if by_date else silver_lines_of(lake)
+            outcomes.append(kpi_revenue_outcome(scope, lines))
     if table in CONVERTED_FACTS:
         outcomes.append(fx_coverage_outcome(rows, reporting_currency(lake)))
     if table in UNKNOWN_MEMBER_KEYS:

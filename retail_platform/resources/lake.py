@@ -57,7 +57,9 @@ from retail_platform.resources.lake_progress import (
     Progress,
     changed_batches,
     latest_progress,
+    latest_progresses,
     record_progress,
+    record_progresses,
 )
 from retail_platform.sql_text import plain_identifier
 
@@ -145,6 +147,16 @@ class LakeResource(dg.ConfigurableResource):
         """Record which version of a source table `layer.table` has consumed (one commit)."""
         uri = self.table_uri(PROGRESS_FOLDER, f"{layer}/{table}")
         record_progress(uri, self._options(), progress)
+
+    def record_progresses(self, layer: str, table: str, progresses: list[Progress]) -> None:
+        """Record several positions of `layer.table` in one commit (all or none)."""
+        uri = self.table_uri(PROGRESS_FOLDER, f"{layer}/{table}")
+        record_progresses(uri, self._options(), progresses)
+
+    def progresses(self, layer: str, table: str) -> dict[str, Progress]:
+        """The last recorded position of `layer.table` in each source table (one read)."""
+        uri = self.table_uri(PROGRESS_FOLDER, f"{layer}/{table}")
+        return latest_progresses(uri, self._options())
 
     def progress(self, layer: str, table: str, source_table: str) -> Progress | None:
         """The last recorded position of `layer.table` in `source_table`, if any."""

@@ -72,6 +72,35 @@ def record_progress(uri: str, options: dict[str, str], progress: Progress) -> No
     append_log_row(uri, options, row, PROGRESS_SCHEMA)
 
 
+def record_progresses(uri: str, options: dict[str, str], progresses: list[Progress]) -> None:
+    """Append several progress records (one per source table) in one commit: all or none."""
+    from deltalake import write_deltalake  # imported where used: not at code location load
+
+    now = datetime.now(UTC)
+    rows = [
+        asdict(progress) | {"recorded_at": progress.recorded_at or now} for progress in progresses
+    ]
+    frame = pl.DataFrame(rows, schema=PROGRESS_SCHEMA)
+    write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
+
+
+def latest_progresses(uri: str, options: dict[str, str]) -> dict[str, Progress]:
+    """The last recorded position in every source table (one read of the log), by table."""
+    from deltalake import DeltaTable
+
+    if not DeltaTable.is_deltatable(uri, options):
+        return {}
+    rows = (
+        pl.scan_delta(uri, storage_options=options or None)
+        .sort("recorded_at", "source_version")
+        .group_by("source_table", maintain_order=True)
+        .last()
+        .select(PROGRESS_SCHEMA.names())
+        .collect()
+    )
+    return {row["source_table"]: Progress(**row) for row in rows.iter_rows(named=True)}
+
+
 def latest_progress(uri: str, options: dict[str, str], source_table: str) -> Progress | None:
     """The last recorded position in `source_table`, or None before the first record."""
     from deltalake import DeltaTable

@@ -14,6 +14,7 @@ from retail_platform.assets.gold import star
 from retail_platform.assets.gold.fact_refresh import refresh_fact_order_lines
 from retail_platform.assets.gold.increment import GoldRun
 from retail_platform.contracts import silver
+from retail_platform.quality import audit_slice
 from retail_platform.quality.audit import audit_gold
 from retail_platform.quality.audit_slice import audit_gold_slice, slice_key_outcome
 from retail_platform.quality.outcome import RuleOutcome
@@ -21,6 +22,8 @@ from retail_platform.quality.publish import AuditedDeltaIOManager, commit_slice
 from retail_platform.resources.lake import PUBLISHED, REJECTED, LakeResource
 from retail_platform.transforms.gold.dimensions import build_dim_date_spanning, build_dim_product
 from retail_platform_tests.assets.gold.gold_history import SilverHistory
+from retail_platform_tests.assets.gold.test_gold_assets import run_silver_and_gold
+from retail_platform_tests.assets.silver.small_lake import report_bronze_days, write_bronze
 
 FLAG = "_delete"
 
@@ -204,3 +207,41 @@ def test_row_rules_of_a_merged_slice_run_on_its_differing_rows(lake: LakeResourc
     assert not required(changed, changed).passed
     # A slice row not among the differences is a published one: its rule is not read again.
     assert required(changed, changed.head(0)).passed
+
+
+def test_a_kpi_slice_reconciles_with_the_audited_facts_of_its_dates_or_else_silver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = LakeResource(root=str(tmp_path / "lake"))
+    write_bronze(lake)
+    with dg.DagsterInstance.ephemeral() as instance:
+        report_bronze_days(instance, ["2026-10-01", "2026-10-02", "2026-10-03"])
+        assert run_silver_and_gold(lake, instance).success
+    check = "revenue_reconciles_with_silver"
+    october_1 = lake.scan("gold", "kpi_daily").filter(pl.col("date_key") == 20261001)
+    real = audit_slice.silver_lines_of_dates
+
+    def audited(rows: pl.LazyFrame) -> RuleOutcome:
+        return _outcome(audit_gold_slice("kpi_daily", rows, "date_key", [20261001], lake), check)
+
+    def no_silver(*_: object) -> pl.LazyFrame:
+        raise AssertionError("silver read although the facts were audited against it")
+
+    # The facts' current version passed its reconciliation with silver as it is: the slice is
+    # reconciled against the facts of Oct 1, reading no silver line.
+    monkeypatch.setattr(audit_slice, "silver_lines_of_dates", no_silver)
+    assert audited(october_1).passed
+    one_cent_more = october_1.with_columns(revenue=pl.col("revenue") + Decimal("0.01"))
+    off = audited(one_cent_more)
+    assert (off.passed, off.counts["mismatched_days"]) == (False, 1)
+
+    # Silver moves on after the facts' audit (O1's lines worth twice as much): the facts no
+    # longer vouch for silver, so the slice is reconciled with silver's lines of Oct 1, where
+    # O1 (2 x 10.00 - 1.00 + 5.00 = 24.00 EUR) is now 48.00.
+    monkeypatch.setattr(audit_slice, "silver_lines_of_dates", real)
+    lines = lake.scan("silver", "order_lines").collect()
+    lake.replace_table(
+        "silver", "order_lines", lines.with_columns(line_amount=pl.col("line_amount") * 2)
+    )
+    moved = audited(october_1)
+    assert (moved.passed, moved.counts["mismatched_days"]) == (False, 1)

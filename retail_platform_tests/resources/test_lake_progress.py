@@ -70,3 +70,20 @@ def test_the_latest_progress_record_is_the_position(lake: LakeResource) -> None:
     assert progress is not None
     assert (progress.source_version, progress.mode, progress.run_id) == (5, "incremental", "r2")
     assert lake.progress("silver", "orders", "payments") is None
+
+
+def test_positions_recorded_in_one_commit_are_read_back_in_one_read(lake: LakeResource) -> None:
+    assert lake.progresses("_state", "s") == {}
+    lake.record_progress("_state", "s", Progress("gold", "facts", 2, "full", "run-1"))
+    before = lake.version("_progress", "_state/s")
+    lake.record_progresses(
+        "_state",
+        "s",
+        [Progress("gold", "facts", 4, "incremental", "r2"), Progress("_state", "s", 7, "x", "r2")],
+    )
+
+    found = lake.progresses("_state", "s")
+
+    assert lake.version("_progress", "_state/s") == before + 1  # one commit for both
+    assert {name: p.source_version for name, p in found.items()} == {"facts": 4, "s": 7}
+    assert found["facts"].run_id == "r2"

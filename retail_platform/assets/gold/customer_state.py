@@ -7,9 +7,9 @@ Each mart owns its copy (`_state/<mart>_customer_days` in the lake, layer `_stat
 feed, never loaded into the warehouse). Both marts may run at once in one run (multiprocess
 executor); one writer per table needs no lock.
 
-The state records its own progress (`_progress/_state/<table>`): the versions of
+The state records its own progress (`_progress/_state/<table>`, one commit): the versions of
 gold.fact_order_lines and gold.dim_customer it reflects, its version at its last whole write
-and, last, its own table version. It is
+and its own table version. It is
 trusted only when that recorded own version is the table's current version (a crash between
 the state's commit and its progress leaves them apart, and the state is then rebuilt, never
 double-counted) and its facts version is not ahead of the facts. Otherwise:
@@ -84,21 +84,26 @@ class FactChanges:
     lines: pl.DataFrame
     customers_since: int | None
     customers: pl.DataFrame
+    ids: pl.DataFrame | None = None
+    """``key_ids`` of dim_customer now and ``customers`` for (at least) the customer_keys of
+    ``lines``, when the mart computed them."""
+    deltas: pl.DataFrame | None = None
+    """``state_deltas`` of ``lines`` resolved with ``ids``, when the mart computed them."""
 
 
 def _record(lake: LakeResource, plan: GoldPlan, table: str, mode: str) -> None:
-    """Progress: the facts' and dim_customer's versions, then (the commit mark) its own."""
+    """Progress, in one commit: the facts' and dim_customer's versions, its version at its
+    last whole write (when this is one) and its own version (the commit mark)."""
     run_id = plan.run.run_id if plan.run is not None else ""
+    records = []
     for source in (FACTS, CUSTOMERS):
         position = plan.position(source)
-        lake.record_progress(
-            STATE_LAYER, table, Progress(position.layer, source, position.now, mode, run_id)
-        )
+        records.append(Progress(position.layer, source, position.now, mode, run_id))
     own = lake.version(STATE_LAYER, table)
     if mode == FULL:
-        whole = Progress(STATE_LAYER, _compacted(table), own, mode, run_id)
-        lake.record_progress(STATE_LAYER, table, whole)
-    lake.record_progress(STATE_LAYER, table, Progress(STATE_LAYER, table, own, mode, run_id))
+        records.append(Progress(STATE_LAYER, _compacted(table), own, mode, run_id))
+    records.append(Progress(STATE_LAYER, table, own, mode, run_id))
+    lake.record_progresses(STATE_LAYER, table, records)
 
 
 def _write_whole(lake: LakeResource, plan: GoldPlan, table: str, rows: pl.DataFrame) -> None:
@@ -130,10 +135,9 @@ def _trusted(lake: LakeResource, table: str) -> _Trusted | None:
         return None
     if lake.scan(STATE_LAYER, table).collect_schema() != STATE_SCHEMA:
         return None  # written by an older layout (e.g. before it kept revenue): rebuilt
-    own = lake.progress(STATE_LAYER, table, table)
-    whole = lake.progress(STATE_LAYER, table, _compacted(table))
-    facts = lake.progress(STATE_LAYER, table, FACTS)
-    customers = lake.progress(STATE_LAYER, table, CUSTOMERS)
+    recorded = lake.progresses(STATE_LAYER, table)  # one read of its progress log
+    own, whole = recorded.get(table), recorded.get(_compacted(table))
+    facts, customers = recorded.get(FACTS), recorded.get(CUSTOMERS)
     if own is None or whole is None or facts is None or customers is None:
         return None
     if own.source_version != lake.version(STATE_LAYER, table):
@@ -215,10 +219,21 @@ def current_state(
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
-    ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
+    # The mart resolved the keys of exactly these changes already (only theirs).
+    known_ids = known.ids if known is not None and same_range else None
+    if known_ids is not None:
+        ids = known_ids.lazy()
+    else:
+        ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
         return _rebuilt(lake, plan, table, wanted)
-    deltas = state_deltas(changed.lazy(), ids).collect()
+    known_deltas = (
+        known.deltas if known is not None and same_range and known_ids is not None else None
+    )
+    if known_deltas is not None:
+        deltas = known_deltas
+    else:
+        deltas = state_deltas(changed.lazy(), ids).collect()
     named = deltas.get_column("customer_id").unique()
     read = stored_state(_of(_scan(lake, table), pl.concat([wanted, named]).unique())).collect()
     try:
@@ -232,9 +247,12 @@ def current_state(
     if deltas.height:
         lake.append(STATE_LAYER, table, deltas)
     _record(lake, plan, table, INCREMENTAL)
-    mine = pl.col("customer_id").is_in(wanted.implode())
-    unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
-    rows = pl.concat([unchanged, advanced]).filter(mine)
+    if named.len() == wanted.n_unique() and named.is_in(wanted.implode()).all():
+        # The usual night: the mart asks for exactly the customers its deltas name.
+        rows, theirs = advanced, read
+    else:
+        mine = pl.col("customer_id").is_in(wanted.implode())
+        unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
+        rows, theirs = pl.concat([unchanged, advanced]).filter(mine), read.filter(mine)
     # Read at the state's version, which is where the mart's changes start: their before.
-    before = read.filter(mine) if same_range else None
-    return CurrentState(_scan(lake, table), rows, before)
+    return CurrentState(_scan(lake, table), rows, theirs if same_range else None)

@@ -7,15 +7,17 @@ Both read the change data feed of the order facts since the version they consume
 - kpi_daily recomputes the dates of changed order and payment facts (before and after), the
   old and the new first day of each customer whose first day moved, and the days entering or
   leaving the KPI range;
-- fact_customer_retention replaces the old and the new cohort of each customer a changed
-  fact names; when the last month moves, the other cohorts are cut or padded with zero rows
+- fact_customer_retention replaces the old and the new cohort of each customer the changes
+  alter; when the last month moves, the other cohorts are cut or padded with zero rows
   from their published rows (the whole table is rewritten then: it is cohorts x months,
   small).
 
-Both read the facts' changes, dim_customer's keys and the mart's customer state once
-(`_touched`). The state (assets/gold/customer_state.py, transforms/gold/customer_days.py) holds
-each customer's counted order lines and revenue per day, advanced by the same change feed. A
-slice reads no day's or month's facts: its rows are the published rows plus what changed.
+Both read the facts' changes, dim_customer's keys of the customers they name and the mart's
+customer state once (`_touched`), keeping the state rows of the customers whose counted lines
+or revenue the changes alter. The state (assets/gold/customer_state.py,
+transforms/gold/customer_days.py) holds each customer's counted order lines and revenue per
+day, advanced by the same change feed. A slice reads no day's or month's facts: its rows are
+the published rows plus what changed.
 kpi_daily's revenue and orders add the changed lines' (the facts are read only for the
 (order, day) pairs whose counting the changes cannot settle, e.g. a new order: its day's
 files), new and returning customers add the touched customers' state rows now and subtract
@@ -62,7 +64,7 @@ from retail_platform.transforms.gold.customer_days import (
     History,
     history_of,
     key_ids,
-    touched_ids,
+    state_deltas,
 )
 from retail_platform.transforms.gold.kpis import build_kpi_daily, customer_order_days
 from retail_platform.transforms.gold.marts_incremental import (
@@ -133,31 +135,45 @@ class _Touched:
 
     changes: pl.LazyFrame
     customers: pl.LazyFrame
+    """dim_customer's customer_key and customer_id, of the keys the changes name only."""
     customer_changes: pl.LazyFrame
     state: pl.LazyFrame
     history: History
-    """``state_history`` of the changes: the touched customers' state rows before and now."""
+    """``state_history`` of the changes, for the customers whose state rows they alter: those
+    rows before and now."""
 
 
 def _touched(lake: LakeResource, plan: GoldPlan, mart: str) -> _Touched:
     changes = _changes(plan, "fact_order_lines", _LINE_CHANGES).collect()
-    customers = plan.scan("dim_customer").select("customer_key", "customer_id").collect()
+    # Only the keys the changes name are resolved (a key always means the same customer).
+    keys = changes.get_column("customer_key").unique().implode()
+    customers = (
+        plan.scan("dim_customer")
+        .select("customer_key", "customer_id")
+        .filter(pl.col("customer_key").is_in(keys))
+        .collect()
+    )
     customer_changes = _customer_changes(plan).collect()
+    ids = key_ids(customers.lazy(), customer_changes.lazy()).collect()
+    deltas = state_deltas(changes.lazy(), ids.lazy()).collect()
     known = FactChanges(
         plan.position("fact_order_lines").since,
         changes,
         plan.position("dim_customer").since,
         customer_changes,
+        ids,
+        deltas,
     )
-    ids = key_ids(customers.lazy(), customer_changes.lazy()).collect().lazy()
-    touched = touched_ids(changes.lazy(), ids).collect()
+    # Only customers whose state the changes alter: the others (a status change between
+    # counted statuses, say) give every mart row the same figures before and after.
+    touched = deltas.select("customer_id").unique()
     # One read of the state for its advance and the touched customers' rows.
     state = current_state(lake, plan, mart, touched.get_column("customer_id"), known)
     if state.before is not None:  # the state advanced over the mart's own changes
         history = (touched.lazy(), state.before.lazy(), state.rows.lazy())
     else:
         _, before, now = pl.collect_all(
-            history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids)
+            history_of(changes.lazy(), touched.lazy(), state.rows.lazy(), ids.lazy())
         )
         history = (touched.lazy(), before.lazy(), now.lazy())
     return _Touched(

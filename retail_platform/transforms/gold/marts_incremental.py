@@ -209,12 +209,15 @@ def counted_lines(fact_order_lines: pl.LazyFrame, pairs: pl.DataFrame) -> pl.Laz
     )
 
 
-def _customer_days(rows: pl.LazyFrame, sign: int) -> pl.LazyFrame:
+def _customer_days(rows: pl.LazyFrame, sign: int, dates: Sequence[int]) -> pl.LazyFrame:
     """date_key, new_customers, returning_customers the customers of ``rows`` (state rows,
-    all of each customer's days) add to each day, times ``sign``."""
+    all of each customer's days) add to each of ``dates``, times ``sign``."""
     first = pl.col("first")
+    firsts = rows.group_by("customer_id").agg(first=pl.col("date_key").min())
+    # Each customer's first day over all their rows, then only the rows of the wanted dates.
     return (
-        rows.with_columns(first=pl.col("date_key").min().over("customer_id"))
+        rows.filter(pl.col("date_key").is_in(list(dates)))
+        .join(firsts, on="customer_id", how="inner")
         .group_by("date_key")
         .agg(
             new_customers=((pl.col("date_key") == first).sum() * sign).cast(pl.Int64),
@@ -268,7 +271,7 @@ def kpi_daily_for_dates(
     sales = _plus(published, [line_changes], ["revenue", "orders"])
     customers = _plus(
         published,
-        [_customer_days(before, -1).filter(wanted), _customer_days(now, 1).filter(wanted)],
+        [_customer_days(before, -1, dates), _customer_days(now, 1, dates)],
         ["new_customers", "returning_customers"],
     )
     paid_days = changed_payments.select("date_key").unique().collect().get_column("date_key")
