@@ -201,9 +201,9 @@ def _increment(
     batch = clean_validated(validated, entity)
     # The keys that need their versions outside the batches (all affected keys, unless
     # the batches only added rows: then silver's current version settles most of them).
-    recompute = affected_keys
+    recompute, held = affected_keys, None
     if only_added and affected_keys.height and _has_current_version(lake, entity, batch.latest):
-        affected_keys, recompute = _settled_keys(lake, entity, batch, affected_keys)
+        affected_keys, recompute, held = _settled_keys(lake, entity, batch, affected_keys)
         rows = validated.rows.join(affected_keys, on=key, how="semi")
         validated = Validated(rows.height, rows)
     # The batches' own rows are validated once, above, and join the recomputed keys' other
@@ -217,7 +217,7 @@ def _increment(
         )
     affected = clean_validated(of_keys, entity)
     candidate = entity.finish(affected.latest.lazy()).collect()
-    written, vanished = merge_affected(lake, entity.silver, candidate, affected_keys)
+    written, vanished = merge_affected(lake, entity.silver, candidate, affected_keys, held)
     children_written = None
     if children is not None:
         built = children.build(affected.latest.lazy()).collect()
@@ -257,16 +257,19 @@ def _has_current_version(lake: LakeResource, entity: SilverEntity, latest: pl.Da
 
 def _settled_keys(
     lake: LakeResource, entity: SilverEntity, batch: Cleaned, keys: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(keys whose silver row changes, those of them read from all their versions), when the
-    batches only added rows to bronze (transforms/silver/incremental.py)."""
-    key = entity.key
-    current = rows_with_keys(lake.scan("silver", entity.silver.name), keys, key)
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(keys whose silver row changes, those of them read from all their versions, silver's
+    current keys among ``keys``), when the batches only added rows to bronze
+    (transforms/silver/incremental.py). The current keys are read once, here, for the merge
+    too (``merge_affected``): nothing writes silver in between."""
+    key, version = list(entity.key), entity.version_column
+    scan = lake.scan("silver", entity.silver.name).select(*key, version)
+    current = rows_with_keys(scan, keys, key).collect()
     decided = settle_by_current_version(
-        batch.latest.lazy(), current, key, entity.version_column
+        batch.latest.lazy(), current.lazy(), key, version
     ).collect()
     recompute = decided.filter(pl.col(DECISION) == ALL_VERSIONS).select(key)
-    return decided.select(key), recompute
+    return decided.select(key), recompute, current.select(key)
 
 
 def _other_versions(
@@ -296,17 +299,25 @@ def _other_versions(
 
 
 def merge_affected(
-    lake: LakeResource, contract: TableContract, candidate: pl.DataFrame, keys: pl.DataFrame
+    lake: LakeResource,
+    contract: TableContract,
+    candidate: pl.DataFrame,
+    keys: pl.DataFrame,
+    held: pl.DataFrame | None = None,
 ) -> tuple[dict[str, object], pl.DataFrame]:
     """Merge the recomputed rows of the affected keys; delete the keys left without one.
+    ``held``: silver's current keys among a superset of ``keys``, when already read.
 
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
     # The affected keys' current keys, read once (by key columns) for the deletes and the
     # append-or-merge choice.
-    current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
-    current = current.collect().lazy()
+    if held is None:
+        current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
+        current = current.collect().lazy()
+    else:
+        current = held.lazy().join(keys.lazy(), on=key, how="semi")
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
