@@ -265,9 +265,7 @@ def _settled_keys(
     key, version = list(entity.key), entity.version_column
     scan = lake.scan("silver", entity.silver.name).select(*key, version)
     current = rows_with_keys(scan, keys, key).collect()
-    decided = settle_by_current_version(
-        batch.latest.lazy(), current.lazy(), key, version
-    ).collect()
+    decided = settle_by_current_version(batch.latest.lazy(), current.lazy(), key, version).collect()
     recompute = decided.filter(pl.col(DECISION) == ALL_VERSIONS).select(key)
     return decided.select(key), recompute, current.select(key)
 
