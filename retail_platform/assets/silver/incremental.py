@@ -67,7 +67,7 @@ from retail_platform.transforms.silver.incremental import (
     rows_of_keys,
     settle_by_current_version,
 )
-from retail_platform.transforms.silver.keys import rows_with_keys
+from retail_platform.transforms.silver.keys import among, rows_with_keys
 from retail_platform.transforms.silver.latest import DELETE_FLAG, as_deletes, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
@@ -184,8 +184,10 @@ def _increment(
     bronze = lake.scan("bronze", table, plan.bronze_version)
     batches = sorted(plan.batches)
     in_batches = pl.col(BATCH_COLUMN).is_in(batches)
+    # The same rows, read from the files whose batch range can hold them only.
+    of_batches = among(pl.Series(BATCH_COLUMN, batches, pl.String))
     # Nothing new: no scan of bronze at all (head(0) keeps the schema).
-    new_rows = bronze.filter(in_batches) if batches else bronze.head(0)
+    new_rows = bronze.filter(of_batches) if batches else bronze.head(0)
     # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
     # the batches, and of the affected keys; the history is never held whole.
     batch_rows = new_rows.collect(engine="streaming")
@@ -194,7 +196,7 @@ def _increment(
     if batches and plan.since_version is not None and not only_added:
         # The rows these batches had before (a replaced partition or object): their keys
         # may have lost a version, or every version.
-        old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
+        old_rows = lake.scan("bronze", table, plan.since_version).filter(of_batches)
         keys = pl.concat([keys, cleaned_keys(old_rows, key, readers)]).unique()
     affected_keys = keys.collect(engine="streaming")
     validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
@@ -227,7 +229,7 @@ def _increment(
         name = entity.quarantine.name
         lake.replace_keys("silver", name, batch.quarantined, BATCH_COLUMN, batches)
         quarantine_rows = (
-            lake.scan("silver", name).filter(in_batches).select(pl.len()).collect().item()
+            lake.scan("silver", name).filter(of_batches).select(pl.len()).collect().item()
         )
     dedup = ("distinct_keys", "rows_latest")
     counts = {name: value for name, value in batch.counts.items() if name not in dedup}

@@ -7,6 +7,7 @@ import polars as pl
 from retail_platform.transforms.silver.keys import (
     INVENTORY_KEY,
     PARTNER_SALES_KEY,
+    among,
     read_key,
     rows_with_keys,
 )
@@ -57,3 +58,14 @@ def test_rows_with_keys_of_only_null_keys_finds_none() -> None:
     frame = pl.LazyFrame({"order_id": ["O1", None]})
     keys = pl.DataFrame({"order_id": [None]}, schema={"order_id": pl.String})
     assert rows_with_keys(frame, keys, ["order_id"]).collect().is_empty()
+
+
+def test_among_selects_what_is_in_selects_kept_or_negated() -> None:
+    frame = pl.DataFrame({"_batch_id": ["b1", "b2", "b3", None, "b5"]})
+    batches = pl.Series("_batch_id", ["b3", "b1"])
+    # b2 lies in the range b1..b3 but is not a batch read.
+    assert frame.filter(among(batches)).get_column("_batch_id").to_list() == ["b1", "b3"]
+    # Negated, the null batch stays out (as with ~is_in) and every other row is kept.
+    assert frame.filter(~among(batches)).get_column("_batch_id").to_list() == ["b2", "b5"]
+    none = pl.Series("_batch_id", [], pl.String)
+    assert frame.filter(among(none)).is_empty()
