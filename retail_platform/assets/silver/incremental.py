@@ -67,7 +67,7 @@ from retail_platform.transforms.silver.incremental import (
     rows_of_keys,
     settle_by_current_version,
 )
-from retail_platform.transforms.silver.keys import rows_with_keys
+from retail_platform.transforms.silver.keys import among, rows_with_keys
 from retail_platform.transforms.silver.latest import DELETE_FLAG, as_deletes, child_merge_source
 
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
@@ -184,8 +184,10 @@ def _increment(
     bronze = lake.scan("bronze", table, plan.bronze_version)
     batches = sorted(plan.batches)
     in_batches = pl.col(BATCH_COLUMN).is_in(batches)
+    # The same rows, read from the files whose batch range can hold them only.
+    of_batches = among(pl.Series(BATCH_COLUMN, batches, pl.String))
     # Nothing new: no scan of bronze at all (head(0) keeps the schema).
-    new_rows = bronze.filter(in_batches) if batches else bronze.head(0)
+    new_rows = bronze.filter(of_batches) if batches else bronze.head(0)
     # Bounded memory: the streaming engine reads bronze in morsels and keeps only the rows of
     # the batches, and of the affected keys; the history is never held whole.
     batch_rows = new_rows.collect(engine="streaming")
@@ -194,16 +196,16 @@ def _increment(
     if batches and plan.since_version is not None and not only_added:
         # The rows these batches had before (a replaced partition or object): their keys
         # may have lost a version, or every version.
-        old_rows = lake.scan("bronze", table, plan.since_version).filter(in_batches)
+        old_rows = lake.scan("bronze", table, plan.since_version).filter(of_batches)
         keys = pl.concat([keys, cleaned_keys(old_rows, key, readers)]).unique()
     affected_keys = keys.collect(engine="streaming")
     validated = validate_rows(batch_rows.lazy(), entity, pii_masking)
     batch = clean_validated(validated, entity)
     # The keys that need their versions outside the batches (all affected keys, unless
     # the batches only added rows: then silver's current version settles most of them).
-    recompute = affected_keys
+    recompute, held = affected_keys, None
     if only_added and affected_keys.height and _has_current_version(lake, entity, batch.latest):
-        affected_keys, recompute = _settled_keys(lake, entity, batch, affected_keys)
+        affected_keys, recompute, held = _settled_keys(lake, entity, batch, affected_keys)
         rows = validated.rows.join(affected_keys, on=key, how="semi")
         validated = Validated(rows.height, rows)
     # The batches' own rows are validated once, above, and join the recomputed keys' other
@@ -217,7 +219,7 @@ def _increment(
         )
     affected = clean_validated(of_keys, entity)
     candidate = entity.finish(affected.latest.lazy()).collect()
-    written, vanished = merge_affected(lake, entity.silver, candidate, affected_keys)
+    written, vanished = merge_affected(lake, entity.silver, candidate, affected_keys, held)
     children_written = None
     if children is not None:
         built = children.build(affected.latest.lazy()).collect()
@@ -227,7 +229,7 @@ def _increment(
         name = entity.quarantine.name
         lake.replace_keys("silver", name, batch.quarantined, BATCH_COLUMN, batches)
         quarantine_rows = (
-            lake.scan("silver", name).filter(in_batches).select(pl.len()).collect().item()
+            lake.scan("silver", name).filter(of_batches).select(pl.len()).collect().item()
         )
     dedup = ("distinct_keys", "rows_latest")
     counts = {name: value for name, value in batch.counts.items() if name not in dedup}
@@ -257,16 +259,17 @@ def _has_current_version(lake: LakeResource, entity: SilverEntity, latest: pl.Da
 
 def _settled_keys(
     lake: LakeResource, entity: SilverEntity, batch: Cleaned, keys: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(keys whose silver row changes, those of them read from all their versions), when the
-    batches only added rows to bronze (transforms/silver/incremental.py)."""
-    key = entity.key
-    current = rows_with_keys(lake.scan("silver", entity.silver.name), keys, key)
-    decided = settle_by_current_version(
-        batch.latest.lazy(), current, key, entity.version_column
-    ).collect()
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(keys whose silver row changes, those of them read from all their versions, silver's
+    current keys among ``keys``), when the batches only added rows to bronze
+    (transforms/silver/incremental.py). The current keys are read once, here, for the merge
+    too (``merge_affected``): nothing writes silver in between."""
+    key, version = list(entity.key), entity.version_column
+    scan = lake.scan("silver", entity.silver.name).select(*key, version)
+    current = rows_with_keys(scan, keys, key).collect()
+    decided = settle_by_current_version(batch.latest.lazy(), current.lazy(), key, version).collect()
     recompute = decided.filter(pl.col(DECISION) == ALL_VERSIONS).select(key)
-    return decided.select(key), recompute
+    return decided.select(key), recompute, current.select(key)
 
 
 def _other_versions(
@@ -296,17 +299,25 @@ def _other_versions(
 
 
 def merge_affected(
-    lake: LakeResource, contract: TableContract, candidate: pl.DataFrame, keys: pl.DataFrame
+    lake: LakeResource,
+    contract: TableContract,
+    candidate: pl.DataFrame,
+    keys: pl.DataFrame,
+    held: pl.DataFrame | None = None,
 ) -> tuple[dict[str, object], pl.DataFrame]:
     """Merge the recomputed rows of the affected keys; delete the keys left without one.
+    ``held``: silver's current keys among a superset of ``keys``, when already read.
 
     Returns the merge counts and the deleted keys."""
     require_audited(contract, candidate, lake)
     key = list(contract.primary_key)
     # The affected keys' current keys, read once (by key columns) for the deletes and the
     # append-or-merge choice.
-    current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
-    current = current.collect().lazy()
+    if held is None:
+        current = rows_with_keys(lake.scan("silver", contract.name).select(key), keys, key)
+        current = current.collect().lazy()
+    else:
+        current = held.lazy().join(keys.lazy(), on=key, how="semi")
     source = merge_source(candidate.lazy(), current, keys.lazy(), key).collect()
     vanished = source.filter(pl.col(DELETE_FLAG)).select(key)
     counts = {"inserted": 0, "updated": 0, "deleted": 0}

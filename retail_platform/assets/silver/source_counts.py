@@ -21,6 +21,7 @@ from retail_platform.quality.quarantine import (
 )
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import BATCH_COLUMN
+from retail_platform.transforms.silver.keys import among
 
 # Small state kept between runs, in the lake beside the progress log.
 STATE, BRONZE_VERSION = "_state", "bronze_version"
@@ -55,7 +56,8 @@ def rows_per_source_now(
     if kept is None or kept.is_empty() or since is None:
         return rows_per_source(bronze.select(names))
     if batches:
-        before = lake.scan("bronze", table, since).filter(pl.col(BATCH_COLUMN).is_in(batches))
+        of_batches = among(pl.Series(BATCH_COLUMN, batches, pl.String))
+        before = lake.scan("bronze", table, since).filter(of_batches)
         removed = before.select(names)
     else:
         removed = bronze.select(names).head(0)

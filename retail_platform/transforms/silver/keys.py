@@ -48,15 +48,28 @@ def read_key(column: str, readers: Mapping[str, KeyReader] | None = None) -> pl.
 
 def rows_with_keys(frame: pl.LazyFrame, keys: pl.DataFrame, key: Sequence[str]) -> pl.LazyFrame:
     """The rows of silver ``frame`` whose key is one of ``keys`` (values compared as stored;
-    bronze keys are read first: transforms/silver/incremental.py ``rows_of_keys``): an
-    ``is_in`` filter per column the Parquet reader prunes by file and row-group statistics,
-    then an exact semi join for a composite key."""
+    bronze keys are read first: transforms/silver/incremental.py ``rows_of_keys``): a filter
+    per column the Parquet reader prunes by file statistics (``among``), then an exact semi
+    join for a composite key."""
     columns = list(key)
     if keys.is_empty():  # nothing changed: no scan at all (head(0) keeps the schema)
         return frame.head(0)
-    narrowed = frame.filter(
-        *(pl.col(column).is_in(keys.get_column(column).unique().implode()) for column in columns)
-    )
+    narrowed = frame.filter(*(among(keys.get_column(column)) for column in columns))
     if len(columns) == 1:
         return narrowed
     return narrowed.join(keys.lazy(), on=columns, how="semi")
+
+
+def among(values: pl.Series) -> pl.Expr:
+    """Column ``values.name`` is one of ``values``: ``is_in``, and between their min and max,
+    since the scan skips the files whose statistics lie outside that range only for a range
+    predicate, not for ``is_in`` alone (measured on SF10 silver payments: 12,000 keys newer
+    than every row 0.075 s -> 0.005 s). A night's keys (and ingestion batches) are recent,
+    and silver files are clustered by key, so most files go. It selects exactly the rows
+    ``is_in`` selects: a value in ``values`` is within their range, and a null value is null
+    under both forms."""
+    distinct = values.unique()
+    low, high = distinct.min(), distinct.max()
+    return pl.col(values.name).is_in(distinct.implode()) & pl.col(values.name).is_between(
+        pl.lit(low, values.dtype), pl.lit(high, values.dtype)
+    )
