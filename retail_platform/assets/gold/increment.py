@@ -29,7 +29,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from retail_platform.assets.gold.key_rule import stale_key_rule
+from retail_platform.assets.gold.key_rule import KeyRuleMixError, key_rule_mix, stale_key_rule
 from retail_platform.contracts.model import TableContract
 from retail_platform.resources.lake import LakeResource
 from retail_platform.resources.lake_progress import Progress
@@ -78,6 +78,8 @@ class GoldRun:
     guard_min_rows: int = GUARD_MIN_ROWS
     part_rows: int = PART_ROWS
     """A full fact build's parts hold about this many source rows (GoldRefreshConfig)."""
+    selected: frozenset[str] | None = None
+    """The gold tables the run materializes (None: every asset of the job)."""
 
 
 def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> GoldRun:
@@ -86,11 +88,15 @@ def gold_run(context: dg.AssetExecutionContext, config: GoldRefreshConfig) -> Go
     from retail_platform.assets.silver.run_mode import FULL_REFRESH_TAG
 
     tagged = context.run.tags.get(FULL_REFRESH_TAG, "").strip().lower() == "true"
+    selection = context.run.asset_selection
     return GoldRun(
         context.run.run_id,
         full_refresh=config.full_refresh or tagged,
         rebuild_share=config.rebuild_above_share,
         part_rows=config.part_rows,
+        selected=None
+        if selection is None
+        else frozenset(key.path[-1] for key in selection if key.path[0] == GOLD),
     )
 
 
@@ -331,13 +337,17 @@ def plan_gold(
     def plan(mode: str, reason: str) -> GoldPlan:
         return GoldPlan(table, mode, reason, positions, lake, run, read)
 
+    stale_keys = lake.exists(GOLD, table) and stale_key_rule(lake, GOLD, table)
+    if stale_keys:  # keys of an older rule (key_rule.py): never mixed across tables
+        mixed = key_rule_mix(lake, contract, run.selected)
+        if mixed:
+            raise KeyRuleMixError(mixed)
     if run.full_refresh:
         return plan(FULL, "full refresh requested")
     if not lake.exists(GOLD, table):
         return plan(FULL, f"gold.{table} does not exist yet")
     if lake.scan(GOLD, table).collect_schema() != contract.polars_schema:
         return plan(FULL, f"gold.{table} is not in its contract's schema")
-    stale_keys = stale_key_rule(lake, GOLD, table)  # keys of an older rule (key_rule.py)
     if stale_keys:
         return plan(FULL, stale_keys)
     for item in inputs:

@@ -39,6 +39,7 @@ class Toy:
 
     name = "toy"
     polars_schema = pl.Schema({"d": pl.Int64, "v": pl.Int64})
+    foreign_keys: dict[str, str] = {}  # noqa: RUF012 (read only)
 
 
 CONTRACT: TableContract = Toy()  # type: ignore[assignment]

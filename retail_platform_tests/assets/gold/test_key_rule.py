@@ -4,6 +4,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from deltalake import write_deltalake
 
 from retail_platform.assets.gold.increment import (
     FULL,
@@ -14,7 +15,12 @@ from retail_platform.assets.gold.increment import (
     GoldRun,
     plan_gold,
 )
-from retail_platform.assets.gold.key_rule import KEY_RULE_PROPERTY, record_key_rule
+from retail_platform.assets.gold.key_rule import (
+    KEY_RULE_PROPERTY,
+    KeyRuleMixError,
+    record_key_rule,
+)
+from retail_platform.contracts.gold import GOLD_TABLES
 from retail_platform.contracts.model import TableContract
 from retail_platform.quality.publish import commit_slice, record_slice_progress
 from retail_platform.resources.lake import LakeResource
@@ -34,6 +40,7 @@ class Toy:
 
     name = "toy"
     polars_schema = pl.Schema({"d": pl.Int64, "v": pl.Int64})
+    foreign_keys: dict[str, str] = {}  # noqa: RUF012 (read only)
 
 
 CONTRACT: TableContract = Toy()  # type: ignore[assignment]
@@ -71,7 +78,8 @@ def _publish_full(lake: LakeResource, run_id: str, in_parts: bool = False) -> No
 
 def _as_an_older_release_left_it(lake: LakeResource) -> None:
     """gold.toy written and consumed as before key rules were recorded: no property."""
-    lake.replace_table("gold", "toy", pl.DataFrame({"d": [1, 2], "v": [1, 2]}))
+    # Written as an older release's lake wrote it: a Delta table without the property.
+    write_deltalake(lake.table_uri("gold", "toy"), pl.DataFrame({"d": [1, 2], "v": [1, 2]}))
     assert KEY_RULE_PROPERTY not in lake.table_properties("gold", "toy")
     _publish_progress_only(lake)
 
@@ -138,3 +146,42 @@ def test_slices_keep_the_recorded_rule(lake: LakeResource) -> None:
 
     assert lake.table_properties("gold", "toy")[KEY_RULE_PROPERTY] == KEY_RULE
     assert lake.scan("gold", "toy").sort("d").collect()["v"].to_list() == [1, 20]
+
+
+class ToyFact(Toy):
+    """A gold table `toy_fact` whose `d` references gold.toy."""
+
+    name = "toy_fact"
+    foreign_keys = {"d": "toy"}  # noqa: RUF012 (read only)
+
+
+def test_a_stale_table_is_refused_while_a_table_it_references_holds_keys_of_another_rule(
+    lake: LakeResource,
+) -> None:
+    _as_an_older_release_left_it(lake)  # gold.toy: keys of the old rule
+    write_deltalake(lake.table_uri("gold", "toy_fact"), pl.DataFrame({"d": [1], "v": [1]}))
+
+    refused = r"gold\.toy_fact references gold\.toy, whose keys are older"
+    with pytest.raises(KeyRuleMixError, match=refused):
+        plan_gold(lake, ToyFact(), [SOURCE], GoldRun("night"))  # type: ignore[arg-type]
+
+    _publish_full(lake, "upgrade")  # the referenced table rebuilt first, as a group run does
+    rebuilt = plan_gold(lake, ToyFact(), [SOURCE], GoldRun("night"))  # type: ignore[arg-type]
+    assert rebuilt.mode == FULL
+
+
+def test_a_stale_dimension_waits_for_the_run_that_also_rebuilds_its_stale_facts(
+    lake: LakeResource,
+) -> None:
+    contracts = {contract.name: contract for contract in GOLD_TABLES}
+    for name in ("dim_product", "fact_order_lines"):  # both as an older release left them
+        write_deltalake(lake.table_uri("gold", name), pl.DataFrame({"d": [1]}))
+    dim_product = contracts["dim_product"]
+
+    def planned(selected: frozenset[str] | None) -> str:
+        return plan_gold(lake, dim_product, [], GoldRun("night", selected=selected)).mode
+
+    with pytest.raises(KeyRuleMixError, match=r"would leave gold\.fact_order_lines"):
+        planned(frozenset({"dim_product"}))
+    assert planned(frozenset({"dim_product", "fact_order_lines"})) == FULL
+    assert planned(None) == FULL  # a run of every asset
