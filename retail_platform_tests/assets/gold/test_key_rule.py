@@ -10,7 +10,6 @@ from retail_platform.assets.gold.increment import (
     FULL,
     INCREMENTAL,
     UNCHANGED,
-    GoldInput,
     GoldParts,
     GoldRun,
     plan_gold,
@@ -21,13 +20,11 @@ from retail_platform.assets.gold.key_rule import (
     record_key_rule,
 )
 from retail_platform.contracts.gold import GOLD_TABLES
-from retail_platform.contracts.model import TableContract
 from retail_platform.quality.publish import commit_slice, record_slice_progress
 from retail_platform.resources.lake import LakeResource
 from retail_platform.transforms.keys import KEY_RULE
+from retail_platform_tests.assets.gold.test_increment import CONTRACT, FLAG, SOURCE, Toy, _src
 
-SOURCE = GoldInput("silver", "src")
-FLAG = "_delete"
 STALE_BLAKE2B = (
     "gold.toy holds surrogate keys of rule blake2b (before key rules were recorded), "
     "this release keys with xxh64-seed42-utf8-unit-separator: rebuilt whole so no table "
@@ -35,28 +32,11 @@ STALE_BLAKE2B = (
 )
 
 
-class Toy:
-    """The part of a contract plan_gold reads (a gold table `toy` of two int columns)."""
-
-    name = "toy"
-    polars_schema = pl.Schema({"d": pl.Int64, "v": pl.Int64})
-    foreign_keys: dict[str, str] = {}  # noqa: RUF012 (read only)
-
-
-CONTRACT: TableContract = Toy()  # type: ignore[assignment]
-
-
 @pytest.fixture
 def lake(tmp_path: Path) -> LakeResource:
     lake = LakeResource(root=str(tmp_path / "lake"))
     lake.merge_rows("silver", "src", _src((1, 1), (2, 2)), ["d"], FLAG)
     return lake
-
-
-def _src(*rows: tuple[int, int]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"d": [r[0] for r in rows], "v": [r[1] for r in rows], FLAG: [False] * len(rows)}
-    )
 
 
 def _plan(lake: LakeResource, run_id: str = "r") -> tuple[str, str]:
