@@ -60,28 +60,29 @@ def append_log_row(
     uri: str, options: dict[str, str], row: dict[str, object], schema: pl.Schema
 ) -> None:
     """Append one row to a small Delta log (progress, audit): one commit."""
+    append_log_rows(uri, options, [row], schema)
+
+
+def append_log_rows(
+    uri: str, options: dict[str, str], rows: list[dict[str, object]], schema: pl.Schema
+) -> None:
+    """Append rows to a small Delta log in one commit: all or none."""
     from deltalake import write_deltalake  # imported where used: not at code location load
 
-    frame = pl.DataFrame([row], schema=schema)
+    frame = pl.DataFrame(rows, schema=schema)
     write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
 
 
 def record_progress(uri: str, options: dict[str, str], progress: Progress) -> None:
     """Append one progress record (one commit); the latest record is the position."""
-    row = asdict(progress) | {"recorded_at": progress.recorded_at or datetime.now(UTC)}
-    append_log_row(uri, options, row, PROGRESS_SCHEMA)
+    record_progresses(uri, options, [progress])
 
 
 def record_progresses(uri: str, options: dict[str, str], progresses: list[Progress]) -> None:
     """Append several progress records (one per source table) in one commit: all or none."""
-    from deltalake import write_deltalake  # imported where used: not at code location load
-
     now = datetime.now(UTC)
-    rows = [
-        asdict(progress) | {"recorded_at": progress.recorded_at or now} for progress in progresses
-    ]
-    frame = pl.DataFrame(rows, schema=PROGRESS_SCHEMA)
-    write_deltalake(uri, frame.to_arrow(), mode="append", storage_options=options or None)
+    rows = [asdict(p) | {"recorded_at": p.recorded_at or now} for p in progresses]
+    append_log_rows(uri, options, rows, PROGRESS_SCHEMA)
 
 
 def latest_progresses(uri: str, options: dict[str, str]) -> dict[str, Progress]:

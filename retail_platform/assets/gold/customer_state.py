@@ -84,11 +84,11 @@ class FactChanges:
     lines: pl.DataFrame
     customers_since: int | None
     customers: pl.DataFrame
-    ids: pl.DataFrame | None = None
+    ids: pl.DataFrame
     """``key_ids`` of dim_customer now and ``customers`` for (at least) the customer_keys of
-    ``lines``, when the mart computed them."""
-    deltas: pl.DataFrame | None = None
-    """``state_deltas`` of ``lines`` resolved with ``ids``, when the mart computed them."""
+    ``lines``."""
+    deltas: pl.DataFrame
+    """``state_deltas`` of ``lines`` resolved with ``ids``."""
 
 
 def _record(lake: LakeResource, plan: GoldPlan, table: str, mode: str) -> None:
@@ -219,20 +219,14 @@ def current_state(
     same_range = (
         known is not None and changed is known.lines and customer_changes is known.customers
     )
-    # The mart resolved the keys of exactly these changes already (only theirs).
-    known_ids = known.ids if known is not None and same_range else None
-    if known_ids is not None:
-        ids = known_ids.lazy()
+    if known is not None and same_range:  # the mart resolved exactly these changes already
+        ids, deltas = known.ids.lazy(), known.deltas
     else:
         ids = key_ids(plan.scan(CUSTOMERS), customer_changes.lazy()).collect().lazy()
+        deltas = None
     if not unresolved_keys(changed.lazy(), ids).collect().is_empty():
         return _rebuilt(lake, plan, table, wanted)
-    known_deltas = (
-        known.deltas if known is not None and same_range and known_ids is not None else None
-    )
-    if known_deltas is not None:
-        deltas = known_deltas
-    else:
+    if deltas is None:
         deltas = state_deltas(changed.lazy(), ids).collect()
     named = deltas.get_column("customer_id").unique()
     read = stored_state(_of(_scan(lake, table), pl.concat([wanted, named]).unique())).collect()
@@ -247,12 +241,8 @@ def current_state(
     if deltas.height:
         lake.append(STATE_LAYER, table, deltas)
     _record(lake, plan, table, INCREMENTAL)
-    if named.len() == wanted.n_unique() and named.is_in(wanted.implode()).all():
-        # The usual night: the mart asks for exactly the customers its deltas name.
-        rows, theirs = advanced, read
-    else:
-        mine = pl.col("customer_id").is_in(wanted.implode())
-        unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
-        rows, theirs = pl.concat([unchanged, advanced]).filter(mine), read.filter(mine)
+    mine = pl.col("customer_id").is_in(wanted.implode())
+    unchanged = read.filter(pl.col("customer_id").is_in(named.implode()).not_())
+    rows = pl.concat([unchanged, advanced]).filter(mine)
     # Read at the state's version, which is where the mart's changes start: their before.
-    return CurrentState(_scan(lake, table), rows, theirs if same_range else None)
+    return CurrentState(_scan(lake, table), rows, read.filter(mine) if same_range else None)

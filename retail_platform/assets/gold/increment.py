@@ -338,10 +338,9 @@ def plan_gold(
         return GoldPlan(table, mode, reason, positions, lake, run, read)
 
     stale_keys = lake.exists(GOLD, table) and stale_key_rule(lake, GOLD, table)
-    if stale_keys:  # keys of an older rule (key_rule.py): never mixed across tables
-        mixed = key_rule_mix(lake, contract, run.selected)
-        if mixed:
-            raise KeyRuleMixError(mixed)
+    # Keys of an older rule (key_rule.py) are rebuilt below, never mixed across tables.
+    if stale_keys and (mixed := key_rule_mix(lake, contract, run.selected)):
+        raise KeyRuleMixError(mixed)
     if run.full_refresh:
         return plan(FULL, "full refresh requested")
     if not lake.exists(GOLD, table):
